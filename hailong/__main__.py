@@ -1,0 +1,5 @@
+"""``python -m hailong`` is the same as the ``hailong`` command."""
+
+from hailong.cli import main
+
+main()

@@ -1,0 +1,193 @@
+"""JSON payloads on the wire, version 1.
+
+Every payload carries ``"v": 1``. A consumer that meets another version refuses it as a whole (the
+hub dead-letters it) rather than guessing, so a v2 can be rolled out beside v1 on new topics.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hailong.contract.scale import Channel, Score, Stage
+
+VERSION = 1
+MAX_PAYLOAD_BYTES = 16 * 1024
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+
+
+class ContractError(ValueError):
+    """A payload that does not follow this contract; ``reason`` is short and safe to store."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class ReceiptRef(BaseModel):
+    """The receipt a rating is tied to; ``verified`` is true only when its signature was checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Annotated[str, Field(min_length=8, max_length=40)]
+    verified: bool
+
+
+class RatingMessage(_Message):
+    """One citizen's rating, as the kiosk stored it before publishing.
+
+    ``id`` makes redelivery harmless; ``seq`` (per kiosk, from 1, without gaps) lets the hub notice a
+    rating that never arrived.
+    """
+
+    id: UUID
+    unit: Code
+    kiosk: Code
+    seq: Annotated[int, Field(ge=1)]
+    receipt: ReceiptRef | None = None
+    stage: Stage = Stage.RECEPTION
+    counter: Code | None = None
+    officer: Code | None = None
+    procedure: Code | None = None
+    score: Score
+    reasons: tuple[Code, ...] = ()
+    comment: Annotated[str, Field(max_length=1000)] | None = None
+    lang: Literal["vi", "en"] = "vi"
+    channel: Channel = Channel.KIOSK
+    rated_at: datetime
+    duration_ms: Annotated[int, Field(ge=0, le=3_600_000)] | None = None
+
+    @field_validator("rated_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("rated_at must carry a time zone offset")
+        return value
+
+
+class AckOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: UUID
+    seq: int
+    # stored: committed now; duplicate: committed earlier; rejected: kept in the hub's dead letters.
+    outcome: Literal["stored", "duplicate", "rejected"]
+    reason: str | None = None
+
+
+class AckMessage(_Message):
+    """Published to the kiosk only after the hub's database commit: the only proof of storage."""
+
+    results: tuple[AckOutcome, ...]
+
+
+class NamedCode(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Code
+    name: str
+
+
+class ProcedureInfo(NamedCode):
+    field: Code
+
+
+class OfficerInfo(NamedCode):
+    counter: Code | None = None
+
+
+class UnitConfigMessage(_Message):
+    """Retained on ``hailong/v1/<unit>/config``: what kiosks need to show names instead of codes."""
+
+    unit: Code
+    name: str
+    counters: tuple[NamedCode, ...]
+    officers: tuple[OfficerInfo, ...]
+    procedures: tuple[ProcedureInfo, ...]
+    fields: tuple[NamedCode, ...]
+
+
+class KioskStatusMessage(_Message):
+    """Retained on ``.../<kiosk>/status``; the kiosk's last will publishes ``online: false``."""
+
+    kiosk: Code
+    online: bool
+    buffer_depth: Annotated[int, Field(ge=0)] | None = None
+    version: str | None = None
+    at: datetime | None = None
+
+
+def _decode(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"not UTF-8 JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ContractError("payload is not a JSON object")
+    if data.get("v") != VERSION:
+        raise ContractError(f"unsupported contract version {data.get('v')!r}")
+    return data
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "payload"
+    return f"{where}: {err['msg']}"
+
+
+def decode_rating(payload: bytes) -> RatingMessage:
+    """Parse and validate a rating; raises :class:`ContractError` with a storable reason."""
+    data = _decode(payload)
+    try:
+        return RatingMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_first_error(exc)) from exc
+
+
+def decode_ack(payload: bytes) -> AckMessage:
+    data = _decode(payload)
+    try:
+        return AckMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_first_error(exc)) from exc
+
+
+def decode_unit_config(payload: bytes) -> UnitConfigMessage:
+    data = _decode(payload)
+    try:
+        return UnitConfigMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_first_error(exc)) from exc
+
+
+def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
+    """Best effort id and seq of an invalid rating, so the kiosk can still be told it was rejected."""
+    try:
+        data = json.loads(payload.decode("utf-8"))
+        return UUID(str(data["id"])), int(data["seq"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:
+    data = _decode(payload)
+    try:
+        return KioskStatusMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_first_error(exc)) from exc

@@ -1,0 +1,170 @@
+"""``hailong demo``: the whole system on one machine, on the example unit in ``config/``.
+
+A broker and the hub run as child processes; the kiosk runs in this process's Qt main thread with a
+simulated counter beside it that issues a receipt every few seconds, prints it to the counter's file
+printer (and a PNG of the slip) and hands it to the kiosk as a scan. A person at the screen then taps
+a face; without a display an autopilot citizen taps one, so the demo also runs headless.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hailong.broker import MosquittoProcess, write_broker_files
+from hailong.contract.scale import Score
+from hailong.provision import SecretsLayout, init_secrets
+from hailong.settings import HubSettings, Unit, load_hub, load_kiosk, load_unit
+
+log = logging.getLogger("hailong.demo")
+
+# A plausible day: most citizens satisfied, a few not (so the follow-up path has something to show).
+_SCORE_WEIGHTS = {
+    Score.VERY_SATISFIED: 45,
+    Score.SATISFIED: 35,
+    Score.NEUTRAL: 10,
+    Score.DISSATISFIED: 7,
+    Score.VERY_DISSATISFIED: 3,
+}
+
+
+def var_dir(settings: HubSettings) -> Path:
+    """``var/``: the demo's state (secrets, database, broker files, printed slips)."""
+    return settings.receipts.key_dir.parent.parent
+
+
+def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    init_secrets(unit, layout, settings.receipts.active_key)
+    files = write_broker_files(unit, layout, var_dir(settings) / "broker", settings.mqtt.port)
+    return MosquittoProcess(files, settings.mqtt.port)
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_demo(
+    hub_config: Path,
+    kiosk_config: Path,
+    every: float,
+    autopilot: bool | None,
+    duration: float | None,
+) -> int:
+    settings = load_hub(hub_config)
+    unit = load_unit(settings.hub.unit_file)
+    kiosk_settings = load_kiosk(kiosk_config)
+    if not _has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if autopilot is None:
+            autopilot = True
+            print("No display: the kiosk runs off-screen and a simulated citizen taps the faces.")
+    with prepare_broker(settings, unit) as broker:
+        print(f"Broker: 127.0.0.1:{broker.port} (users and ACLs in {broker.files.conf.parent})")
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "hailong", "hub", "--config", str(hub_config)]
+        )
+        try:
+            return _run_kiosk_with_counter(
+                settings, unit, kiosk_settings, every, bool(autopilot), duration
+            )
+        finally:
+            hub.send_signal(signal.SIGTERM)
+            try:
+                hub.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                hub.kill()
+            _print_summary(settings, unit)
+
+
+def _run_kiosk_with_counter(
+    settings: HubSettings,
+    unit: Unit,
+    kiosk_settings: object,
+    every: float,
+    autopilot: bool,
+    duration: float | None,
+) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from hailong.settings import KioskSettings
+    from hub.receipts.issuing import issue_receipt
+    from hub.receipts.printer import PrinterError, print_receipt
+    from hub.receipts.slip import render_slip
+    from hub.store.db import make_engine, session_factory
+    from kiosk.app import build_kiosk
+
+    assert isinstance(kiosk_settings, KioskSettings)
+    app = QApplication.instance() or QApplication(sys.argv)
+    kiosk = build_kiosk(kiosk_settings)
+    kiosk.window.resize(1280, 800)
+    kiosk.window.show()
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    keyring = settings.receipts.keyring()
+    counter = kiosk_settings.kiosk.counter or unit.counters[0].code
+    officers = [o.code for o in unit.officers if o.counter == counter] or [unit.officers[0].code]
+    slips = var_dir(settings) / "demo" / "slips"
+    slips.mkdir(parents=True, exist_ok=True)
+    rng = random.Random()  # noqa: S311 (a simulation, not a secret)
+
+    def serve_next_citizen() -> None:
+        issued = issue_receipt(
+            sessions,
+            unit,
+            keyring,
+            settings.hub.public_base_url,
+            counter=counter,
+            officer=rng.choice(officers),
+            procedure=rng.choice(unit.procedures).code,
+            now=datetime.now(UTC),
+        )
+        printer = settings.printers.get(counter)
+        png = slips / f"{issued.claims.code}.png"
+        render_slip(issued, unit, paper_width_mm=printer.paper_width_mm if printer else 80).save(
+            png
+        )
+        if printer is not None:
+            try:
+                print_receipt(issued, unit, printer, sessions=sessions)
+            except PrinterError as exc:
+                print(f"Printer: {exc.message_vi} / {exc.message_en}")
+        print(f"Counter {counter}: receipt {issued.claims.code} issued, slip {png}")
+        QTimer.singleShot(1500, lambda: kiosk.controller.submit_code(issued.url))
+        if autopilot:
+            score = rng.choices(list(_SCORE_WEIGHTS), weights=list(_SCORE_WEIGHTS.values()))[0]
+            QTimer.singleShot(3500, lambda: kiosk.controller.rate(score))
+
+    counter_timer = QTimer()
+    counter_timer.timeout.connect(serve_next_citizen)
+    counter_timer.start(int(every * 1000))
+    QTimer.singleShot(1000, serve_next_citizen)
+    # Let Python see Ctrl-C while Qt's loop runs.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    if duration:
+        QTimer.singleShot(int(duration * 1000), app.quit)
+    print("Demo running. Ctrl-C to stop.")
+    try:
+        return app.exec()
+    finally:
+        kiosk.close()
+
+
+def _print_summary(settings: HubSettings, unit: Unit) -> None:
+    from hub.report import DIMENSIONS, format_summary, summary
+    from hub.store.db import make_engine, session_factory
+
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    with sessions() as session:
+        tables = {dim: summary(session, unit, dim) for dim in DIMENSIONS}
+    print(format_summary(unit, tables))

@@ -1,0 +1,1 @@
+"""Pure hub logic: no I/O, tested without a broker or database."""

@@ -1,0 +1,93 @@
+"""Deciding what to do with a message that arrived on a ratings topic (pure: no I/O).
+
+A message is either *accepted* (a valid v1 rating whose unit and kiosk match its topic, which the
+broker's ACL vouches for) or *rejected* with a short reason that is stored in the dead-letter table.
+Rejection never stops ingestion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from hailong.contract import topics
+from hailong.contract.messages import ContractError, RatingMessage, decode_rating, peek_identity
+from hailong.settings import Unit
+
+
+@dataclass(frozen=True)
+class Accepted:
+    topic: str
+    payload: bytes
+    rating: RatingMessage
+
+
+@dataclass(frozen=True)
+class Rejected:
+    topic: str
+    payload: bytes
+    reason: str
+    # (id, seq) when they could be read, so the kiosk can be told to stop resending.
+    identity: tuple[UUID, int] | None
+    kiosk: topics.KioskTopic | None
+
+
+def classify(topic: str, payload: bytes) -> Accepted | Rejected:
+    try:
+        origin = topics.parse_kiosk_topic(topic)
+    except topics.TopicError as exc:
+        return Rejected(topic, payload, f"topic: {exc}", None, None)
+    if origin.kind != "ratings":
+        return Rejected(topic, payload, f"not a ratings topic: {topic}", None, None)
+    try:
+        rating = decode_rating(payload)
+    except ContractError as exc:
+        return Rejected(topic, payload, exc.reason, peek_identity(payload), origin)
+    if (rating.unit, rating.kiosk) != (origin.unit, origin.kiosk):
+        reason = (
+            f"payload says {rating.unit}/{rating.kiosk} but arrived on {origin.unit}/{origin.kiosk}"
+        )
+        return Rejected(topic, payload, reason, (rating.id, rating.seq), origin)
+    return Accepted(topic, payload, rating)
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """What the hub's receipt register knows about a dossier code."""
+
+    code: str
+    procedure: str
+    counter: str
+    officer: str
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who and what a stored rating is about, after consulting the register and the catalogue."""
+
+    counter: str | None
+    officer: str | None
+    procedure: str | None
+    field: str | None
+    receipt_known: bool
+
+
+def attribute(rating: RatingMessage, receipt: ReceiptFacts | None, unit: Unit) -> Attribution:
+    """Fill in what a typed (unverified) code could not tell the kiosk, from the register.
+
+    A verified receipt's own signed fields win; the register only completes what is missing. The
+    field (lĩnh vực) always comes from the unit catalogue's procedure.
+    """
+    counter, officer, procedure = rating.counter, rating.officer, rating.procedure
+    if receipt is not None and not (rating.receipt and rating.receipt.verified):
+        counter = receipt.counter
+        officer = receipt.officer
+        procedure = receipt.procedure
+    known_procedure = unit.procedure(procedure) if procedure else None
+    return Attribution(
+        counter=counter,
+        officer=officer,
+        procedure=procedure,
+        field=known_procedure.field if known_procedure else None,
+        receipt_known=receipt is not None,
+    )

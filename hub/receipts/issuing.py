@@ -1,0 +1,168 @@
+"""Issue a receipt: check the attribution, allocate the dossier code, sign it, register it.
+
+The dossier code is ``<unit>-<yymmdd>-<sequence>`` with a per-unit, per-day sequence kept in
+``dossier_sequences``. Allocation and the receipt row are written in one transaction, so a code is
+never handed out without being in the register, and two officers issuing at the same second never
+get the same code: the sequence row is bumped with ``UPDATE ... SET last = last + 1 RETURNING``,
+which takes the row's write lock (SQLite serialises writers; PostgreSQL locks the row), and the
+first receipt of a day inserts the row, retrying if a concurrent first receipt won the insert.
+
+The reception day is the hub's *local* date: a slip received at 06:30 in Hà Nội belongs to that
+day even though it is still the previous day in UTC. The register stores ``issued_at`` in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, sign
+from hailong.settings import Unit
+from hub.store.models import DossierSequenceRow, ReceiptRow
+
+MAX_SEQUENCE = 999_999  # the code format allows up to six digits per day
+_INSERT_ATTEMPTS = 5
+
+
+class ReceiptIssueError(ValueError):
+    """A receipt that cannot be issued; the message names the bad value and what is valid."""
+
+
+class UnknownReceiptError(LookupError):
+    """A dossier code that is not in this hub's receipt register."""
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    """A receipt as issued: what the signature vouches for, and what the slip shows."""
+
+    claims: ReceiptClaims
+    key_id: str
+    url: str
+    issued_at: datetime
+    promised_on: date | None = None
+
+    @property
+    def code(self) -> DossierCode:
+        return self.claims.code
+
+
+def issue_receipt(
+    sessions: sessionmaker[Session],
+    unit: Unit,
+    keyring: KeyRing,
+    base_url: str,
+    *,
+    counter: str,
+    officer: str,
+    procedure: str,
+    now: datetime,
+    promised_on: date | None = None,
+) -> IssuedReceipt:
+    """Allocate the next dossier code for today, sign it and store it (not yet printed).
+
+    ``now`` may be aware (any zone) or naive (taken as the hub's local time).
+    """
+    check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
+    issued_at = now.astimezone()
+    day = issued_at.date()
+    if promised_on is not None and promised_on < day:
+        raise ReceiptIssueError(
+            f"promised date {promised_on:%d/%m/%Y} is before the reception date {day:%d/%m/%Y}"
+        )
+    for attempt in range(_INSERT_ATTEMPTS):
+        try:
+            with sessions.begin() as session:
+                sequence = _next_sequence(session, unit.unit.code, day)
+                claims = ReceiptClaims(
+                    DossierCode(unit.unit.code, day, sequence), procedure, counter, officer
+                )
+                signed = sign(claims, keyring)
+                issued = IssuedReceipt(
+                    claims, signed.key_id, signed.url(base_url), issued_at, promised_on
+                )
+                session.add(_to_row(issued))
+            return issued
+        except IntegrityError:
+            # Only the first receipt of a day can collide (two inserts of the sequence row).
+            if attempt == _INSERT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_attribution(unit: Unit, *, counter: str, officer: str, procedure: str) -> None:
+    """Refuse codes that are not in the unit catalogue, listing the valid ones."""
+    _require("counter", counter, [c.code for c in unit.counters])
+    _require("officer", officer, [o.code for o in unit.officers])
+    _require("procedure", procedure, [p.code for p in unit.procedures])
+
+
+def _require(what: str, value: str, valid: list[str]) -> None:
+    if value not in valid:
+        raise ReceiptIssueError(
+            f"unknown {what} {value!r} for this unit; valid {what}s: {', '.join(valid)}"
+        )
+
+
+def _next_sequence(session: Session, unit_code: str, day: date) -> int:
+    """Bump and return the day's sequence inside the caller's transaction."""
+    bumped = session.execute(
+        update(DossierSequenceRow)
+        .where(DossierSequenceRow.unit == unit_code, DossierSequenceRow.day == day)
+        .values(last=DossierSequenceRow.last + 1)
+        .returning(DossierSequenceRow.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(DossierSequenceRow(unit=unit_code, day=day, last=1))
+        session.flush()  # surfaces a concurrent first insert as IntegrityError now
+        return 1
+    if bumped > MAX_SEQUENCE:
+        raise ReceiptIssueError(f"more than {MAX_SEQUENCE} receipts on {day:%d/%m/%Y}")
+    return int(bumped)
+
+
+def _to_row(issued: IssuedReceipt) -> ReceiptRow:
+    claims = issued.claims
+    return ReceiptRow(
+        dossier_code=str(claims.code),
+        unit=claims.code.unit,
+        procedure=claims.procedure,
+        counter=claims.counter,
+        officer=claims.officer,
+        key_id=issued.key_id,
+        url=issued.url,
+        issued_at=issued.issued_at.astimezone(UTC),
+        promised_on=issued.promised_on,
+        printed=False,
+    )
+
+
+def mark_printed(sessions: sessionmaker[Session], code: DossierCode | str) -> None:
+    """Record that the slip came out of the printer, so it is not offered for reprint."""
+    with sessions.begin() as session:
+        result = session.execute(
+            update(ReceiptRow).where(ReceiptRow.dossier_code == str(code)).values(printed=True)
+        )
+        if cast("CursorResult[Any]", result).rowcount == 0:
+            raise UnknownReceiptError(f"no receipt {code} in the register")
+
+
+def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> IssuedReceipt | None:
+    """Rebuild an issued receipt from the register, e.g. to reprint a slip that failed."""
+    with sessions() as session:
+        row = session.scalars(
+            select(ReceiptRow).where(ReceiptRow.dossier_code == str(code))
+        ).first()
+    if row is None:
+        return None
+    claims = ReceiptClaims(
+        DossierCode.parse(row.dossier_code), row.procedure, row.counter, row.officer
+    )
+    stored = row.issued_at  # SQLite hands back the UTC value without its zone
+    issued_at = (stored if stored.tzinfo else stored.replace(tzinfo=UTC)).astimezone()
+    return IssuedReceipt(claims, row.key_id, row.url, issued_at, row.promised_on)

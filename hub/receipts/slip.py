@@ -1,0 +1,296 @@
+"""The receipt slip ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả") laid out as a 1-bit image.
+
+Why an image: python-escpos prints Vietnamese text in the TCVN-3 code page (``ESC t 30``) and many
+cheap thermal printers do not have it, so text would come out as garbage. A raster image prints the
+same on every ESC/POS printer. The printable width at 203 dpi is 384 dots on 58 mm paper and 576 on
+80 mm paper.
+
+Text is drawn antialiased in greyscale with DejaVu Sans (complete Vietnamese coverage) and then
+thresholded towards black, so the thin tone marks (dấu) survive on thermal paper. Strings are NFC
+normalised so every letter with its marks is one precomposed glyph.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Protocol
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from hailong.settings import Unit
+from hub.receipts.issuing import IssuedReceipt
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+FONT_PACKAGE = "fonts-dejavu-core"
+
+TITLE = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
+CALL_TO_RATE_VI = "Quét mã QR để đánh giá mức độ hài lòng"
+CALL_TO_RATE_EN = "Scan the QR code to rate our service"
+
+# Glyphs reaching highest and lowest, so every line gets room for stacked tone marks.
+_EXTENT_PROBE = "ẤỖỄẶỸÁẮgjpqyỵỹ|"
+_INK_THRESHOLD = 170  # grey levels at or below this print black: keeps antialiased marks visible
+
+Font = ImageFont.FreeTypeFont
+Word = tuple[str, Font]
+Line = tuple[Word, ...]
+
+
+class FontMissingError(RuntimeError):
+    """The slip font is not installed."""
+
+
+@dataclass(frozen=True)
+class SlipStyle:
+    """Sizes in printer dots for one paper width."""
+
+    width: int
+    margin: int
+    body: int
+    small: int
+    title: int
+    code_max: int
+    gap: int
+    qr_share: float = 0.6
+
+
+STYLES: dict[int, SlipStyle] = {
+    58: SlipStyle(width=384, margin=8, body=20, small=18, title=22, code_max=44, gap=10),
+    80: SlipStyle(width=576, margin=16, body=25, small=21, title=29, code_max=60, gap=12),
+}
+
+
+def render_slip(
+    issued: IssuedReceipt, unit: Unit, *, paper_width_mm: Literal[58, 80]
+) -> Image.Image:
+    """Lay out the whole slip, top to bottom, as a mode "1" image as wide as the paper."""
+    style = STYLES[paper_width_mm]
+    blocks = [
+        *header_blocks(unit.unit.name, style),
+        rule(style),
+        *code_blocks(str(issued.claims.code), style),
+        *detail_blocks(issued, unit, style),
+        rule(style),
+        qr_block(issued.url, style),
+        *footer_blocks(style),
+    ]
+    return to_bitmap(stack(blocks, style))
+
+
+def header_blocks(unit_name: str, style: SlipStyle) -> list[Image.Image]:
+    return [
+        text_block([(unit_name, font(style.body, bold=True))], style, align="center"),
+        text_block([(TITLE, font(style.title, bold=True))], style, align="center"),
+    ]
+
+
+def code_blocks(code: str, style: SlipStyle) -> list[Image.Image]:
+    """The "Mã hồ sơ:" label, then the code in the largest bold type that fits on one line."""
+    size = fitting_size(code, style.code_max, style.width - 2 * style.margin, bold=True)
+    return [
+        text_block([("Mã hồ sơ:", font(style.body))], style, align="center"),
+        text_block([(code, font(size, bold=True))], style, align="center"),
+    ]
+
+
+def detail_blocks(issued: IssuedReceipt, unit: Unit, style: SlipStyle) -> list[Image.Image]:
+    claims = issued.claims
+    procedure = unit.procedure(claims.procedure)
+    procedure_text = f"{procedure.name} ({procedure.code})" if procedure else claims.procedure
+    counters = {c.code: c.name for c in unit.counters}
+    officers = {o.code: o.name for o in unit.officers}
+    rows = [
+        ("Thủ tục:", procedure_text),
+        ("Quầy:", counters.get(claims.counter, claims.counter)),
+        ("Cán bộ tiếp nhận:", officers.get(claims.officer, claims.officer)),
+        ("Ngày tiếp nhận:", f"{issued.issued_at:%d/%m/%Y %H:%M}"),
+    ]
+    if issued.promised_on is not None:
+        rows.append(("Ngày hẹn trả:", f"{issued.promised_on:%d/%m/%Y}"))
+    return [labelled(label, value, style) for label, value in rows]
+
+
+def footer_blocks(style: SlipStyle) -> list[Image.Image]:
+    return [
+        text_block([(CALL_TO_RATE_VI, font(style.body, bold=True))], style, align="center"),
+        text_block([(CALL_TO_RATE_EN, font(style.small))], style, align="center"),
+    ]
+
+
+def labelled(label: str, value: str, style: SlipStyle) -> Image.Image:
+    """A bold label followed by its value, wrapped together."""
+    runs = [(label, font(style.body, bold=True)), (value, font(style.body))]
+    return text_block(runs, style, align="left")
+
+
+@lru_cache(maxsize=32)
+def font(size: int, *, bold: bool = False) -> Font:
+    path = FONT_DIR / FONT_FILES[bold]
+    if not path.is_file():
+        raise FontMissingError(
+            f"font {path} is missing: install the Debian package {FONT_PACKAGE} "
+            f"(apt-get install {FONT_PACKAGE})"
+        )
+    return ImageFont.truetype(str(path), size)
+
+
+def fitting_size(text: str, largest: int, width: int, *, bold: bool) -> int:
+    """The largest font size, at most ``largest``, at which ``text`` fits in ``width`` dots."""
+    size = largest
+    while size > 8 and font(size, bold=bold).getlength(nfc(text)) > width:
+        size -= 1
+    return size
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def words_of(runs: Iterable[tuple[str, Font]]) -> list[Word]:
+    return [(word, fnt) for text, fnt in runs for word in nfc(text).split()]
+
+
+def wrap(words: Sequence[Word], width: int) -> list[Line]:
+    """Greedy word wrap; a word longer than the line is broken between characters."""
+    lines: list[Line] = []
+    current: list[Word] = []
+    for word in _split_long(words, width):
+        if current and line_width([*current, word]) > width:
+            lines.append(tuple(current))
+            current = []
+        current.append(word)
+    if current:
+        lines.append(tuple(current))
+    return lines
+
+
+def balanced_wrap(words: Sequence[Word], width: int) -> list[Line]:
+    """Wrap into as few lines as :func:`wrap`, but as even as possible: no lone last word."""
+    lines = wrap(words, width)
+    low, high = 1, width
+    while low < high:  # narrowest width that still needs no more lines
+        mid = (low + high) // 2
+        if len(wrap(words, mid)) <= len(lines):
+            high = mid
+        else:
+            low = mid + 1
+    return wrap(words, high)
+
+
+def _split_long(words: Sequence[Word], width: int) -> list[Word]:
+    out: list[Word] = []
+    for text, fnt in words:
+        piece = ""
+        for ch in text:
+            if piece and fnt.getlength(piece + ch) > width:
+                out.append((piece, fnt))
+                piece = ""
+            piece += ch
+        out.append((piece, fnt))
+    return out
+
+
+def line_width(line: Sequence[Word]) -> float:
+    spaces = sum(fnt.getlength(" ") for _, fnt in line[1:])
+    return sum(fnt.getlength(text) for text, fnt in line) + spaces
+
+
+def extent(fnt: Font) -> tuple[int, int]:
+    """(ascent, descent) in dots, measured on the tallest Vietnamese capitals and descenders."""
+    _, top, _, bottom = fnt.getbbox(_EXTENT_PROBE, anchor="ls")
+    return int(-top) + 1, int(bottom) + 1
+
+
+def text_block(
+    runs: Sequence[tuple[str, Font]], style: SlipStyle, *, align: Literal["left", "center"]
+) -> Image.Image:
+    """Wrap ``runs`` to the printable width and draw them, one greyscale strip per block."""
+    inner = style.width - 2 * style.margin
+    words = words_of(runs)
+    lines = balanced_wrap(words, inner) if align == "center" else wrap(words, inner)
+    metrics = [_line_extent(line) for line in lines]
+    height = sum(up + down for up, down in metrics) + 2 * (len(lines) - 1)
+    image = Image.new("L", (style.width, max(height, 1)), 255)
+    draw = ImageDraw.Draw(image)
+    y = 0
+    for line, (up, down) in zip(lines, metrics, strict=True):
+        x = style.margin + (inner - line_width(line)) / 2 if align == "center" else style.margin
+        for text, fnt in line:
+            draw.text((x, y + up), text, font=fnt, fill=0, anchor="ls")
+            x += fnt.getlength(text) + fnt.getlength(" ")
+        y += up + down + 2
+    return image
+
+
+def _line_extent(line: Line) -> tuple[int, int]:
+    extents = [extent(fnt) for _, fnt in line]
+    return max(up for up, _ in extents), max(down for _, down in extents)
+
+
+def rule(style: SlipStyle) -> Image.Image:
+    """A dashed separator line."""
+    image = Image.new("L", (style.width, 2), 255)
+    draw = ImageDraw.Draw(image)
+    for x in range(style.margin, style.width - style.margin, 12):
+        draw.line([(x, 0), (min(x + 7, style.width - style.margin), 0)], fill=0, width=2)
+    return image
+
+
+class _QrCode(Protocol):
+    """The part of ``qrcode.QRCode`` used here (the library ships no type information)."""
+
+    def add_data(self, data: str) -> None: ...
+    def make(self, fit: bool = True) -> None: ...
+    def get_matrix(self) -> list[list[bool]]: ...
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The QR symbol's modules, including the 4-module quiet zone, error correction level M."""
+    code: _QrCode = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4
+    )
+    code.add_data(url)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def qr_module_size(modules: int, total: int, style: SlipStyle) -> int:
+    """Whole dots per module so the symbol is about ``qr_share`` of the width, quiet zone fitting."""
+    size = max(1, int(style.width * style.qr_share / modules))
+    while size > 1 and total * size > style.width:
+        size -= 1
+    return size
+
+
+def qr_block(url: str, style: SlipStyle) -> Image.Image:
+    matrix = qr_matrix(url)
+    total = len(matrix)
+    size = qr_module_size(total - 8, total, style)
+    symbol = Image.new("L", (total, total), 255)
+    symbol.putdata([0 if dark else 255 for row in matrix for dark in row])
+    symbol = symbol.resize((total * size, total * size), Image.Resampling.NEAREST)
+    image = Image.new("L", (style.width, symbol.height), 255)
+    image.paste(symbol, ((style.width - symbol.width) // 2, 0))
+    return image
+
+
+def stack(blocks: Sequence[Image.Image], style: SlipStyle) -> Image.Image:
+    """Blocks one under the other with a gap, plus a top and bottom margin."""
+    height = sum(b.height for b in blocks) + style.gap * (len(blocks) + 1)
+    page = Image.new("L", (style.width, height), 255)
+    y = style.gap
+    for block in blocks:
+        page.paste(block, (0, y))
+        y += block.height + style.gap
+    return page
+
+
+def to_bitmap(page: Image.Image) -> Image.Image:
+    """Threshold (no dithering: it would fray the QR edges and the letters) to mode "1"."""
+    return page.point(lambda v: 255 if v > _INK_THRESHOLD else 0, mode="1")

@@ -1,0 +1,206 @@
+"""The hub's MQTT side: receive ratings, commit them in batches, acknowledge only after the commit.
+
+paho's network thread only enqueues messages; a worker thread drains the queue in batches (up to
+``max_batch`` messages or ``max_wait`` seconds), classifies, stores accepted ratings and dead letters
+in one transaction, commits, and only then publishes one ack per kiosk. If the commit fails (the
+database is gone, the disk is full) the batch is retried with back-off and nothing is acknowledged,
+so the kiosks keep their copies: the broker's PUBACK is never what makes a rating safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.contract import topics
+from hailong.contract.messages import AckMessage, AckOutcome
+from hailong.settings import HubSettings, Unit
+from hub.domain.ingest import Accepted, Rejected, attribute, classify
+from hub.store.ratings import receipt_facts, store_batch, store_dead_letter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestCounters:
+    """Running totals, for tests now and for the operators' metrics later."""
+
+    stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    commit_failures: int = 0
+    acks_published: int = 0
+
+
+def _code(accepted: Accepted) -> str:
+    receipt = accepted.rating.receipt
+    return receipt.code if receipt else ""
+
+
+class HubService:
+    def __init__(
+        self,
+        settings: HubSettings,
+        unit: Unit,
+        sessions: sessionmaker[Session],
+        *,
+        max_batch: int = 500,
+        max_wait: float = 0.02,
+        client_id: str = "hailong-hub",
+    ) -> None:
+        self.settings = settings
+        self.unit = unit
+        self.sessions = sessions
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.counters = IngestCounters()
+        self._inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
+        self._client = self._make_client(client_id)
+
+    # -- MQTT ---------------------------------------------------------------------------------
+
+    def _make_client(self, client_id: str) -> mqtt.Client:
+        mqtt_settings = self.settings.mqtt
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        client.username_pw_set(mqtt_settings.username, mqtt_settings.password())
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker refused the hub: %s", reason)
+            return
+        log.info("connected to the broker; publishing unit configuration")
+        config = self.unit.to_message().to_bytes()
+        client.publish(topics.unit_config(self.unit.unit.code), config, qos=1, retain=True)
+        client.subscribe(topics.RATINGS_SUBSCRIPTION, qos=1)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put((message.topic, bytes(message.payload)))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker.start()
+        mqtt_settings = self.settings.mqtt
+        self._client.connect_async(mqtt_settings.host, mqtt_settings.port, mqtt_settings.keepalive)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._stopping.set()
+        self._worker.join(timeout=10)
+
+    def __enter__(self) -> HubService:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- ingest worker ------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            try:
+                self._ingest_until_committed(batch)
+            except Exception:  # the worker must outlive any single bad batch
+                log.exception("unexpected error while ingesting a batch")
+
+    def _next_batch(self) -> list[tuple[str, bytes]]:
+        try:
+            batch = [self._inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.max_wait
+        while len(batch) < self.max_batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _ingest_until_committed(self, batch: list[tuple[str, bytes]]) -> None:
+        delay = 0.1
+        while not self._stopping.is_set():
+            try:
+                acks = self._commit(batch)
+            except SQLAlchemyError as exc:
+                self.counters.commit_failures += 1
+                log.warning(
+                    "commit failed (%s); retrying in %.1f s, nothing acknowledged", exc, delay
+                )
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._publish_acks(acks)
+            return
+        log.warning("stopping with an uncommitted batch of %d; kiosks will resend it", len(batch))
+
+    def _commit(self, batch: list[tuple[str, bytes]]) -> dict[tuple[str, str], list[AckOutcome]]:
+        now = datetime.now(UTC)
+        verdicts = [classify(topic, payload) for topic, payload in batch]
+        accepted = [v for v in verdicts if isinstance(v, Accepted)]
+        rejected = [v for v in verdicts if isinstance(v, Rejected)]
+        acks: dict[tuple[str, str], list[AckOutcome]] = defaultdict(list)
+        with self.sessions.begin() as session:
+            codes = {a.rating.receipt.code for a in accepted if a.rating.receipt}
+            facts = receipt_facts(session, codes)
+            items = [
+                (a.rating, attribute(a.rating, facts.get(_code(a)), self.unit)) for a in accepted
+            ]
+            outcomes = store_batch(session, items, now)
+            for r in rejected:
+                store_dead_letter(session, r.topic, r.payload, r.reason, now)
+        self._count(outcomes, len(rejected))
+        for a, outcome in zip(accepted, outcomes, strict=True):
+            acks[(a.rating.unit, a.rating.kiosk)].append(outcome)
+        for r in rejected:
+            if r.identity is not None and r.kiosk is not None:
+                rid, seq = r.identity
+                outcome = AckOutcome(id=rid, seq=seq, outcome="rejected", reason=r.reason[:200])
+                acks[(r.kiosk.unit, r.kiosk.kiosk)].append(outcome)
+        return acks
+
+    def _count(self, outcomes: list[AckOutcome], dead: int) -> None:
+        self.counters.batches += 1
+        self.counters.stored += sum(o.outcome == "stored" for o in outcomes)
+        self.counters.duplicates += sum(o.outcome == "duplicate" for o in outcomes)
+        self.counters.dead_letters += dead
+
+    def _publish_acks(self, acks: dict[tuple[str, str], list[AckOutcome]]) -> None:
+        for (unit, kiosk), outcomes in acks.items():
+            message = AckMessage(results=tuple(outcomes))
+            self._client.publish(topics.acks(unit, kiosk), message.to_bytes(), qos=1)
+            self.counters.acks_published += len(outcomes)

@@ -1,0 +1,1 @@
+"""Database adapter (SQLAlchemy 2): SQLite by default, PostgreSQL supported."""

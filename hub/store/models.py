@@ -1,0 +1,95 @@
+"""The hub's tables.
+
+``ratings.id`` is the rating's own UUID, so a redelivered rating cannot be stored twice. Payloads
+that break the contract are kept whole in ``dead_letters`` with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RatingRow(Base):
+    __tablename__ = "ratings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    kiosk: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    dossier_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    receipt_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True when the hub's receipt register knows the dossier code (issued or registered here).
+    receipt_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    stage: Mapped[str] = mapped_column(String(16))
+    counter: Mapped[str | None] = mapped_column(String(40))
+    officer: Mapped[str | None] = mapped_column(String(40))
+    procedure: Mapped[str | None] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_ratings_kiosk_seq", "kiosk", "seq"),
+        Index("ix_ratings_unit_rated_at", "unit", "rated_at"),
+    )
+
+
+class DeadLetterRow(Base):
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReceiptRow(Base):
+    """The receipt register: every dossier code this hub issued (Giấy tiếp nhận hồ sơ)."""
+
+    __tablename__ = "receipts"
+
+    dossier_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    procedure: Mapped[str] = mapped_column(String(40))
+    counter: Mapped[str] = mapped_column(String(40))
+    officer: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(400))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    printed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DossierSequenceRow(Base):
+    """Last sequence number used per unit and reception day, so codes never repeat."""
+
+    __tablename__ = "dossier_sequences"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

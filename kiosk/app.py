@@ -1,0 +1,142 @@
+"""Building and running the kiosk; rendering its screens to PNG for people to look at."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from hailong.contract.messages import UnitConfigMessage
+from hailong.contract.receipt import ReceiptRefused
+from hailong.settings import KioskSettings
+from kiosk.controller import KioskController
+from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
+from kiosk.outbox import Outbox
+from kiosk.ui.window import KioskWindow
+from kiosk.uplink import Uplink
+
+SCREEN_SIZES = ((800, 480), (1280, 800), (1920, 1080))
+
+
+@dataclass
+class Kiosk:
+    window: KioskWindow
+    controller: KioskController
+    outbox: Outbox
+    uplink: Uplink | None
+
+    def close(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.controller)
+        if self.uplink:
+            self.uplink.stop()
+        self.window.close()
+        self.outbox.close()
+
+
+def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
+    """The window, its controller, the outbox and (unless told not to) a started uplink."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    outbox = Outbox(settings.kiosk.outbox_path)
+    uplink = None
+    if start_uplink:
+        uplink = Uplink(
+            settings.mqtt,
+            settings.kiosk.unit,
+            settings.kiosk.id,
+            outbox,
+            resend_after=settings.kiosk.resend_after_seconds,
+        )
+    window = KioskWindow(allow_walk_in=settings.kiosk.allow_walk_in)
+    controller = KioskController(settings, window, outbox, uplink)
+    if uplink:
+        uplink.on_change = controller.link_changed.emit
+        uplink.on_config = controller.config_arrived.emit
+        uplink.start()
+    app.installEventFilter(controller)
+    return Kiosk(window, controller, outbox, uplink)
+
+
+def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    kiosk = build_kiosk(settings)
+    if windowed:
+        kiosk.window.resize(1280, 800)
+        kiosk.window.show()
+    else:
+        kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+        kiosk.window.showFullScreen()
+    try:
+        return app.exec()
+    finally:
+        kiosk.close()
+
+
+def render_screenshots(
+    settings: KioskSettings, out_dir: Path, catalogue: UnitConfigMessage | None = None
+) -> list[Path]:
+    """Every screen at every supported size, offline, with a throw-away outbox.
+
+    ``catalogue`` stands in for the configuration a running kiosk receives from the hub.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = settings.model_copy(
+            update={
+                "kiosk": settings.kiosk.model_copy(
+                    update={"outbox_path": Path(tmp) / "outbox.db", "allow_walk_in": True}
+                )
+            }
+        )
+        kiosk = build_kiosk(sandbox, start_uplink=False)
+        if catalogue is not None:
+            kiosk.controller.config_arrived.emit(catalogue)
+        try:
+            return [path for size in SCREEN_SIZES for path in _shoot(kiosk, size, out_dir)]
+        finally:
+            kiosk.close()
+
+
+def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
+    window, controller, session = kiosk.window, kiosk.controller, kiosk.controller.session
+    window.apply_scale(*size)
+    window.resize(*size)
+    window.show()
+    refused = ReceiptRefused("bad_signature")
+    now = datetime.now(UTC)
+    scenes: list[tuple[str, Screen, Subject | None, Notice | None]] = [
+        ("attract", Screen.ATTRACT, None, None),
+        ("attract-refused", Screen.ATTRACT, None, Notice(refused.message_vi, refused.message_en)),
+        ("rating", Screen.RATING, _sample_subject(kiosk), None),
+        ("thanks", Screen.THANKS, None, None),
+        ("already-rated", Screen.MESSAGE, None, ALREADY_RATED),
+    ]
+    paths = []
+    for name, screen, subject, notice in scenes:
+        session.reset()
+        session.screen, session.subject, session.notice = screen, subject, notice
+        session.touch(now)
+        controller.render()
+        QApplication.processEvents()
+        path = out_dir / f"{name}-{size[0]}x{size[1]}.png"
+        window.grab().save(str(path))
+        paths.append(path)
+    session.reset()
+    return paths
+
+
+def _sample_subject(kiosk: Kiosk) -> Subject:
+    catalogue = kiosk.controller.catalogue
+    procedure = catalogue.procedures[0].code if catalogue else "1.001193"
+    officer = catalogue.officers[0].code if catalogue else "CB001"
+    counter = kiosk.controller.settings.kiosk.counter or "Q1"
+    code = f"{kiosk.controller.settings.kiosk.unit}-261125-0007"
+    return Subject(code, True, counter, officer, procedure)

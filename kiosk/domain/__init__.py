@@ -1,0 +1,1 @@
+"""Pure kiosk logic: the rating session state machine and scanner keystroke detection."""

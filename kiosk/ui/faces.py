@@ -1,0 +1,112 @@
+"""A face button: a large drawn face with its word, because bare smileys are read differently.
+
+Faces are painted (no image files), so they stay sharp at any screen size and in high contrast.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
+
+from hailong.contract.scale import Score
+
+# Red to green, each readable on white and distinct for the common colour-vision deficiencies
+# thanks to the mouth shape carrying the meaning as well.
+FACE_COLOURS = {
+    Score.VERY_DISSATISFIED: "#c62828",
+    Score.DISSATISFIED: "#ef6c00",
+    Score.NEUTRAL: "#f9a825",
+    Score.SATISFIED: "#7cb342",
+    Score.VERY_SATISFIED: "#2e7d32",
+}
+# Mouth curvature from frown (-1) to broad smile (+1).
+_SMILE = {
+    Score.VERY_DISSATISFIED: -1.0,
+    Score.DISSATISFIED: -0.5,
+    Score.NEUTRAL: 0.0,
+    Score.SATISFIED: 0.5,
+    Score.VERY_SATISFIED: 1.0,
+}
+
+
+class FaceButton(QAbstractButton):
+    def __init__(self, score: Score, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.score = score
+        self.setText(score.label_vi)
+        self.setAccessibleName(f"{score.label_vi} / {score.label_en}")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumSize(120, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        colour = QColor(FACE_COLOURS[self.score])
+        background = colour.lighter(185) if not self.isDown() else colour.lighter(140)
+        painter.setPen(QPen(colour, 4))
+        painter.setBrush(background)
+        painter.drawRoundedRect(rect, 24, 24)
+        text_height = rect.height() * 0.30
+        face_box = rect.adjusted(0, 8, 0, -text_height)
+        self._draw_face(painter, face_box, colour)
+        self._draw_words(
+            painter, QRectF(rect.left(), rect.bottom() - text_height, rect.width(), text_height)
+        )
+
+    def _draw_face(self, painter: QPainter, box: QRectF, colour: QColor) -> None:
+        size = min(box.width(), box.height()) * 0.9
+        centre = box.center()
+        face = QRectF(centre.x() - size / 2, centre.y() - size / 2, size, size)
+        painter.setPen(QPen(QColor("#222222"), max(2.0, size / 30)))
+        painter.setBrush(colour)
+        painter.drawEllipse(face)
+        painter.setBrush(QColor("#222222"))
+        eye = size * 0.09
+        for dx in (-0.18, 0.18):
+            painter.drawEllipse(
+                QPointF(centre.x() + dx * size, centre.y() - 0.12 * size), eye / 2, eye / 1.6
+            )
+        smile = _SMILE[self.score]
+        mouth_y = centre.y() + 0.2 * size
+        half = 0.24 * size
+        path = QPainterPath(QPointF(centre.x() - half, mouth_y - smile * 0.06 * size))
+        path.quadTo(
+            QPointF(centre.x(), mouth_y + smile * 0.2 * size),
+            QPointF(centre.x() + half, mouth_y - smile * 0.06 * size),
+        )
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        pen = QPen(QColor("#222222"), max(3.0, size / 18))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.drawPath(path)
+
+    def _draw_words(self, painter: QPainter, box: QRectF) -> None:
+        flags = int(
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+        )
+        top = QRectF(box.left() + 6, box.top(), box.width() - 12, box.height() * 0.64)
+        bottom = QRectF(box.left() + 6, top.bottom(), box.width() - 12, box.height() * 0.36)
+        painter.setPen(QColor("#111111"))
+        painter.setFont(_fitted(self.font(), top, self.score.label_vi, flags, bold=True))
+        painter.drawText(top, flags, self.score.label_vi)
+        painter.setPen(QColor("#444444"))
+        painter.setFont(_fitted(self.font(), bottom, self.score.label_en, flags, bold=False))
+        painter.drawText(bottom, flags, self.score.label_en)
+
+
+def _fitted(base: QFont, box: QRectF, text: str, flags: int, *, bold: bool) -> QFont:
+    """The largest font (up to a third of the box height) in which ``text`` fits ``box``."""
+    font = QFont(base)
+    font.setBold(bold)
+    size = max(10, int(box.height() / 2.6))
+    while size > 10:
+        font.setPixelSize(size)
+        needed = QFontMetrics(font).boundingRect(box.toRect(), flags, text)
+        if needed.width() <= box.width() and needed.height() <= box.height():
+            break
+        size -= 1
+    font.setPixelSize(size)
+    return font

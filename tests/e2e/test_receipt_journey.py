@@ -1,0 +1,177 @@
+"""One receipt's journey on real parts: printer bytes → QR → kiosk widgets → broker → hub → report.
+
+The receipt is printed through python-escpos's Dummy printer; its QR is read back from the raster
+bytes with an independent decoder (zxing-cpp), then typed into the real kiosk window as a USB
+scanner would. The rating crosses a real Mosquitto (per-kiosk users and ACLs) to the real hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.contract.scale import Score
+from hailong.settings import HubSection, HubSettings, PrinterSettings, ReceiptKeys, Unit
+from hub.receipts.issuing import IssuedReceipt, issue_receipt
+from hub.receipts.printer import print_receipt
+from hub.report import format_summary, summary
+from hub.service import HubService
+from hub.store.db import make_engine, session_factory
+from hub.store.models import RatingRow
+from kiosk.app import Kiosk, build_kiosk
+from kiosk.domain.session import Screen
+from tests.conftest import Broker
+from tests.kiosk.conftest import kiosk_settings
+from tests.support.escpos_raster import decode_qr, extract_raster_images
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys) -> HubSettings:
+    return HubSettings(
+        hub=HubSection(
+            unit_file=Path("config/unit.toml"),
+            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            public_base_url="https://hailong.example.gov.vn",
+        ),
+        mqtt=broker.mqtt_settings("hub"),
+        receipts=receipt_keys,
+        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
+    )
+
+
+@pytest.fixture
+def sessions(hub_settings: HubSettings) -> sessionmaker[Session]:
+    return session_factory(make_engine(hub_settings.hub.database_url))
+
+
+@pytest.fixture
+def kiosk(
+    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys
+) -> Iterator[Kiosk]:
+    settings = kiosk_settings(
+        tmp_path,
+        receipt_keys,
+        broker.mqtt_settings("kiosk-q1"),
+        thanks_seconds=0.5,
+        resend_after_seconds=1.0,
+    )
+    built = build_kiosk(settings)
+    qtbot.addWidget(built.window)
+    built.window.resize(1280, 800)
+    built.window.show()
+    qtbot.waitExposed(built.window)
+    yield built
+    built.close()
+
+
+def issue_and_print(
+    hub_settings: HubSettings, unit: Unit, sessions: sessionmaker[Session]
+) -> tuple[IssuedReceipt, str]:
+    """The counter officer's step; returns the receipt and the text its printed QR holds."""
+    issued = issue_receipt(
+        sessions,
+        unit,
+        hub_settings.receipts.keyring(),
+        hub_settings.hub.public_base_url,
+        counter="Q1",
+        officer="CB001",
+        procedure="1.001193",
+        now=datetime.now(UTC),
+    )
+    printed = print_receipt(issued, unit, hub_settings.printers["Q1"], sessions=sessions)
+    assert printed is not None
+    (qr_text,) = decode_qr(extract_raster_images(printed))
+    return issued, qr_text
+
+
+def scan(qtbot: QtBot, kiosk: Kiosk, text: str) -> None:
+    target = QApplication.focusWidget() or kiosk.window
+    qtbot.keyClicks(target, text)
+    qtbot.keyClick(target, Qt.Key.Key_Return)
+
+
+def rate(qtbot: QtBot, kiosk: Kiosk, score: Score) -> None:
+    assert kiosk.window.current is Screen.RATING
+    qtbot.mouseClick(kiosk.window.rating.faces[score], Qt.MouseButton.LeftButton)
+    assert kiosk.window.current is Screen.THANKS
+
+
+def stored(sessions: sessionmaker[Session]) -> list[RatingRow]:
+    with sessions() as session:
+        return list(session.scalars(select(RatingRow)))
+
+
+def wait_for(qtbot: QtBot, condition: Callable[[], bool], timeout_ms: int = 15_000) -> None:
+    qtbot.waitUntil(condition, timeout=timeout_ms)
+
+
+def test_receipt_from_printer_to_report(
+    qtbot: QtBot,
+    kiosk: Kiosk,
+    hub_settings: HubSettings,
+    unit: Unit,
+    sessions: sessionmaker[Session],
+) -> None:
+    with HubService(hub_settings, unit, sessions):
+        issued, qr_text = issue_and_print(hub_settings, unit, sessions)
+        assert qr_text == issued.url
+        wait_for(qtbot, lambda: kiosk.uplink is not None and kiosk.uplink.connected)
+        # The hub's retained configuration gives the kiosk names instead of codes.
+        wait_for(qtbot, lambda: kiosk.controller.catalogue is not None)
+        scan(qtbot, kiosk, qr_text)
+        assert "Đăng ký khai sinh" in kiosk.window.rating.procedure.text()
+        assert "Nguyễn Thị Lan" in kiosk.window.rating.details.text()
+        rate(qtbot, kiosk, Score.VERY_SATISFIED)
+        wait_for(qtbot, lambda: kiosk.outbox.depth() == 0)
+    rows = stored(sessions)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.dossier_code, row.receipt_verified, row.receipt_known) == (
+        str(issued.code),
+        True,
+        True,
+    )
+    assert (row.counter, row.officer, row.procedure, row.field, row.score) == (
+        "Q1",
+        "CB001",
+        "1.001193",
+        "ho-tich",
+        5,
+    )
+    with sessions() as session:
+        table = summary(session, unit, "counter")
+    assert [(g.key, g.n, g.rate) for g in table] == [("Q1", 1, 100.0)]
+    assert "MĐHL chung / Overall: 100.0 % of 1" in format_summary(unit, {"counter": table})
+
+
+def test_rating_made_while_the_hub_is_down_is_delivered_after_restart(
+    qtbot: QtBot,
+    kiosk: Kiosk,
+    hub_settings: HubSettings,
+    unit: Unit,
+    sessions: sessionmaker[Session],
+) -> None:
+    with HubService(hub_settings, unit, sessions):
+        wait_for(qtbot, lambda: kiosk.controller.catalogue is not None)
+    # The hub has stopped. A citizen is served and rates anyway.
+    issued, qr_text = issue_and_print(hub_settings, unit, sessions)
+    scan(qtbot, kiosk, qr_text)
+    rate(qtbot, kiosk, Score.DISSATISFIED)
+    qtbot.wait(1500)  # longer than resend_after: the kiosk has tried again, still no ack
+    assert kiosk.outbox.depth() == 1
+    assert stored(sessions) == []
+    with HubService(hub_settings, unit, sessions) as hub:
+        wait_for(qtbot, lambda: kiosk.outbox.depth() == 0)
+        wait_for(qtbot, lambda: hub.counters.acks_published >= 1)
+    rows = stored(sessions)
+    assert [(r.dossier_code, r.score) for r in rows] == [(str(issued.code), 2)]

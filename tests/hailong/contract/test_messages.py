@@ -1,0 +1,122 @@
+"""The rating/ack/config payloads: round trips, and every malformed payload refused with a reason."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hailong.contract import messages
+from hailong.contract.messages import (
+    AckMessage,
+    AckOutcome,
+    ContractError,
+    RatingMessage,
+    ReceiptRef,
+)
+from hailong.contract.scale import Score
+
+
+def make_rating(**overrides: object) -> RatingMessage:
+    fields: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "unit": "000.00.20.H41",
+        "kiosk": "kiosk-q1",
+        "seq": 1,
+        "receipt": ReceiptRef(code="000.00.20.H41-261125-0001", verified=True),
+        "counter": "Q1",
+        "officer": "CB001",
+        "procedure": "1.001193",
+        "score": Score.SATISFIED,
+        "rated_at": datetime(2026, 11, 25, 9, 30, tzinfo=timezone(timedelta(hours=7))),
+        "duration_ms": 12_000,
+    }
+    fields.update(overrides)
+    return RatingMessage.model_validate(fields)
+
+
+def test_rating_round_trips() -> None:
+    rating = make_rating()
+    assert messages.decode_rating(rating.to_bytes()) == rating
+
+
+@given(
+    score=st.sampled_from(list(Score)),
+    seq=st.integers(min_value=1, max_value=2**31),
+    comment=st.none() | st.text(max_size=1000),
+)
+def test_any_valid_rating_round_trips(score: Score, seq: int, comment: str | None) -> None:
+    rating = make_rating(score=score, seq=seq, comment=comment)
+    assert messages.decode_rating(rating.to_bytes()) == rating
+
+
+def _payload(**changes: object) -> bytes:
+    data = json.loads(make_rating().to_bytes())
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason_part"),
+    [
+        (b"not json", "not UTF-8 JSON"),
+        (b"\xff\xfe", "not UTF-8 JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (_payload(v=2), "unsupported contract version 2"),
+        (_payload(v=None), "unsupported contract version"),
+        (_payload(score=6), "score"),
+        (_payload(score=0), "score"),
+        (_payload(seq=0), "seq"),
+        (_payload(kiosk="a/b"), "kiosk"),
+        (_payload(rated_at="2026-11-25T09:30:00"), "time zone"),
+        (_payload(extra="field"), "extra"),
+        (_payload(comment="x" * 1001), "comment"),
+        (b"{" + b" " * 20_000 + b"}", "exceeds"),
+    ],
+)
+def test_malformed_rating_is_refused_with_reason(payload: bytes, reason_part: str) -> None:
+    with pytest.raises(ContractError) as excinfo:
+        messages.decode_rating(payload)
+    assert reason_part in excinfo.value.reason
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise_anything_but_contract_error(payload: bytes) -> None:
+    with contextlib.suppress(ContractError):
+        messages.decode_rating(payload)
+
+
+def test_peek_identity_reads_id_of_invalid_rating() -> None:
+    rating = make_rating()
+    bad = _payload(id=str(rating.id), seq=7, score=9)
+    assert messages.peek_identity(bad) == (rating.id, 7)
+    assert messages.peek_identity(b"garbage") is None
+
+
+def test_ack_round_trips() -> None:
+    ack = AckMessage(
+        results=(
+            AckOutcome(id=uuid.uuid4(), seq=1, outcome="stored"),
+            AckOutcome(id=uuid.uuid4(), seq=2, outcome="rejected", reason="score: too big"),
+        )
+    )
+    assert messages.decode_ack(ack.to_bytes()) == ack
+
+
+def test_unit_config_round_trips(unit) -> None:  # type: ignore[no-untyped-def]
+    message = unit.to_message()
+    decoded = messages.decode_unit_config(message.to_bytes())
+    assert decoded == message
+    assert any(p.name == "Đăng ký khai sinh" for p in decoded.procedures)
+
+
+def test_kiosk_status_round_trips() -> None:
+    status = messages.KioskStatusMessage(
+        kiosk="kiosk-q1", online=True, buffer_depth=3, version="0.1.0", at=datetime.now(UTC)
+    )
+    assert messages.decode_kiosk_status(status.to_bytes()) == status

@@ -1,0 +1,125 @@
+"""The slip layout: paper sizes, a readable QR with its quiet zone, nothing clipped."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageChops
+
+from hailong.contract.receipt import KeyRing, parse_scan, verify
+from hailong.settings import Unit
+from hub.receipts import slip
+from hub.receipts.issuing import IssuedReceipt
+from hub.receipts.slip import STYLES, render_slip
+
+
+def ink_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """Bounding box of the black dots."""
+    return ImageChops.invert(image.convert("L")).getbbox()
+
+
+@pytest.mark.parametrize(("paper", "width"), [(58, 384), (80, 576)])
+def test_the_slip_is_as_wide_as_the_paper_and_its_qr_verifies(
+    issued: IssuedReceipt, unit: Unit, keyring: KeyRing, tmp_path: Path, paper: int, width: int
+) -> None:
+    image = render_slip(issued, unit, paper_width_mm=paper)  # type: ignore[arg-type]
+    image.save(tmp_path / f"slip-{paper}.png")
+
+    assert image.mode == "1"
+    assert image.width == width
+    assert width * 1.5 < image.height < width * 3.5
+    assert Image.open(tmp_path / f"slip-{paper}.png").size == image.size
+    (found,) = zxingcpp.read_barcodes(
+        image.convert("L"), formats=zxingcpp.barcode_formats_from_str("QRCode")
+    )
+    assert found.text == issued.url
+    assert verify(parse_scan(found.text), keyring, unit.unit.code) == issued.claims  # type: ignore[arg-type]
+    share = (found.position.top_right.x - found.position.top_left.x) / width
+    assert 0.5 <= share <= 0.65
+
+
+@pytest.mark.parametrize("paper", [58, 80])
+def test_the_qr_keeps_a_four_module_quiet_zone(issued: IssuedReceipt, paper: int) -> None:
+    style = STYLES[paper]
+    block = slip.qr_block(issued.url, style)
+    modules = len(slip.qr_matrix(issued.url)) - 8
+    box = ink_box(block)
+    assert box is not None
+    module = (box[2] - box[0]) // modules
+
+    assert box[2] - box[0] == modules * module
+    assert block.height == (modules + 8) * module
+    assert box[1] == 4 * module
+    assert box[0] >= 4 * module
+    assert block.width - box[2] >= 4 * module
+
+
+def test_a_promised_date_adds_a_line(issued: IssuedReceipt, unit: Unit) -> None:
+    promised = dataclasses.replace(issued, promised_on=date(2026, 11, 28))
+    plain = render_slip(issued, unit, paper_width_mm=80)
+    taller = render_slip(promised, unit, paper_width_mm=80)
+
+    assert taller.height > plain.height
+
+
+@pytest.mark.parametrize("paper", [58, 80])
+def test_no_text_line_is_clipped_or_too_wide(paper: int) -> None:
+    style = STYLES[paper]
+    texts = [
+        slip.TITLE,
+        "Ủy ban nhân dân xã Ẳng Tở, huyện Mường Ảng, tỉnh Điện Biên",
+        "Chứng thực bản sao từ bản chính giấy tờ, văn bản (2.000815)",
+        "Quẫy Ỹ Ỵ Ỗ Ặ gjpqy",
+        "000.00.20.H41-261125-000000000000000000000000",  # longer than a line: broken
+    ]
+    for text in texts:
+        for bold, align in [(True, "center"), (False, "left")]:
+            block = slip.text_block([(text, slip.font(style.title, bold=bold))], style, align=align)  # type: ignore[arg-type]
+            box = ink_box(block)
+            assert box is not None
+            assert box[1] > 0, f"top marks clipped in {text!r}"
+            assert box[3] < block.height, f"descenders clipped in {text!r}"
+            assert box[0] >= style.margin - 2
+            assert box[2] <= style.width - style.margin + 2
+
+
+def test_decomposed_text_renders_like_precomposed() -> None:
+    style = STYLES[80]
+    text = "Quét mã QR để đánh giá mức độ hài lòng"
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed != text
+    regular = slip.font(style.body)
+    one = slip.text_block([(text, regular)], style, align="center")
+    other = slip.text_block([(decomposed, regular)], style, align="center")
+
+    assert ImageChops.difference(one, other).getbbox() is None
+
+
+def test_centred_text_wraps_evenly() -> None:
+    style = STYLES[58]
+    words = slip.words_of([(slip.CALL_TO_RATE_VI, slip.font(style.body, bold=True))])
+    lines = slip.balanced_wrap(words, style.width - 2 * style.margin)
+
+    assert len(lines) == 2
+    assert all(len(line) >= 3 for line in lines)  # no lone "lòng" on the last line
+
+
+@pytest.fixture
+def no_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(slip, "FONT_DIR", tmp_path)
+    slip.font.cache_clear()
+    yield
+    monkeypatch.undo()
+    slip.font.cache_clear()
+
+
+@pytest.mark.usefixtures("no_fonts")
+def test_a_missing_font_names_the_package(issued: IssuedReceipt, unit: Unit) -> None:
+    with pytest.raises(slip.FontMissingError, match="fonts-dejavu-core"):
+        render_slip(issued, unit, paper_width_mm=58)

@@ -1,0 +1,42 @@
+"""Kiosk settings pointing into a temp folder, signed receipts to scan."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, sign
+from hailong.settings import KioskSection, KioskSettings, MqttSettings, ReceiptKeys
+from tests.conftest import UNIT_CODE
+
+BASE_URL = "https://hailong.example.gov.vn"
+
+
+def signed_url(keyring: KeyRing, sequence: int = 7, procedure: str = "1.001193") -> str:
+    claims = ReceiptClaims(
+        DossierCode(UNIT_CODE, date(2026, 11, 25), sequence), procedure, "Q1", "CB001"
+    )
+    return sign(claims, keyring).url(BASE_URL)
+
+
+def kiosk_settings(
+    tmp_path: Path, receipt_keys: ReceiptKeys, mqtt: MqttSettings, **kiosk: object
+) -> KioskSettings:
+    section = KioskSection(
+        id="kiosk-q1",
+        unit=UNIT_CODE,
+        counter="Q1",
+        outbox_path=tmp_path / "outbox.db",
+        **kiosk,  # type: ignore[arg-type]
+    )
+    return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipt_keys)
+
+
+@pytest.fixture
+def offline_mqtt(tmp_path: Path) -> MqttSettings:
+    """Credentials for a broker that is not there: the kiosk must work regardless."""
+    password = tmp_path / "kiosk.password"
+    password.write_text("unused\n")
+    return MqttSettings(host="127.0.0.1", port=1, username="kiosk-q1", password_file=password)
