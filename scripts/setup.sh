@@ -15,6 +15,12 @@ runtime_pkgs=(
 )
 test_pkgs=()
 
+python="${PYTHON:-python3}"
+# Debian's python3 lacks venv/ensurepip until python3-venv is installed.
+if ! "$python" -c "import venv, ensurepip" 2>/dev/null; then
+  runtime_pkgs+=(python3-venv)
+fi
+
 missing=()
 wanted=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && wanted+=("${test_pkgs[@]}")
@@ -30,7 +36,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$python" -m venv .venv
