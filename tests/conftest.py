@@ -8,13 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from hailong import broker as broker_mod
 from hailong.contract.receipt import KeyRing
 from hailong.provision import SecretsLayout, init_secrets
-from hailong.settings import MqttSettings, ReceiptKeys, Unit, load_unit
+from hailong.settings import (
+    HubSection,
+    HubSettings,
+    MqttSettings,
+    PrinterSettings,
+    ReceiptKeys,
+    Unit,
+    load_unit,
+)
+from hub.store.db import make_engine, session_factory
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT_CODE = "000.00.20.H41"
@@ -70,3 +80,23 @@ def broker(tmp_path: Path, unit: Unit, secrets_layout: SecretsLayout) -> Iterato
     files = broker_mod.write_broker_files(unit, secrets_layout, tmp_path / "broker", port)
     with broker_mod.MosquittoProcess(files, port) as process:
         yield Broker(port=port, layout=secrets_layout, process=process)
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys) -> HubSettings:
+    """A hub on a fresh SQLite database, logged in to the test broker, printing to a Dummy."""
+    return HubSettings(
+        hub=HubSection(
+            unit_file=REPO / "config" / "unit.toml",
+            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            public_base_url="https://hailong.example.gov.vn",
+        ),
+        mqtt=broker.mqtt_settings("hub"),
+        receipts=receipt_keys,
+        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
+    )
+
+
+@pytest.fixture
+def hub_sessions(hub_settings: HubSettings) -> sessionmaker[Session]:
+    return session_factory(make_engine(hub_settings.hub.database_url))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -151,29 +151,32 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def decode_rating(payload: bytes) -> RatingMessage:
-    """Parse and validate a rating; raises :class:`ContractError` with a storable reason."""
+_M = TypeVar("_M", bound=_Message)
+
+
+def _decode_as(model: type[_M], payload: bytes) -> _M:
     data = _decode(payload)
     try:
-        return RatingMessage.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ContractError(_first_error(exc)) from exc
+
+
+def decode_rating(payload: bytes) -> RatingMessage:
+    """Parse and validate a rating; raises :class:`ContractError` with a storable reason."""
+    return _decode_as(RatingMessage, payload)
 
 
 def decode_ack(payload: bytes) -> AckMessage:
-    data = _decode(payload)
-    try:
-        return AckMessage.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(_first_error(exc)) from exc
+    return _decode_as(AckMessage, payload)
 
 
 def decode_unit_config(payload: bytes) -> UnitConfigMessage:
-    data = _decode(payload)
-    try:
-        return UnitConfigMessage.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(_first_error(exc)) from exc
+    return _decode_as(UnitConfigMessage, payload)
+
+
+def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:
+    return _decode_as(KioskStatusMessage, payload)
 
 
 def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
@@ -183,11 +186,3 @@ def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
         return UUID(str(data["id"])), int(data["seq"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
-
-
-def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:
-    data = _decode(payload)
-    try:
-        return KioskStatusMessage.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(_first_error(exc)) from exc

@@ -19,12 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.scale import Score
-from hailong.settings import HubSection, HubSettings, PrinterSettings, ReceiptKeys, Unit
+from hailong.settings import HubSettings, ReceiptKeys, Unit
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
 from hub.report import format_summary, summary
 from hub.service import HubService
-from hub.store.db import make_engine, session_factory
 from hub.store.models import RatingRow
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.domain.session import Screen
@@ -33,25 +32,6 @@ from tests.kiosk.conftest import kiosk_settings
 from tests.support.escpos_raster import decode_qr, extract_raster_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
-
-
-@pytest.fixture
-def hub_settings(tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys) -> HubSettings:
-    return HubSettings(
-        hub=HubSection(
-            unit_file=Path("config/unit.toml"),
-            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-            public_base_url="https://hailong.example.gov.vn",
-        ),
-        mqtt=broker.mqtt_settings("hub"),
-        receipts=receipt_keys,
-        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
-    )
-
-
-@pytest.fixture
-def sessions(hub_settings: HubSettings) -> sessionmaker[Session]:
-    return session_factory(make_engine(hub_settings.hub.database_url))
 
 
 @pytest.fixture
@@ -75,11 +55,11 @@ def kiosk(
 
 
 def issue_and_print(
-    hub_settings: HubSettings, unit: Unit, sessions: sessionmaker[Session]
+    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
 ) -> tuple[IssuedReceipt, str]:
     """The counter officer's step; returns the receipt and the text its printed QR holds."""
     issued = issue_receipt(
-        sessions,
+        hub_sessions,
         unit,
         hub_settings.receipts.keyring(),
         hub_settings.hub.public_base_url,
@@ -88,7 +68,7 @@ def issue_and_print(
         procedure="1.001193",
         now=datetime.now(UTC),
     )
-    printed = print_receipt(issued, unit, hub_settings.printers["Q1"], sessions=sessions)
+    printed = print_receipt(issued, unit, hub_settings.printers["Q1"], sessions=hub_sessions)
     assert printed is not None
     (qr_text,) = decode_qr(extract_raster_images(printed))
     return issued, qr_text
@@ -106,8 +86,8 @@ def rate(qtbot: QtBot, kiosk: Kiosk, score: Score) -> None:
     assert kiosk.window.current is Screen.THANKS
 
 
-def stored(sessions: sessionmaker[Session]) -> list[RatingRow]:
-    with sessions() as session:
+def stored(hub_sessions: sessionmaker[Session]) -> list[RatingRow]:
+    with hub_sessions() as session:
         return list(session.scalars(select(RatingRow)))
 
 
@@ -120,10 +100,10 @@ def test_receipt_from_printer_to_report(
     kiosk: Kiosk,
     hub_settings: HubSettings,
     unit: Unit,
-    sessions: sessionmaker[Session],
+    hub_sessions: sessionmaker[Session],
 ) -> None:
-    with HubService(hub_settings, unit, sessions):
-        issued, qr_text = issue_and_print(hub_settings, unit, sessions)
+    with HubService(hub_settings, unit, hub_sessions):
+        issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
         assert qr_text == issued.url
         wait_for(qtbot, lambda: kiosk.uplink is not None and kiosk.uplink.connected)
         # The hub's retained configuration gives the kiosk names instead of codes.
@@ -133,7 +113,7 @@ def test_receipt_from_printer_to_report(
         assert "Nguyễn Thị Lan" in kiosk.window.rating.details.text()
         rate(qtbot, kiosk, Score.VERY_SATISFIED)
         wait_for(qtbot, lambda: kiosk.outbox.depth() == 0)
-    rows = stored(sessions)
+    rows = stored(hub_sessions)
     assert len(rows) == 1
     row = rows[0]
     assert (row.dossier_code, row.receipt_verified, row.receipt_known) == (
@@ -148,7 +128,7 @@ def test_receipt_from_printer_to_report(
         "ho-tich",
         5,
     )
-    with sessions() as session:
+    with hub_sessions() as session:
         table = summary(session, unit, "counter")
     assert [(g.key, g.n, g.rate) for g in table] == [("Q1", 1, 100.0)]
     assert "MĐHL chung / Overall: 100.0 % of 1" in format_summary(unit, {"counter": table})
@@ -159,19 +139,19 @@ def test_rating_made_while_the_hub_is_down_is_delivered_after_restart(
     kiosk: Kiosk,
     hub_settings: HubSettings,
     unit: Unit,
-    sessions: sessionmaker[Session],
+    hub_sessions: sessionmaker[Session],
 ) -> None:
-    with HubService(hub_settings, unit, sessions):
+    with HubService(hub_settings, unit, hub_sessions):
         wait_for(qtbot, lambda: kiosk.controller.catalogue is not None)
     # The hub has stopped. A citizen is served and rates anyway.
-    issued, qr_text = issue_and_print(hub_settings, unit, sessions)
+    issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
     scan(qtbot, kiosk, qr_text)
     rate(qtbot, kiosk, Score.DISSATISFIED)
     qtbot.wait(1500)  # longer than resend_after: the kiosk has tried again, still no ack
     assert kiosk.outbox.depth() == 1
-    assert stored(sessions) == []
-    with HubService(hub_settings, unit, sessions) as hub:
+    assert stored(hub_sessions) == []
+    with HubService(hub_settings, unit, hub_sessions) as hub:
         wait_for(qtbot, lambda: kiosk.outbox.depth() == 0)
         wait_for(qtbot, lambda: hub.counters.acks_published >= 1)
-    rows = stored(sessions)
+    rows = stored(hub_sessions)
     assert [(r.dossier_code, r.score) for r in rows] == [(str(issued.code), 2)]

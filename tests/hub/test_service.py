@@ -7,7 +7,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -23,9 +22,8 @@ from hailong.contract.messages import (
     decode_ack,
     decode_unit_config,
 )
-from hailong.settings import HubSection, HubSettings, ReceiptKeys, Unit
+from hailong.settings import HubSettings, Unit
 from hub.service import HubService
-from hub.store.db import make_engine, session_factory
 from hub.store.models import DeadLetterRow, RatingRow
 from tests.conftest import UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
@@ -71,28 +69,10 @@ class KioskPeer:
 
 
 @pytest.fixture
-def hub_settings(tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys) -> HubSettings:
-    return HubSettings(
-        hub=HubSection(
-            unit_file=Path("config/unit.toml"),
-            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-            public_base_url="https://hailong.example.gov.vn",
-        ),
-        mqtt=broker.mqtt_settings("hub"),
-        receipts=receipt_keys,
-    )
-
-
-@pytest.fixture
-def sessions(hub_settings: HubSettings) -> sessionmaker[Session]:
-    return session_factory(make_engine(hub_settings.hub.database_url))
-
-
-@pytest.fixture
 def hub(
-    hub_settings: HubSettings, unit: Unit, sessions: sessionmaker[Session]
+    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
 ) -> Iterator[HubService]:
-    with HubService(hub_settings, unit, sessions) as service:
+    with HubService(hub_settings, unit, hub_sessions) as service:
         yield service
 
 
@@ -103,28 +83,28 @@ def kiosk(broker: Broker, hub: HubService) -> Iterator[KioskPeer]:
     peer.close()
 
 
-def _ratings(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
+def _ratings(hub_sessions: sessionmaker[Session]) -> int:
+    with hub_sessions() as session:
         return int(session.scalar(select(func.count()).select_from(RatingRow)) or 0)
 
 
-def _dead_letters(sessions: sessionmaker[Session]) -> list[str]:
-    with sessions() as session:
+def _dead_letters(hub_sessions: sessionmaker[Session]) -> list[str]:
+    with hub_sessions() as session:
         return list(session.scalars(select(DeadLetterRow.reason)))
 
 
 def test_rating_is_stored_then_acknowledged_once(
-    kiosk: KioskPeer, sessions: sessionmaker[Session]
+    kiosk: KioskPeer, hub_sessions: sessionmaker[Session]
 ) -> None:
     rating = make_rating()
     kiosk.publish(rating.to_bytes())
     ack = kiosk.next_ack()
     assert [(r.id, r.outcome) for r in ack.results] == [(rating.id, "stored")]
-    assert _ratings(sessions) == 1
+    assert _ratings(hub_sessions) == 1
     kiosk.publish(rating.to_bytes())
     again = kiosk.next_ack()
     assert [(r.id, r.outcome) for r in again.results] == [(rating.id, "duplicate")]
-    assert _ratings(sessions) == 1
+    assert _ratings(hub_sessions) == 1
 
 
 def test_retained_unit_config_reaches_the_kiosk(kiosk: KioskPeer, unit: Unit) -> None:
@@ -133,7 +113,7 @@ def test_retained_unit_config_reaches_the_kiosk(kiosk: KioskPeer, unit: Unit) ->
 
 
 def test_bad_payloads_are_dead_lettered_and_ingest_goes_on(
-    kiosk: KioskPeer, sessions: sessionmaker[Session], hub: HubService
+    kiosk: KioskPeer, hub_sessions: sessionmaker[Session], hub: HubService
 ) -> None:
     kiosk.publish(b"not json at all")
     kiosk.publish(b"{" + b" " * 40_000 + b"}")
@@ -146,10 +126,10 @@ def test_bad_payloads_are_dead_lettered_and_ingest_goes_on(
     good = make_rating()
     kiosk.publish(good.to_bytes())
     deadline = time.monotonic() + 10
-    while _ratings(sessions) < 1 and time.monotonic() < deadline:
+    while _ratings(hub_sessions) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _ratings(sessions) == 1
-    reasons = _dead_letters(sessions)
+    assert _ratings(hub_sessions) == 1
+    reasons = _dead_letters(hub_sessions)
     assert len(reasons) == 3
     assert any("not UTF-8 JSON" in r for r in reasons)
     assert any("exceeds" in r for r in reasons)
@@ -157,7 +137,7 @@ def test_bad_payloads_are_dead_lettered_and_ingest_goes_on(
 
 
 def test_no_ack_before_commit_and_delivery_after_the_database_returns(
-    kiosk: KioskPeer, sessions: sessionmaker[Session], hub: HubService
+    kiosk: KioskPeer, hub_sessions: sessionmaker[Session], hub: HubService
 ) -> None:
     """The database refuses commits for a while: nothing is acknowledged; then it is stored once."""
     failing = threading.Event()
@@ -167,7 +147,7 @@ def test_no_ack_before_commit_and_delivery_after_the_database_returns(
         if failing.is_set():
             raise OperationalError("COMMIT", {}, Exception("database is unavailable"))
 
-    event.listen(sessions, "before_commit", refuse_commit)
+    event.listen(hub_sessions, "before_commit", refuse_commit)
     rating: RatingMessage = make_rating()
     kiosk.publish(rating.to_bytes())
     deadline = time.monotonic() + 10
@@ -175,8 +155,8 @@ def test_no_ack_before_commit_and_delivery_after_the_database_returns(
         time.sleep(0.05)
     assert hub.counters.commit_failures >= 2
     assert kiosk.acks.empty()
-    assert _ratings(sessions) == 0
+    assert _ratings(hub_sessions) == 0
     failing.clear()
     ack = kiosk.next_ack()
     assert [(r.id, r.outcome) for r in ack.results] == [(rating.id, "stored")]
-    assert _ratings(sessions) == 1
+    assert _ratings(hub_sessions) == 1
