@@ -46,6 +46,7 @@ def acl_text(unit: Unit) -> str:
             f"topic write {topics.status(code, kiosk.id)}",
             f"topic read {topics.acks(code, kiosk.id)}",
             f"topic read {topics.unit_config(code)}",
+            f"topic read {topics.rated(code)}",
             "",
         ]
     return "\n".join(lines)

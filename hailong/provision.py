@@ -1,4 +1,4 @@
-"""Secrets for a unit: receipt signing keys and one MQTT password per kiosk and for the hub.
+"""Secrets for a unit: receipt keys, one MQTT password per kiosk and the hub, kiosk staff PINs.
 
 They live under ``var/secrets/`` (git-ignored), readable by the owner only. Creating them is
 idempotent: existing secrets are never overwritten, so re-running ``hailong init`` is safe.
@@ -31,6 +31,9 @@ class SecretsLayout:
     def mqtt_password_file(self, user: str) -> Path:
         return self.mqtt / f"{user}.password"
 
+    def staff_pin_file(self, kiosk: str) -> Path:
+        return self.root / f"{kiosk}.pin"
+
 
 def _write_private(path: Path, text: str) -> bool:
     """Create ``path`` with mode 0600 unless it exists; return whether it was created."""
@@ -58,4 +61,8 @@ def init_secrets(unit: Unit, layout: SecretsLayout, key_id: str = "k1") -> list[
         path = layout.mqtt_password_file(user)
         if _write_private(path, secrets.token_urlsafe(24)):
             created.append(path)
+    for kiosk in unit.kiosks:
+        pin = layout.staff_pin_file(kiosk.id)
+        if _write_private(pin, f"{secrets.randbelow(10**6):06d}"):
+            created.append(pin)
     return created

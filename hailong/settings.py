@@ -15,12 +15,15 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hailong.contract.messages import (
+    KioskPolicy,
     NamedCode,
     OfficerInfo,
     ProcedureInfo,
+    ReasonInfo,
     UnitConfigMessage,
 )
 from hailong.contract.receipt import KeyRing
+from hailong.contract.scale import Factor
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 
@@ -57,6 +60,15 @@ class FieldOfWork(_Section):
     name: str
 
 
+class Reason(_Section):
+    """A reason for dissatisfaction offered on the kiosk, counted against one SIPAS factor."""
+
+    code: Code
+    name: str
+    name_en: str
+    factor: Factor
+
+
 class KioskEntry(_Section):
     id: Code
     counter: Code | None = None
@@ -76,6 +88,8 @@ class Unit(_Section):
     counters: tuple[Counter, ...]
     officers: tuple[Officer, ...]
     procedures: tuple[Procedure, ...]
+    reasons: tuple[Reason, ...] = ()
+    kiosk_policy: KioskPolicy = KioskPolicy()
     kiosks: tuple[KioskEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -108,6 +122,11 @@ class Unit(_Section):
                 ProcedureInfo(code=p.code, name=p.name, field=p.field) for p in self.procedures
             ),
             fields=tuple(NamedCode(code=f.code, name=f.name) for f in self.fields),
+            reasons=tuple(
+                ReasonInfo(code=r.code, name=r.name, name_en=r.name_en, factor=r.factor)
+                for r in self.reasons
+            ),
+            policy=self.kiosk_policy,
         )
 
 
@@ -182,7 +201,8 @@ class KioskSection(_Section):
     unit: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.]{2,19}$")]
     counter: Code | None = None
     outbox_path: Path
-    allow_walk_in: bool = False
+    # The staff PIN that opens the maintenance screen (a secret file, created by `hailong init`).
+    staff_pin_file: Path | None = None
     idle_reset_seconds: Annotated[float, Field(gt=0, le=600)] = 45.0
     thanks_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     resend_after_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract import topics
-from hailong.contract.messages import AckMessage, AckOutcome
+from hailong.contract.messages import AckMessage, AckOutcome, RatedMessage, RatedReceipt
 from hailong.settings import HubSettings, Unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify
 from hub.store.ratings import receipt_facts, store_batch, store_dead_letter
@@ -39,6 +39,7 @@ class IngestCounters:
 
     stored: int = 0
     duplicates: int = 0
+    already_rated: int = 0
     dead_letters: int = 0
     batches: int = 0
     commit_failures: int = 0
@@ -155,7 +156,7 @@ class HubService:
         delay = 0.1
         while not self._stopping.is_set():
             try:
-                acks = self._commit(batch)
+                acks, rated = self._commit(batch)
             except SQLAlchemyError as exc:
                 self.counters.commit_failures += 1
                 log.warning(
@@ -165,10 +166,15 @@ class HubService:
                 delay = min(delay * 2, 5.0)
                 continue
             self._publish_acks(acks)
+            self._publish_rated(rated)
             return
         log.warning("stopping with an uncommitted batch of %d; kiosks will resend it", len(batch))
 
-    def _commit(self, batch: list[tuple[str, bytes]]) -> dict[tuple[str, str], list[AckOutcome]]:
+    def _commit(
+        self, batch: list[tuple[str, bytes]]
+    ) -> tuple[dict[tuple[str, str], list[AckOutcome]], dict[str, list[RatedReceipt]]]:
+        """Store the batch in one transaction; returns the acks per kiosk and, per unit, the
+        receipts that now have their rating (for the other kiosks' "already rated" lists)."""
         now = datetime.now(UTC)
         verdicts = [classify(topic, payload) for topic, payload in batch]
         accepted = [v for v in verdicts if isinstance(v, Accepted)]
@@ -184,19 +190,24 @@ class HubService:
             for r in rejected:
                 store_dead_letter(session, r.topic, r.payload, r.reason, now)
         self._count(outcomes, len(rejected))
+        rated: dict[str, list[RatedReceipt]] = defaultdict(list)
         for a, outcome in zip(accepted, outcomes, strict=True):
             acks[(a.rating.unit, a.rating.kiosk)].append(outcome)
+            receipt = a.rating.receipt
+            if receipt is not None and outcome.outcome == "stored":
+                rated[a.rating.unit].append(RatedReceipt(code=receipt.code, stage=a.rating.stage))
         for r in rejected:
             if r.identity is not None and r.kiosk is not None:
                 rid, seq = r.identity
                 outcome = AckOutcome(id=rid, seq=seq, outcome="rejected", reason=r.reason[:200])
                 acks[(r.kiosk.unit, r.kiosk.kiosk)].append(outcome)
-        return acks
+        return acks, rated
 
     def _count(self, outcomes: list[AckOutcome], dead: int) -> None:
         self.counters.batches += 1
         self.counters.stored += sum(o.outcome == "stored" for o in outcomes)
         self.counters.duplicates += sum(o.outcome == "duplicate" for o in outcomes)
+        self.counters.already_rated += sum(o.outcome == "already_rated" for o in outcomes)
         self.counters.dead_letters += dead
 
     def _publish_acks(self, acks: dict[tuple[str, str], list[AckOutcome]]) -> None:
@@ -204,3 +215,9 @@ class HubService:
             message = AckMessage(results=tuple(outcomes))
             self._client.publish(topics.acks(unit, kiosk), message.to_bytes(), qos=1)
             self.counters.acks_published += len(outcomes)
+
+    def _publish_rated(self, rated: dict[str, list[RatedReceipt]]) -> None:
+        for unit, receipts in rated.items():
+            for start in range(0, len(receipts), 500):
+                message = RatedMessage(receipts=tuple(receipts[start : start + 500]))
+                self._client.publish(topics.rated(unit), message.to_bytes(), qos=1)

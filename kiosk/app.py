@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from hailong.contract.messages import UnitConfigMessage
 from hailong.contract.receipt import ReceiptRefused
+from hailong.contract.scale import Score
 from hailong.settings import KioskSettings
 from kiosk.controller import KioskController
 from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
@@ -21,7 +24,9 @@ from kiosk.outbox import Outbox
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
-SCREEN_SIZES = ((800, 480), (1280, 800), (1920, 1080))
+# Landscape, then the same screens turned to portrait.
+SCREEN_SIZES = ((800, 480), (1280, 800), (1920, 1080), (480, 800), (800, 1280), (1080, 1920))
+LANGUAGES = ("vi", "en")
 
 
 @dataclass
@@ -38,6 +43,9 @@ class Kiosk:
         if self.uplink:
             self.uplink.stop()
         self.window.close()
+        # Destroy the Qt objects now, while QApplication exists, not at interpreter exit.
+        shiboken6.delete(self.controller)
+        shiboken6.delete(self.window)
         self.outbox.close()
 
 
@@ -54,7 +62,7 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
             outbox,
             resend_after=settings.kiosk.resend_after_seconds,
         )
-    window = KioskWindow(allow_walk_in=settings.kiosk.allow_walk_in)
+    window = KioskWindow()
     controller = KioskController(settings, window, outbox, uplink)
     if uplink:
         uplink.on_change = controller.link_changed.emit
@@ -91,9 +99,7 @@ def render_screenshots(
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = settings.model_copy(
             update={
-                "kiosk": settings.kiosk.model_copy(
-                    update={"outbox_path": Path(tmp) / "outbox.db", "allow_walk_in": True}
-                )
+                "kiosk": settings.kiosk.model_copy(update={"outbox_path": Path(tmp) / "outbox.db"})
             }
         )
         kiosk = build_kiosk(sandbox, start_uplink=False)
@@ -106,31 +112,68 @@ def render_screenshots(
 
 
 def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
-    window, controller, session = kiosk.window, kiosk.controller, kiosk.controller.session
+    window = kiosk.window
     window.apply_scale(*size)
     window.resize(*size)
     window.show()
-    refused = ReceiptRefused("bad_signature")
-    now = datetime.now(UTC)
-    scenes: list[tuple[str, Screen, Subject | None, Notice | None]] = [
-        ("attract", Screen.ATTRACT, None, None),
-        ("attract-refused", Screen.ATTRACT, None, Notice(refused.message_vi, refused.message_en)),
-        ("rating", Screen.RATING, _sample_subject(kiosk), None),
-        ("thanks", Screen.THANKS, None, None),
-        ("already-rated", Screen.MESSAGE, None, ALREADY_RATED),
-    ]
     paths = []
-    for name, screen, subject, notice in scenes:
-        session.reset()
-        session.screen, session.subject, session.notice = screen, subject, notice
-        session.touch(now)
-        controller.render()
-        QApplication.processEvents()
-        path = out_dir / f"{name}-{size[0]}x{size[1]}.png"
-        window.grab().save(str(path))
-        paths.append(path)
-    session.reset()
+    for lang in LANGUAGES:
+        for name, stage in _scenes(kiosk):
+            kiosk.controller.reset()
+            kiosk.controller.session.lang = lang
+            stage()
+            window.resize(*size)
+            QApplication.processEvents()
+            path = out_dir / f"{name}-{lang}-{size[0]}x{size[1]}.png"
+            window.grab().save(str(path))
+            paths.append(path)
+    kiosk.controller.reset()
     return paths
+
+
+def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
+    """Each screen, reached the way a citizen reaches it (through the controller)."""
+    controller, session = kiosk.controller, kiosk.controller.session
+    sample = _sample_subject(kiosk)
+    refused = ReceiptRefused("bad_signature")
+
+    def at(screen: Screen, subject: Subject | None = None, notice: Notice | None = None) -> None:
+        session.screen, session.subject, session.notice = screen, subject, notice
+        session.touch(datetime.now(UTC))
+        controller.render()
+
+    def reasons() -> None:
+        at(Screen.RATING, sample)
+        session.answers.score = Score.DISSATISFIED
+        at(Screen.REASONS, sample)
+        first = controller.catalogue.reasons[0].code if controller.catalogue else None
+        if first:
+            controller.toggle_reason(first)
+
+    def keyboard() -> None:
+        at(Screen.ATTRACT)
+        kiosk.window.attract.keys.setVisible(True)
+
+    def large() -> None:
+        kiosk.window.set_accessibility(large_text=True, high_contrast=True)
+        at(Screen.RATING, sample)
+
+    return [
+        ("attract", lambda: at(Screen.ATTRACT)),
+        (
+            "attract-refused",
+            lambda: at(Screen.ATTRACT, None, Notice(refused.message_vi, refused.message_en)),
+        ),
+        ("attract-keyboard", keyboard),
+        ("rating", lambda: at(Screen.RATING, sample)),
+        ("rating-large-contrast", large),
+        ("reasons", reasons),
+        ("comment", lambda: at(Screen.COMMENT, sample)),
+        ("survey", lambda: at(Screen.SURVEY, sample)),
+        ("thanks", lambda: at(Screen.THANKS)),
+        ("already-rated", lambda: at(Screen.MESSAGE, None, ALREADY_RATED)),
+        ("maintenance", controller.open_maintenance),
+    ]
 
 
 def _sample_subject(kiosk: Kiosk) -> Subject:

@@ -7,6 +7,7 @@ signals, which Qt queues onto this thread.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,19 +17,32 @@ from PySide6.QtGui import QKeyEvent, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy.exc import SQLAlchemyError
 
-from hailong.contract.messages import UnitConfigMessage
+from hailong import __version__
+from hailong.contract.messages import KioskPolicy, UnitConfigMessage
 from hailong.contract.scale import Score
-from hailong.settings import KioskSettings
+from hailong.settings import ConfigError, KioskSettings, read_secret
 from kiosk.domain.scanner import ScanDetector
-from kiosk.domain.session import RatingSession, Screen, Subject
+from kiosk.domain.session import RatingSession, Screen, Subject, Tick
+from kiosk.domain.staff import PinGuard
 from kiosk.outbox import Outbox
-from kiosk.ui.screens import ERROR
+from kiosk.ui.screens import ERROR, INK
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
 THANKS = ("Cảm ơn ông/bà đã đánh giá!", "Thank you for your feedback!")
+SAVING = ("Đang lưu…", "Saving…")
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def _load_pin(settings: KioskSettings) -> str | None:
+    if settings.kiosk.staff_pin_file is None:
+        return None
+    try:
+        return read_secret(settings.kiosk.staff_pin_file, "kiosk.staff_pin_file")
+    except ConfigError as exc:
+        log.warning("maintenance screen disabled: %s", exc)
+        return None
 
 
 class KioskController(QObject):
@@ -42,62 +56,134 @@ class KioskController(QObject):
         outbox: Outbox,
         uplink: Uplink | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        draw: Callable[[], float] = random.random,
     ) -> None:
         super().__init__()
         self.settings, self.window, self.outbox, self.uplink = settings, window, outbox, uplink
         self.clock = clock
-        self.session = RatingSession(settings.kiosk, settings.receipts.keyring(), outbox.has_rated)
-        self.catalogue: UnitConfigMessage | None = outbox.load_unit_config()
+        self.session = RatingSession(
+            settings.kiosk, settings.receipts.keyring(), outbox.has_rated, draw=draw
+        )
+        self.pins = PinGuard(_load_pin(settings))
+        self.catalogue: UnitConfigMessage | None = None
         self.scanner = ScanDetector()
-        window.attract.submitted.connect(self.submit_code)
-        window.attract.walk_in.connect(self.walk_in)
-        window.rating.rated.connect(lambda score: self.rate(Score(score)))
-        window.message.back.connect(self.reset)
+        self.last_scan = ""
+        self.speaker: Callable[[str, str], object] | None = None
+        self._connect()
         self.link_changed.connect(self._show_link)
-        self.config_arrived.connect(self._use_config)
+        self.config_arrived.connect(self.use_config)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.tick)
         self._timer.start(250)
-        self._show_unit()
+        cached = outbox.load_unit_config()
+        self.use_config(cached) if cached else self._apply_policy(KioskPolicy())
         self._show_link()
         self.render()
+
+    def _connect(self) -> None:
+        w = self.window
+        w.attract.submitted.connect(self.submit_code)
+        w.attract.walk_in.connect(self.walk_in)
+        w.attract.language.connect(self.toggle_language)
+        w.attract.large_text.connect(
+            lambda: w.set_accessibility(large_text=not w.large_text, high_contrast=w.high_contrast)
+        )
+        w.attract.contrast.connect(
+            lambda: w.set_accessibility(large_text=w.large_text, high_contrast=not w.high_contrast)
+        )
+        w.attract.speak.connect(lambda: self.speak("attract"))
+        w.rating.rated.connect(lambda score: self.rate(Score(score)))
+        w.reasons.toggled.connect(self.toggle_reason)
+        w.reasons.done.connect(self._act(lambda now: self.session.reasons_done(now)))
+        w.comment.done.connect(self.comment_done)
+        w.survey.answered.connect(
+            lambda value: self._do(lambda now: self.session.answer_factor(
+                Score(value) if value else None, now
+            ))
+        )  # fmt: skip
+        w.message.back.connect(self.reset)
+        w.staff_button.clicked.connect(self.open_maintenance)
+        w.maintenance.pin_entered.connect(self.unlock)
+        w.maintenance.back.connect(self.reset)
+        w.maintenance.exit_requested.connect(QApplication.quit)
 
     # -- citizen actions ---------------------------------------------------------------------
 
-    def submit_code(self, text: str) -> None:
-        self.session.submit_code(text, self.clock())
+    def _do(self, action: Callable[[datetime], object]) -> None:
+        now = self.clock()
+        action(now)
+        if self.session.screen is Screen.SAVING:
+            self._save(now, thank=True)
         self.render()
+
+    def _act(self, action: Callable[[datetime], object]) -> Callable[[], None]:
+        return lambda: self._do(action)
+
+    def submit_code(self, text: str) -> None:
+        self._do(lambda now: self.session.submit_code(text, now))
 
     def walk_in(self) -> None:
-        self.session.walk_in(self.clock())
-        self.render()
+        self._do(lambda now: self.session.walk_in(now))
 
     def rate(self, score: Score) -> None:
-        now = self.clock()
-        build = self.session.rate(score, now)
-        try:
-            self.outbox.append(build)
-        except (SQLAlchemyError, OSError):
-            log.exception("could not store a rating in the outbox")
-            self.session.store_failed(now)
-        else:
-            self.session.stored(now)
-            if self.uplink:
-                self.uplink.notify_new()
+        """A face tapped on the rating screen."""
+        self._do(lambda now: self.session.choose_score(score, now))
+
+    def toggle_reason(self, code: str) -> None:
+        self.session.toggle_reason(code, self.clock())
+        self.window.reasons.show_ticked(self.session.answers.reasons)
+
+    def comment_done(self, comment: str, phone: str, consent: bool) -> None:
+        self._do(lambda now: self.session.comment_done(comment, phone, consent, now))
+
+    def toggle_language(self) -> None:
+        self.session.lang = "en" if self.session.lang == "vi" else "vi"
+        self.session.touch(self.clock())
         self.render()
-        self._show_link()
+
+    def speak(self, key: str) -> None:
+        if self.speaker is not None:
+            self.speaker(key, self.session.lang)
 
     def reset(self) -> None:
         self.session.reset()
+        self.window.set_accessibility(large_text=False, high_contrast=False)
+        self.window.attract.clear()
+        self.window.comment.clear()
         self.render()
 
     def tick(self) -> None:
-        if self.session.tick(self.clock()):
-            self.render()
+        if self.window.in_maintenance:
+            return
+        now = self.clock()
+        verdict = self.session.tick(now)
+        self.window.banner.setVisible(verdict is Tick.WARN)
+        if verdict is Tick.SAVE_AND_RESET:
+            self._save(now, thank=False)
+        if verdict in (Tick.RESET, Tick.SAVE_AND_RESET):
+            self.reset()
+
+    def _save(self, now: datetime, *, thank: bool) -> None:
+        """Commit the rating to the outbox; thank the citizen only once it is on disk."""
+        try:
+            self.outbox.append(self.session.rating_builder(now))
+        except (SQLAlchemyError, OSError):
+            log.exception("could not store a rating in the outbox")
+            if thank:
+                self.session.store_failed(now)
+            return
+        if thank:
+            self.session.stored(now)
+        if self.uplink:
+            self.uplink.notify_new()
+        self._show_link()
 
     # -- scanner on any screen ---------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self.session.touch(self.clock())
+            return False
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         # A key event visits the window, the focused widget and its parents: count it once.
@@ -107,31 +193,85 @@ class KioskController(QObject):
         now = time.monotonic()
         if event.key() in _ENTER_KEYS:
             scanned = self.scanner.enter(now)
-            if scanned is not None:
+            if scanned is None:
+                return False
+            self.last_scan = scanned
+            if self.window.in_maintenance:
+                self._show_status()
+            else:
                 self.window.attract.code_input.clear()
                 self.submit_code(scanned)
-                return True
-            return False
+            return True
         self.scanner.key(event.text(), now)
         return False
+
+    # -- staff --------------------------------------------------------------------------------
+
+    def open_maintenance(self) -> None:
+        self.window.maintenance.ask_pin()
+        self.window.show_maintenance()
+
+    def unlock(self, pin: str) -> None:
+        now = self.clock()
+        if self.pins.check(pin, now):
+            self._show_status()
+            return
+        if self.pins.pin is None:
+            message = "Chưa cấu hình mã PIN / no staff PIN configured"
+        elif self.pins.locked(now):
+            message = "Nhập sai nhiều lần, thử lại sau 5 phút / too many attempts, wait 5 minutes"
+        else:
+            message = "Mã PIN không đúng / wrong PIN"
+        self.window.maintenance.ask_pin(message)
+
+    def _show_status(self) -> None:
+        uplink = self.uplink
+        last_ack = uplink.last_ack_at if uplink else None
+        self.window.maintenance.show_status(
+            {
+                "kiosk": f"{self.settings.kiosk.id} ({self.settings.kiosk.unit})",
+                "version": __version__,
+                "link": "đã kết nối / online"
+                if uplink and uplink.connected
+                else "ngoại tuyến / offline",
+                "depth": str(self.outbox.depth()),
+                "rejected": str(self.outbox.rejected_count()),
+                "last_ack": last_ack.astimezone().strftime("%d/%m/%Y %H:%M:%S")
+                if last_ack
+                else "—",
+                "scanner": self.last_scan[:120] or "—",
+            }
+        )
 
     # -- drawing ----------------------------------------------------------------------------
 
     def render(self) -> None:
         session, window = self.session, self.window
-        screen = session.screen
+        lang, screen = session.lang, session.screen
+        window.attract.set_lang(lang)
+        window.rating.question.set_lang(lang)
+        window.reasons.title.set_lang(lang)
+        window.comment.title.set_lang(lang)
+        notice = session.notice
         if screen is Screen.ATTRACT:
-            notice = session.notice
-            window.attract.show_error(notice.vi if notice else None, notice.en if notice else None)
-            if notice is None:
-                window.attract.code_input.clear()
+            window.attract.show_error(
+                notice.vi if notice else None, notice.en if notice else None, lang
+            )
         elif screen is Screen.RATING and session.subject is not None:
             window.rating.show_subject(*self.describe(session.subject))
+        elif screen is Screen.REASONS:
+            window.reasons.show_ticked(session.answers.reasons)
+        elif screen is Screen.COMMENT:
+            window.comment.error.setText(f"{notice.vi}\n{notice.en}" if notice else "")
+        elif screen is Screen.SURVEY:
+            window.survey.show_question(session.survey_factor, session.survey_index, 5, lang)
+        elif screen is Screen.SAVING:
+            window.message.show_text(*SAVING, lang)
         elif screen is Screen.THANKS:
-            window.message.show_text(*THANKS)
-        elif screen is Screen.MESSAGE and session.notice is not None:
-            colour = ERROR if session.notice.vi.startswith("Máy") else "#1a237e"
-            window.message.show_text(session.notice.vi, session.notice.en, colour=colour)
+            window.message.show_text(*THANKS, lang)
+        elif screen is Screen.MESSAGE and notice is not None:
+            colour = ERROR if notice.vi.startswith("Máy") else INK
+            window.message.show_text(notice.vi, notice.en, lang, colour=colour)
         window.show_screen(screen)
 
     def describe(self, subject: Subject) -> tuple[str, str]:
@@ -150,18 +290,33 @@ class KioskController(QObject):
             parts.append(f"Quầy / Counter: {counters.get(subject.counter, subject.counter)}")
         if subject.officer:
             parts.append(f"Cán bộ / Officer: {officers.get(subject.officer, subject.officer)}")
+        stage = (
+            "Tiếp nhận hồ sơ / reception"
+            if subject.stage == "reception"
+            else "Trả kết quả / return"
+        )
+        parts.append(stage)
         if subject.dossier_code and subject.procedure:
             parts.append(f"Mã hồ sơ: {subject.dossier_code}")
         return procedure, "   ·   ".join(parts)
 
-    def _show_unit(self) -> None:
-        name = self.catalogue.name if self.catalogue else self.settings.kiosk.unit
+    def use_config(self, config: UnitConfigMessage) -> None:
+        """The unit's configuration (from the hub, or the outbox's cached copy)."""
+        self.catalogue = config
+        self.window.reasons.set_reasons(config.reasons)
+        self._apply_policy(config.policy)
+        name = config.name
         self.window.unit_label.setText(f"{name} · {self.settings.kiosk.id}")
+        self.window.apply_scale(self.window.width(), self.window.height())
+
+    def _apply_policy(self, policy: KioskPolicy) -> None:
+        self.session.policy = policy
+        self.window.rating.set_faces(policy.faces)
+        self.window.survey.set_faces(policy.faces)
+        self.window.attract.walk_in_button.setVisible(policy.allow_walk_in)
+        if self.catalogue is None:
+            self.window.unit_label.setText(f"{self.settings.kiosk.unit} · {self.settings.kiosk.id}")
 
     def _show_link(self) -> None:
         online = bool(self.uplink and self.uplink.connected)
         self.window.show_link(online=online, depth=self.outbox.depth())
-
-    def _use_config(self, config: UnitConfigMessage) -> None:
-        self.catalogue = config
-        self._show_unit()

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from hailong.contract.messages import (
     AckOutcome,
     ContractError,
+    RatedReceipt,
     RatingMessage,
     UnitConfigMessage,
     decode_unit_config,
@@ -138,7 +139,7 @@ class Outbox:
 
     def acknowledge(self, results: Iterable[AckOutcome]) -> int:
         """Apply the hub's verdicts; returns how many ratings left the outbox."""
-        done = [str(r.id) for r in results if r.outcome in ("stored", "duplicate")]
+        done = [str(r.id) for r in results if r.outcome in ("stored", "duplicate", "already_rated")]
         rejected = [r for r in results if r.outcome == "rejected"]
         with self._lock, self._engine.begin() as conn:
             removed = conn.execute(delete(_outbox).where(_outbox.c.id.in_(done))).rowcount
@@ -168,6 +169,14 @@ class Outbox:
                 )
             ).first()
         return row is not None
+
+    def mark_rated(self, receipts: Iterable[RatedReceipt]) -> None:
+        """Receipts rated elsewhere (the hub says so): refuse them here too."""
+        values = [{"dossier_code": r.code, "stage": r.stage.value} for r in receipts]
+        if not values:
+            return
+        with self._lock, self._engine.begin() as conn:
+            conn.execute(insert(_rated).prefix_with("OR IGNORE"), values)
 
     def save_unit_config(self, payload: bytes) -> None:
         with self._lock, self._engine.begin() as conn:

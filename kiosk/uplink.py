@@ -23,6 +23,7 @@ from hailong.contract.messages import (
     KioskStatusMessage,
     UnitConfigMessage,
     decode_ack,
+    decode_rated,
     decode_unit_config,
 )
 from hailong.settings import MqttSettings
@@ -56,7 +57,9 @@ class Uplink:
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=True)
+        # A persistent session: acks and "already rated" notices published while the kiosk was
+        # offline wait at the broker for it.
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
         client.username_pw_set(self.settings.username, self.settings.password())
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         offline = KioskStatusMessage(kiosk=self.kiosk, online=False, version=__version__)
@@ -121,7 +124,11 @@ class Uplink:
             log.error("broker refused kiosk %s: %s", self.kiosk, reason)
             return
         client.subscribe(
-            [(topics.acks(self.unit, self.kiosk), 1), (topics.unit_config(self.unit), 1)]
+            [
+                (topics.acks(self.unit, self.kiosk), 1),
+                (topics.unit_config(self.unit), 1),
+                (topics.rated(self.unit), 1),
+            ]
         )
 
     def _on_subscribed(self) -> None:
@@ -143,6 +150,8 @@ class Uplink:
                 ack = decode_ack(payload)
                 self.outbox.acknowledge(ack.results)
                 self.last_ack_at = datetime.now(UTC)
+            elif message.topic == topics.rated(self.unit):
+                self.outbox.mark_rated(decode_rated(payload).receipts)
             else:
                 config = decode_unit_config(payload)
                 self.outbox.save_unit_config(payload)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hailong.contract.scale import Channel, Score, Stage
+from hailong.contract.scale import Channel, Factor, Score, Stage
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -65,7 +65,11 @@ class RatingMessage(_Message):
     procedure: Code | None = None
     score: Score
     reasons: tuple[Code, ...] = ()
+    # Answers to the optional short survey on the SIPAS factors.
+    factors: dict[Factor, Score] = Field(default_factory=dict)
     comment: Annotated[str, Field(max_length=1000)] | None = None
+    # Present only when the citizen explicitly consented to be called back.
+    callback_phone: Annotated[str, Field(pattern=r"^\+?[0-9]{8,15}$")] | None = None
     lang: Literal["vi", "en"] = "vi"
     channel: Channel = Channel.KIOSK
     rated_at: datetime
@@ -84,8 +88,10 @@ class AckOutcome(BaseModel):
 
     id: UUID
     seq: int
-    # stored: committed now; duplicate: committed earlier; rejected: kept in the hub's dead letters.
-    outcome: Literal["stored", "duplicate", "rejected"]
+    # stored: committed now; duplicate: this rating id was committed earlier; already_rated: another
+    # rating of the same receipt and stage was committed first (this one is kept in the hub's dead
+    # letters, not counted); rejected: invalid, kept in the hub's dead letters.
+    outcome: Literal["stored", "duplicate", "already_rated", "rejected"]
     reason: str | None = None
 
 
@@ -93,6 +99,23 @@ class AckMessage(_Message):
     """Published to the kiosk only after the hub's database commit: the only proof of storage."""
 
     results: tuple[AckOutcome, ...]
+
+
+class RatedReceipt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Annotated[str, Field(min_length=8, max_length=40)]
+    stage: Stage
+
+
+class RatedMessage(_Message):
+    """Receipts the hub has just stored a rating for, sent to every kiosk of the unit.
+
+    A kiosk adds them to its local "already rated" list, so a receipt rated at one counter's kiosk
+    is refused at another (one rating per receipt and stage).
+    """
+
+    receipts: Annotated[tuple[RatedReceipt, ...], Field(max_length=500)]
 
 
 class NamedCode(BaseModel):
@@ -104,6 +127,25 @@ class NamedCode(BaseModel):
 
 class ProcedureInfo(NamedCode):
     field: Code
+
+
+class ReasonInfo(NamedCode):
+    """A reason for dissatisfaction a citizen can tick, and the SIPAS factor it counts against."""
+
+    name_en: str
+    factor: Factor
+
+
+class KioskPolicy(BaseModel):
+    """How the unit's kiosks ask: faces shown, when to ask for reasons, who gets the survey."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    faces: Literal[3, 4, 5] = 5
+    reasons_at_or_below: Annotated[int, Field(ge=1, le=5)] = 2
+    survey_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    allow_walk_in: bool = False
+    walk_in_min_interval_s: Annotated[float, Field(ge=0)] = 60.0
 
 
 class OfficerInfo(NamedCode):
@@ -119,6 +161,8 @@ class UnitConfigMessage(_Message):
     officers: tuple[OfficerInfo, ...]
     procedures: tuple[ProcedureInfo, ...]
     fields: tuple[NamedCode, ...]
+    reasons: tuple[ReasonInfo, ...] = ()
+    policy: KioskPolicy = KioskPolicy()
 
 
 class KioskStatusMessage(_Message):
@@ -173,6 +217,10 @@ def decode_ack(payload: bytes) -> AckMessage:
 
 def decode_unit_config(payload: bytes) -> UnitConfigMessage:
     return _decode_as(UnitConfigMessage, payload)
+
+
+def decode_rated(payload: bytes) -> RatedMessage:
+    return _decode_as(RatedMessage, payload)
 
 
 def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:

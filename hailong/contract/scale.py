@@ -61,3 +61,50 @@ class Channel(StrEnum):
     KIOSK = "kiosk"
     ONLINE = "online"
     BUTTON_BOX = "button_box"
+
+
+class Factor(StrEnum):
+    """The SIPAS service factors (yếu tố), each with its own MĐHL."""
+
+    ACCESS = "access"  # Tiếp cận dịch vụ
+    PROCEDURE = "procedure"  # Thủ tục hành chính
+    OFFICER = "officer"  # Công chức giải quyết công việc
+    RESULT = "result"  # Kết quả dịch vụ
+    FEEDBACK = "feedback"  # Tiếp nhận, xử lý phản ánh kiến nghị
+
+    @property
+    def label_vi(self) -> str:
+        return _FACTOR_VI[self]
+
+    @property
+    def label_en(self) -> str:
+        return _FACTOR_EN[self]
+
+
+_FACTOR_VI = {
+    Factor.ACCESS: "Tiếp cận dịch vụ",
+    Factor.PROCEDURE: "Thủ tục hành chính",
+    Factor.OFFICER: "Công chức giải quyết công việc",
+    Factor.RESULT: "Kết quả dịch vụ",
+    Factor.FEEDBACK: "Tiếp nhận, xử lý phản ánh kiến nghị",
+}
+_FACTOR_EN = {
+    Factor.ACCESS: "Access to the service",
+    Factor.PROCEDURE: "The administrative procedure",
+    Factor.OFFICER: "The officer who handled it",
+    Factor.RESULT: "The result",
+    Factor.FEEDBACK: "Handling of feedback and complaints",
+}
+
+# How a kiosk showing fewer faces maps them onto the 5-level scale (stored value).
+FACE_SETS: dict[int, tuple[Score, ...]] = {
+    5: (
+        Score.VERY_SATISFIED,
+        Score.SATISFIED,
+        Score.NEUTRAL,
+        Score.DISSATISFIED,
+        Score.VERY_DISSATISFIED,
+    ),
+    4: (Score.VERY_SATISFIED, Score.SATISFIED, Score.DISSATISFIED, Score.VERY_DISSATISFIED),
+    3: (Score.VERY_SATISFIED, Score.NEUTRAL, Score.VERY_DISSATISFIED),
+}

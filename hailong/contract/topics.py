@@ -4,6 +4,7 @@
 ``hailong/v1/<unit>/<kiosk>/acks``     hub -> kiosk, QoS 1, published only after the database commit
 ``hailong/v1/<unit>/<kiosk>/status``   kiosk -> hub, retained, with a last will
 ``hailong/v1/<unit>/config``           hub -> kiosks, retained unit configuration
+``hailong/v1/<unit>/rated``            hub -> kiosks, QoS 1, receipts just rated (one rating each)
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def status(unit: str, kiosk: str) -> str:
 
 def unit_config(unit: str) -> str:
     return f"{PREFIX}/{check_segment(unit, 'unit')}/config"
+
+
+def rated(unit: str) -> str:
+    return f"{PREFIX}/{check_segment(unit, 'unit')}/rated"
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,11 @@ class RatingRow(Base):
     field: Mapped[str | None] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(SmallInteger)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Survey answers per SIPAS factor ({"officer": 4, ...}); empty when no survey was offered.
+    factors: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     comment: Mapped[str | None] = mapped_column(Text)
+    # Personal data: present only with the citizen's consent; shown only to the unit's follow-up staff.
+    callback_phone: Mapped[str | None] = mapped_column(String(16))
     lang: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -55,6 +59,8 @@ class RatingRow(Base):
     __table_args__ = (
         Index("ix_ratings_kiosk_seq", "kiosk", "seq"),
         Index("ix_ratings_unit_rated_at", "unit", "rated_at"),
+        # One rating per receipt and stage. NULL dossier codes (walk-ins) never collide.
+        Index("uq_ratings_receipt_stage", "unit", "dossier_code", "stage", unique=True),
     )
 
 

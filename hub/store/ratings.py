@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hailong.contract import topics
 from hailong.contract.messages import AckOutcome, RatingMessage
 from hub.domain.ingest import Attribution, ReceiptFacts
 from hub.store.models import DeadLetterRow, RatingRow, ReceiptRow
@@ -19,20 +20,58 @@ def store_batch(
     """Insert the ratings not stored before; the caller commits, then acknowledges.
 
     Idempotent on the rating id: one already in the table, or repeated within the batch, is
-    reported as ``duplicate`` and not written again.
+    reported as ``duplicate`` and not written again. One rating per receipt and stage: a second
+    rating of a receipt (made offline at another kiosk, say) is reported as ``already_rated`` and
+    kept in the dead letters with the id of the rating that stands, so nothing is lost.
     """
     ids = {str(rating.id) for rating, _ in items}
     existing = set(session.scalars(select(RatingRow.id).where(RatingRow.id.in_(ids))))
+    first_by_receipt = _rated_receipts(session, [rating for rating, _ in items])
     outcomes: list[AckOutcome] = []
     for rating, attribution in items:
         key = str(rating.id)
         if key in existing:
             outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
             continue
+        receipt = _receipt_key(rating)
+        if receipt is not None and receipt in first_by_receipt:
+            reason = (
+                f"already rated: {receipt[1]} {receipt[2]} by rating {first_by_receipt[receipt]}"
+            )
+            topic = topics.ratings(rating.unit, rating.kiosk)
+            store_dead_letter(session, topic, rating.to_bytes(), reason, now)
+            outcomes.append(
+                AckOutcome(id=rating.id, seq=rating.seq, outcome="already_rated", reason=reason)
+            )
+            continue
         existing.add(key)
+        if receipt is not None:
+            first_by_receipt[receipt] = key
         session.add(_row(rating, attribution, now))
         outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"))
     return outcomes
+
+
+ReceiptKey = tuple[str, str, str]  # unit, dossier code, stage
+
+
+def _receipt_key(rating: RatingMessage) -> ReceiptKey | None:
+    if rating.receipt is None:
+        return None
+    return (rating.unit, rating.receipt.code, rating.stage.value)
+
+
+def _rated_receipts(session: Session, ratings: Sequence[RatingMessage]) -> dict[ReceiptKey, str]:
+    """The id of the stored rating for each receipt and stage in ``ratings`` that has one."""
+    codes = {rating.receipt.code for rating in ratings if rating.receipt}
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(RatingRow.unit, RatingRow.dossier_code, RatingRow.stage, RatingRow.id).where(
+            RatingRow.dossier_code.in_(codes)
+        )
+    )
+    return {(row.unit, row.dossier_code, row.stage): row.id for row in rows}
 
 
 def _row(rating: RatingMessage, attribution: Attribution, now: datetime) -> RatingRow:
@@ -51,7 +90,9 @@ def _row(rating: RatingMessage, attribution: Attribution, now: datetime) -> Rati
         field=attribution.field,
         score=int(rating.score),
         reasons=list(rating.reasons),
+        factors={factor.value: int(score) for factor, score in rating.factors.items()},
         comment=rating.comment,
+        callback_phone=rating.callback_phone,
         lang=rating.lang,
         channel=rating.channel.value,
         # SQLite drops the offset of an aware datetime: store UTC everywhere.

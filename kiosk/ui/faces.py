@@ -6,7 +6,7 @@ Faces are painted (no image files), so they stay sharp at any screen size and in
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from hailong.contract.scale import Score
@@ -90,21 +90,28 @@ class FaceButton(QAbstractButton):
         top = QRectF(box.left() + 6, box.top(), box.width() - 12, box.height() * 0.64)
         bottom = QRectF(box.left() + 6, top.bottom(), box.width() - 12, box.height() * 0.36)
         painter.setPen(QColor("#111111"))
-        painter.setFont(_fitted(self.font(), top, self.score.label_vi, flags, bold=True))
+        painter.setFont(_fitted(painter, self.font(), top, self.score.label_vi, flags, bold=True))
         painter.drawText(top, flags, self.score.label_vi)
         painter.setPen(QColor("#444444"))
-        painter.setFont(_fitted(self.font(), bottom, self.score.label_en, flags, bold=False))
+        painter.setFont(
+            _fitted(painter, self.font(), bottom, self.score.label_en, flags, bold=False)
+        )
         painter.drawText(bottom, flags, self.score.label_en)
 
 
-def _fitted(base: QFont, box: QRectF, text: str, flags: int, *, bold: bool) -> QFont:
+def _fitted(
+    painter: QPainter, base: QFont, box: QRectF, text: str, flags: int, *, bold: bool
+) -> QFont:
     """The largest font (up to a third of the box height) in which ``text`` fits ``box``."""
     font = QFont(base)
     font.setBold(bold)
     size = max(10, int(box.height() / 2.6))
     while size > 10:
         font.setPixelSize(size)
-        needed = QFontMetrics(font).boundingRect(box.toRect(), flags, text)
+        # QPainter.boundingRect, not QFontMetrics.boundingRect: the latter's optional tab-array
+        # argument mishandles references in PySide6 and crashes the interpreter at exit.
+        painter.setFont(font)
+        needed = QFontMetricsF(font).boundingRect(box, flags, text)
         if needed.width() <= box.width() and needed.height() <= box.height():
             break
         size -= 1

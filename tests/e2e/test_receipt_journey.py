@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.scale import Score
+from hailong.contract.scale import Score, Stage
 from hailong.settings import HubSettings, ReceiptKeys, Unit
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
@@ -34,22 +34,31 @@ from tests.support.escpos_raster import decode_qr, extract_raster_images
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys
-) -> Iterator[Kiosk]:
+def start_kiosk(
+    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys, kiosk_id: str
+) -> Kiosk:
     settings = kiosk_settings(
         tmp_path,
         receipt_keys,
-        broker.mqtt_settings("kiosk-q1"),
+        broker.mqtt_settings(kiosk_id),
+        kiosk_id=kiosk_id,
         thanks_seconds=0.5,
         resend_after_seconds=1.0,
     )
     built = build_kiosk(settings)
+    built.controller.session.draw = lambda: 1.0  # the unit's survey share never picks this citizen
     qtbot.addWidget(built.window)
     built.window.resize(1280, 800)
     built.window.show()
     qtbot.waitExposed(built.window)
+    return built
+
+
+@pytest.fixture
+def kiosk(
+    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys
+) -> Iterator[Kiosk]:
+    built = start_kiosk(qtbot, tmp_path, broker, receipt_keys, "kiosk-q1")
     yield built
     built.close()
 
@@ -80,10 +89,18 @@ def scan(qtbot: QtBot, kiosk: Kiosk, text: str) -> None:
     qtbot.keyClick(target, Qt.Key.Key_Return)
 
 
-def rate(qtbot: QtBot, kiosk: Kiosk, score: Score) -> None:
-    assert kiosk.window.current is Screen.RATING
-    qtbot.mouseClick(kiosk.window.rating.faces[score], Qt.MouseButton.LeftButton)
-    assert kiosk.window.current is Screen.THANKS
+def rate(qtbot: QtBot, kiosk: Kiosk, score: Score, reason: str | None = None) -> None:
+    """Tap a face; after a low score tick ``reason`` and skip the comment."""
+    window = kiosk.window
+    assert window.current is Screen.RATING
+    qtbot.mouseClick(window.rating.faces[score], Qt.MouseButton.LeftButton)
+    if reason is not None:
+        assert window.current is Screen.REASONS
+        qtbot.mouseClick(window.reasons.buttons[reason], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.reasons.next_button, Qt.MouseButton.LeftButton)
+        assert window.current is Screen.COMMENT
+        qtbot.mouseClick(window.comment.skip_button, Qt.MouseButton.LeftButton)
+    assert window.current is Screen.THANKS
 
 
 def stored(hub_sessions: sessionmaker[Session]) -> list[RatingRow]:
@@ -146,7 +163,7 @@ def test_rating_made_while_the_hub_is_down_is_delivered_after_restart(
     # The hub has stopped. A citizen is served and rates anyway.
     issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
     scan(qtbot, kiosk, qr_text)
-    rate(qtbot, kiosk, Score.DISSATISFIED)
+    rate(qtbot, kiosk, Score.DISSATISFIED, reason="tre-hen")
     qtbot.wait(1500)  # longer than resend_after: the kiosk has tried again, still no ack
     assert kiosk.outbox.depth() == 1
     assert stored(hub_sessions) == []
@@ -154,4 +171,37 @@ def test_rating_made_while_the_hub_is_down_is_delivered_after_restart(
         wait_for(qtbot, lambda: kiosk.outbox.depth() == 0)
         wait_for(qtbot, lambda: hub.counters.acks_published >= 1)
     rows = stored(hub_sessions)
-    assert [(r.dossier_code, r.score) for r in rows] == [(str(issued.code), 2)]
+    assert [(r.dossier_code, r.score, r.reasons) for r in rows] == [
+        (str(issued.code), 2, ["tre-hen"])
+    ]
+
+
+def test_a_receipt_rated_at_one_kiosk_is_already_rated_at_another(
+    qtbot: QtBot,
+    kiosk: Kiosk,
+    tmp_path: Path,
+    broker: Broker,
+    receipt_keys: ReceiptKeys,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    other = start_kiosk(qtbot, tmp_path, broker, receipt_keys, "kiosk-q2")
+    try:
+        with HubService(hub_settings, unit, hub_sessions) as hub:
+            wait_for(qtbot, lambda: bool(other.uplink and other.uplink.connected))
+            wait_for(qtbot, lambda: bool(kiosk.uplink and kiosk.uplink.connected))
+            issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
+            # Two kiosks share this test's QApplication, so each gets the scan directly (the
+            # keyboard-wedge path is walked in the tests above).
+            kiosk.controller.submit_code(qr_text)
+            rate(qtbot, kiosk, Score.SATISFIED)
+            wait_for(qtbot, lambda: hub.counters.stored == 1)
+            # The hub tells every kiosk of the unit; the second kiosk now refuses the receipt.
+            wait_for(qtbot, lambda: other.outbox.has_rated(str(issued.code), Stage.RECEPTION))
+            other.controller.submit_code(qr_text)
+            assert other.window.current is Screen.MESSAGE
+            assert "đã được đánh giá" in other.window.message.headline.text()
+        assert [row.kiosk for row in stored(hub_sessions)] == ["kiosk-q1"]
+    finally:
+        other.close()

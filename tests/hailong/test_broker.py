@@ -50,7 +50,7 @@ def test_acl_confines_each_kiosk(unit: Unit) -> None:
 def test_init_secrets_is_idempotent(tmp_path, unit: Unit) -> None:  # type: ignore[no-untyped-def]
     layout = SecretsLayout(tmp_path)
     first = init_secrets(unit, layout)
-    assert len(first) == 1 + 1 + len(unit.kiosks)
+    assert len(first) == 1 + 1 + 2 * len(unit.kiosks)
     before = layout.mqtt_password_file("hub").read_text()
     assert init_secrets(unit, layout) == []
     assert layout.mqtt_password_file("hub").read_text() == before

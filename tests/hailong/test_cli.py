@@ -32,7 +32,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_issue_print_verify_and_report(config: Path, tmp_path: Path) -> None:
     code, out = run("init", "--config", str(config))
     assert code == 0
-    assert "5 new" in out
+    assert "8 new" in out
     code, out = run(
         "receipt", "issue", "--config", str(config),
         "--counter", "Q1", "--officer", "CB001", "--procedure", "1.001193",

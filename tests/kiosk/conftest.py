@@ -22,13 +22,18 @@ def signed_url(keyring: KeyRing, sequence: int = 7, procedure: str = "1.001193")
 
 
 def kiosk_settings(
-    tmp_path: Path, receipt_keys: ReceiptKeys, mqtt: MqttSettings, **kiosk: object
+    tmp_path: Path,
+    receipt_keys: ReceiptKeys,
+    mqtt: MqttSettings,
+    kiosk_id: str = "kiosk-q1",
+    counter: str = "Q1",
+    **kiosk: object,
 ) -> KioskSettings:
     section = KioskSection(
-        id="kiosk-q1",
+        id=kiosk_id,
         unit=UNIT_CODE,
-        counter="Q1",
-        outbox_path=tmp_path / "outbox.db",
+        counter=counter,
+        outbox_path=tmp_path / f"outbox-{kiosk_id}.db",
         **kiosk,  # type: ignore[arg-type]
     )
     return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipt_keys)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hailong.contract.messages import AckOutcome, ReceiptRef
+from hailong.contract.messages import AckOutcome, RatedReceipt, ReceiptRef
 from hailong.contract.scale import Stage
 from kiosk.outbox import Outbox
 from tests.hailong.contract.test_messages import make_rating
@@ -79,3 +79,22 @@ def test_unit_config_is_cached(tmp_path: Path, unit) -> None:  # type: ignore[no
     assert outbox.load_unit_config() == unit.to_message()
     outbox.save_unit_config(b"corrupt")
     assert outbox.load_unit_config() is None
+
+
+def test_already_rated_ack_leaves_the_outbox_and_notices_mark_receipts(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")
+    rating = _append(outbox, "000.00.20.H41-261125-0003")
+    reason = "already rated: 000.00.20.H41-261125-0003 reception by rating x"
+    removed = outbox.acknowledge(
+        [AckOutcome(id=rating, seq=1, outcome="already_rated", reason=reason)]
+    )
+    assert (removed, outbox.depth()) == (1, 0)
+    outbox.mark_rated(
+        [
+            RatedReceipt(code="000.00.20.H41-261125-0009", stage=Stage.RETURN),
+            RatedReceipt(code="000.00.20.H41-261125-0009", stage=Stage.RETURN),  # repeated
+        ]
+    )
+    outbox.mark_rated([])
+    assert outbox.has_rated("000.00.20.H41-261125-0009", Stage.RETURN)
+    assert not outbox.has_rated("000.00.20.H41-261125-0009", Stage.RECEPTION)

@@ -11,7 +11,14 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from hailong.contract import topics
-from hailong.contract.messages import AckMessage, AckOutcome, decode_rating
+from hailong.contract.messages import (
+    AckMessage,
+    AckOutcome,
+    RatedMessage,
+    RatedReceipt,
+    decode_rating,
+)
+from hailong.contract.scale import Stage
 from hailong.settings import ReceiptKeys
 from kiosk.outbox import Outbox
 from kiosk.uplink import Uplink
@@ -147,4 +154,28 @@ def test_unit_config_arrives_and_is_cached(
         assert outbox.load_unit_config() == unit.to_message()
     finally:
         uplink.stop()
+        hub.close()
+
+
+def test_receipts_rated_at_another_kiosk_are_refused_here_too(
+    broker: Broker, outbox: Outbox
+) -> None:
+    """The hub's "rated" notice reaches a kiosk that was offline when it was sent."""
+    uplink = _uplink(broker, outbox)
+    uplink.start()
+    wait_for(lambda: uplink.connected)
+    uplink.stop()  # the kiosk goes offline; its persistent session keeps its subscriptions
+    hub = HubPeer(broker)
+    notice = RatedMessage(
+        receipts=(RatedReceipt(code="000.00.20.H41-261125-0042", stage=Stage.RECEPTION),)
+    )
+    hub.client.publish(topics.rated(UNIT_CODE), notice.to_bytes(), qos=1).wait_for_publish(5)
+    hub.client.publish(topics.rated(UNIT_CODE), b"not json", qos=1).wait_for_publish(5)
+    again = _uplink(broker, outbox)
+    again.start()
+    try:
+        wait_for(lambda: outbox.has_rated("000.00.20.H41-261125-0042", Stage.RECEPTION))
+        assert again.connected
+    finally:
+        again.stop()
         hub.close()

@@ -15,7 +15,7 @@ from hailong.contract.messages import decode_rating
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Score
 from hailong.settings import MqttSettings, ReceiptKeys
-from kiosk.app import Kiosk, build_kiosk, render_screenshots
+from kiosk.app import LANGUAGES, SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
 from kiosk.domain.session import Screen
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
@@ -140,5 +140,7 @@ def test_screenshots_of_every_screen(
 ) -> None:
     settings = kiosk_settings(tmp_path, receipt_keys, offline_mqtt)
     paths = render_screenshots(settings, tmp_path / "shots", unit.to_message())
-    assert len(paths) == 15
+    scenes = {p.name.split("-vi-")[0] for p in paths if "-vi-" in p.name}
+    assert len(scenes) >= 11
+    assert len(paths) == len(scenes) * len(LANGUAGES) * len(SCREEN_SIZES)
     assert all(p.stat().st_size > 5000 for p in paths)
