@@ -18,6 +18,7 @@ from hailong.contract.messages import UnitConfigMessage
 from hailong.contract.receipt import ReceiptRefused
 from hailong.contract.scale import Score
 from hailong.settings import KioskSettings
+from kiosk.audio import PromptPlayer
 from kiosk.controller import KioskController
 from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
 from kiosk.outbox import Outbox
@@ -35,6 +36,7 @@ class Kiosk:
     controller: KioskController
     outbox: Outbox
     uplink: Uplink | None
+    player: PromptPlayer | None = None
 
     def close(self) -> None:
         app = QApplication.instance()
@@ -42,6 +44,8 @@ class Kiosk:
             app.removeEventFilter(self.controller)
         if self.uplink:
             self.uplink.stop()
+        if self.player:
+            self.player.close()
         self.window.close()
         # Destroy the Qt objects now, while QApplication exists, not at interpreter exit.
         shiboken6.delete(self.controller)
@@ -68,8 +72,10 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
         uplink.on_change = controller.link_changed.emit
         uplink.on_config = controller.config_arrived.emit
         uplink.start()
+    player = PromptPlayer()
+    controller.speaker = player.play
     app.installEventFilter(controller)
-    return Kiosk(window, controller, outbox, uplink)
+    return Kiosk(window, controller, outbox, uplink, player)
 
 
 def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
@@ -102,19 +108,22 @@ def render_screenshots(
                 "kiosk": settings.kiosk.model_copy(update={"outbox_path": Path(tmp) / "outbox.db"})
             }
         )
-        kiosk = build_kiosk(sandbox, start_uplink=False)
-        if catalogue is not None:
-            kiosk.controller.config_arrived.emit(catalogue)
-        try:
-            return [path for size in SCREEN_SIZES for path in _shoot(kiosk, size, out_dir)]
-        finally:
-            kiosk.close()
+        paths: list[Path] = []
+        for size in SCREEN_SIZES:
+            # A fresh kiosk per size, as a device starts at its own screen size.
+            kiosk = build_kiosk(sandbox, start_uplink=False)
+            if catalogue is not None:
+                kiosk.controller.config_arrived.emit(catalogue)
+            try:
+                paths += _shoot(kiosk, size, out_dir)
+            finally:
+                kiosk.close()
+        return paths
 
 
 def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
     window = kiosk.window
-    window.apply_scale(*size)
-    window.resize(*size)
+    _fit(window, size)
     window.show()
     paths = []
     for lang in LANGUAGES:
@@ -122,13 +131,21 @@ def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
             kiosk.controller.reset()
             kiosk.controller.session.lang = lang
             stage()
-            window.resize(*size)
-            QApplication.processEvents()
+            _fit(window, size)
             path = out_dir / f"{name}-{lang}-{size[0]}x{size[1]}.png"
             window.grab().save(str(path))
             paths.append(path)
     kiosk.controller.reset()
     return paths
+
+
+def _fit(window: KioskWindow, size: tuple[int, int]) -> None:
+    """Rescale for the new size first and let the layouts settle: a window cannot shrink below
+    the minimum its current fonts ask for."""
+    window.apply_scale(*size)
+    QApplication.processEvents()
+    window.resize(*size)
+    QApplication.processEvents()
 
 
 def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
@@ -152,7 +169,7 @@ def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
 
     def keyboard() -> None:
         at(Screen.ATTRACT)
-        kiosk.window.attract.keys.setVisible(True)
+        kiosk.window.attract.show_keys(True)
 
     def large() -> None:
         kiosk.window.set_accessibility(large_text=True, high_contrast=True)

@@ -22,10 +22,16 @@ from hailong.contract.messages import KioskPolicy, UnitConfigMessage
 from hailong.contract.scale import Score
 from hailong.settings import ConfigError, KioskSettings, read_secret
 from kiosk.domain.scanner import ScanDetector
-from kiosk.domain.session import RatingSession, Screen, Subject, Tick
+from kiosk.domain.session import (
+    ALREADY_RATED,
+    NOT_SAVED,
+    RatingSession,
+    Screen,
+    Subject,
+    Tick,
+)
 from kiosk.domain.staff import PinGuard
 from kiosk.outbox import Outbox
-from kiosk.ui.screens import ERROR, INK
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
@@ -33,6 +39,15 @@ log = logging.getLogger(__name__)
 THANKS = ("Cảm ơn ông/bà đã đánh giá!", "Thank you for your feedback!")
 SAVING = ("Đang lưu…", "Saving…")
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+# The spoken prompt (kiosk/prompts) for each screen.
+_PROMPTS = {
+    Screen.ATTRACT: "attract",
+    Screen.RATING: "rating",
+    Screen.REASONS: "reasons",
+    Screen.COMMENT: "comment",
+    Screen.SURVEY: "survey",
+    Screen.THANKS: "thanks",
+}
 
 
 def _load_pin(settings: KioskSettings) -> str | None:
@@ -68,7 +83,10 @@ class KioskController(QObject):
         self.catalogue: UnitConfigMessage | None = None
         self.scanner = ScanDetector()
         self.last_scan = ""
+        # Plays a pre-rendered prompt (key, language); the citizen turns guidance on with a tap.
         self.speaker: Callable[[str, str], object] | None = None
+        self.guided = False
+        self._spoken: tuple[Screen, str] | None = None
         self._connect()
         self.link_changed.connect(self._show_link)
         self.config_arrived.connect(self.use_config)
@@ -91,7 +109,7 @@ class KioskController(QObject):
         w.attract.contrast.connect(
             lambda: w.set_accessibility(large_text=w.large_text, high_contrast=not w.high_contrast)
         )
-        w.attract.speak.connect(lambda: self.speak("attract"))
+        w.attract.speak.connect(self.start_guidance)
         w.rating.rated.connect(lambda score: self.rate(Score(score)))
         w.reasons.toggled.connect(self.toggle_reason)
         w.reasons.done.connect(self._act(lambda now: self.session.reasons_done(now)))
@@ -141,12 +159,30 @@ class KioskController(QObject):
         self.session.touch(self.clock())
         self.render()
 
-    def speak(self, key: str) -> None:
-        if self.speaker is not None:
-            self.speaker(key, self.session.lang)
+    def start_guidance(self) -> None:
+        """Spoken guidance for this citizen: the current screen now, every next screen after."""
+        self.guided = True
+        self._spoken = None
+        self.session.touch(self.clock())
+        self._speak_screen()
+
+    def _speak_screen(self) -> None:
+        session = self.session
+        key = _PROMPTS.get(session.screen)
+        if session.screen is Screen.ATTRACT and session.notice is not None:
+            key = "refused"
+        elif session.screen is Screen.MESSAGE:
+            key = "already_rated" if session.notice is ALREADY_RATED else None
+        said = (session.screen, key or "")
+        if not self.guided or key is None or self.speaker is None or said == self._spoken:
+            return
+        self._spoken = said
+        self.speaker(key, session.lang)
 
     def reset(self) -> None:
         self.session.reset()
+        self.guided = False
+        self._spoken = None
         self.window.set_accessibility(large_text=False, high_contrast=False)
         self.window.attract.clear()
         self.window.comment.clear()
@@ -249,7 +285,7 @@ class KioskController(QObject):
         session, window = self.session, self.window
         lang, screen = session.lang, session.screen
         window.attract.set_lang(lang)
-        window.rating.question.set_lang(lang)
+        window.rating.set_lang(lang)
         window.reasons.title.set_lang(lang)
         window.comment.title.set_lang(lang)
         notice = session.notice
@@ -270,9 +306,9 @@ class KioskController(QObject):
         elif screen is Screen.THANKS:
             window.message.show_text(*THANKS, lang)
         elif screen is Screen.MESSAGE and notice is not None:
-            colour = ERROR if notice.vi.startswith("Máy") else INK
-            window.message.show_text(notice.vi, notice.en, lang, colour=colour)
+            window.message.show_text(notice.vi, notice.en, lang, problem=notice is NOT_SAVED)
         window.show_screen(screen)
+        self._speak_screen()
 
     def describe(self, subject: Subject) -> tuple[str, str]:
         """Names, not codes, where the unit's configuration has arrived."""

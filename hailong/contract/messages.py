@@ -145,7 +145,7 @@ class KioskPolicy(BaseModel):
     reasons_at_or_below: Annotated[int, Field(ge=1, le=5)] = 2
     survey_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     allow_walk_in: bool = False
-    walk_in_min_interval_s: Annotated[float, Field(ge=0)] = 60.0
+    unverified_min_interval_s: Annotated[float, Field(ge=0)] = 60.0
 
 
 class OfficerInfo(NamedCode):

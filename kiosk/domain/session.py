@@ -123,7 +123,7 @@ class RatingSession:
     _started: datetime | None = None
     _last_touch: datetime | None = None
     _entered: datetime | None = None
-    _last_walk_in: datetime | None = None
+    _last_unverified: datetime | None = None
 
     # -- getting to the faces ------------------------------------------------------------------
 
@@ -141,6 +141,9 @@ class RatingSession:
         if subject.dossier_code and self.already_rated(subject.dossier_code, subject.stage):
             self.notice = ALREADY_RATED
             return self._go(Screen.MESSAGE, now)
+        if not subject.verified and self._too_soon(now):
+            self.notice = WALK_IN_TOO_SOON
+            return self._go(Screen.ATTRACT, now)
         return self._start_rating(subject, now)
 
     def walk_in(self, now: datetime) -> Screen:
@@ -149,8 +152,7 @@ class RatingSession:
         if not self.policy.allow_walk_in:
             self.notice = WALK_IN_REFUSED
             return self._go(Screen.ATTRACT, now)
-        last = self._last_walk_in
-        if last and (now - last).total_seconds() < self.policy.walk_in_min_interval_s:
+        if self._too_soon(now):
             self.notice = WALK_IN_TOO_SOON
             return self._go(Screen.ATTRACT, now)
         return self._start_rating(Subject(None, False, self.kiosk.counter, None, None), now)
@@ -256,8 +258,8 @@ class RatingSession:
 
     def stored(self, now: datetime) -> Screen:
         """The outbox committed the rating: thank the citizen."""
-        if self.subject is not None and self.subject.dossier_code is None:
-            self._last_walk_in = now
+        if self.subject is not None and not self.subject.verified:
+            self._last_unverified = now
         self.notice = None
         return self._go(Screen.THANKS, now)
 
@@ -296,6 +298,12 @@ class RatingSession:
         self._started = self._last_touch = self._entered = None
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _too_soon(self, now: datetime) -> bool:
+        """Ratings without a signed receipt (walk-ins, typed codes) are rate-limited, so nobody
+        can stuff the box by typing made-up codes; a signed receipt is limited by being rated."""
+        last = self._last_unverified
+        return bool(last and (now - last).total_seconds() < self.policy.unverified_min_interval_s)
 
     def _after_comment(self, now: datetime) -> Screen:
         if self._survey:

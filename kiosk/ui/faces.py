@@ -31,86 +31,105 @@ _SMILE = {
 
 
 class FaceButton(QAbstractButton):
+    """One answer: a large face with its word in the citizen's language, the other beneath.
+
+    Tall buttons (a row of faces, landscape) put the word under the face; wide ones (a column of
+    faces, portrait) put it beside the face.
+    """
+
     def __init__(self, score: Score, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.score = score
+        self.lang = "vi"
         self.setText(score.label_vi)
         self.setAccessibleName(f"{score.label_vi} / {score.label_en}")
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setMinimumSize(120, 160)
+        self.setMinimumSize(80, 64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_lang(self, lang: str) -> None:
+        if lang != self.lang:
+            self.lang = lang
+            self.update()
+
+    def words(self) -> tuple[str, str]:
+        """The label in the citizen's language first."""
+        vi, en = self.score.label_vi, self.score.label_en
+        return (en, vi) if self.lang == "en" else (vi, en)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        rect = QRectF(self.rect()).adjusted(4, 4, -4, -4)
         colour = QColor(FACE_COLOURS[self.score])
         background = colour.lighter(185) if not self.isDown() else colour.lighter(140)
         painter.setPen(QPen(colour, 4))
         painter.setBrush(background)
-        painter.drawRoundedRect(rect, 24, 24)
-        text_height = rect.height() * 0.30
-        face_box = rect.adjusted(0, 8, 0, -text_height)
-        self._draw_face(painter, face_box, colour)
-        self._draw_words(
-            painter, QRectF(rect.left(), rect.bottom() - text_height, rect.width(), text_height)
-        )
-
-    def _draw_face(self, painter: QPainter, box: QRectF, colour: QColor) -> None:
-        size = min(box.width(), box.height()) * 0.9
-        centre = box.center()
-        face = QRectF(centre.x() - size / 2, centre.y() - size / 2, size, size)
-        painter.setPen(QPen(QColor("#222222"), max(2.0, size / 30)))
-        painter.setBrush(colour)
-        painter.drawEllipse(face)
-        painter.setBrush(QColor("#222222"))
-        eye = size * 0.09
-        for dx in (-0.18, 0.18):
-            painter.drawEllipse(
-                QPointF(centre.x() + dx * size, centre.y() - 0.12 * size), eye / 2, eye / 1.6
-            )
-        smile = _SMILE[self.score]
-        mouth_y = centre.y() + 0.2 * size
-        half = 0.24 * size
-        path = QPainterPath(QPointF(centre.x() - half, mouth_y - smile * 0.06 * size))
-        path.quadTo(
-            QPointF(centre.x(), mouth_y + smile * 0.2 * size),
-            QPointF(centre.x() + half, mouth_y - smile * 0.06 * size),
-        )
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        pen = QPen(QColor("#222222"), max(3.0, size / 18))
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        painter.setPen(pen)
-        painter.drawPath(path)
+        radius = min(24.0, rect.height() / 4)
+        painter.drawRoundedRect(rect, radius, radius)
+        if rect.width() > rect.height() * 1.6:
+            face_box = QRectF(rect.left() + 8, rect.top(), rect.height(), rect.height())
+            words_box = QRectF(face_box.right() + 8, rect.top(), 0, rect.height())
+            words_box.setRight(rect.right() - 8)
+        else:
+            text_height = rect.height() * 0.30
+            face_box = rect.adjusted(0, 8, 0, -text_height)
+            words_box = QRectF(rect.left(), rect.bottom() - text_height, rect.width(), text_height)
+        paint_face(painter, face_box, self.score)
+        self._draw_words(painter, words_box)
+        painter.end()
 
     def _draw_words(self, painter: QPainter, box: QRectF) -> None:
         flags = int(
             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
         )
+        first, second = self.words()
         top = QRectF(box.left() + 6, box.top(), box.width() - 12, box.height() * 0.64)
         bottom = QRectF(box.left() + 6, top.bottom(), box.width() - 12, box.height() * 0.36)
         painter.setPen(QColor("#111111"))
-        painter.setFont(_fitted(painter, self.font(), top, self.score.label_vi, flags, bold=True))
-        painter.drawText(top, flags, self.score.label_vi)
-        painter.setPen(QColor("#444444"))
-        painter.setFont(
-            _fitted(painter, self.font(), bottom, self.score.label_en, flags, bold=False)
+        painter.setFont(_fitted(self.font(), top, first, flags, bold=True))
+        painter.drawText(top, flags, first)
+        painter.setPen(QColor("#333333"))
+        painter.setFont(_fitted(self.font(), bottom, second, flags, bold=False))
+        painter.drawText(bottom, flags, second)
+
+
+def paint_face(painter: QPainter, box: QRectF, score: Score) -> None:
+    """A round face in the score's colour, its mouth from frown to smile."""
+    colour = QColor(FACE_COLOURS[score])
+    size = min(box.width(), box.height()) * 0.9
+    centre = box.center()
+    face = QRectF(centre.x() - size / 2, centre.y() - size / 2, size, size)
+    painter.setPen(QPen(QColor("#222222"), max(2.0, size / 30)))
+    painter.setBrush(colour)
+    painter.drawEllipse(face)
+    painter.setBrush(QColor("#222222"))
+    eye = size * 0.09
+    for dx in (-0.18, 0.18):
+        painter.drawEllipse(
+            QPointF(centre.x() + dx * size, centre.y() - 0.12 * size), eye / 2, eye / 1.6
         )
-        painter.drawText(bottom, flags, self.score.label_en)
+    smile = _SMILE[score]
+    mouth_y = centre.y() + 0.2 * size
+    half = 0.24 * size
+    path = QPainterPath(QPointF(centre.x() - half, mouth_y - smile * 0.06 * size))
+    path.quadTo(
+        QPointF(centre.x(), mouth_y + smile * 0.2 * size),
+        QPointF(centre.x() + half, mouth_y - smile * 0.06 * size),
+    )
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    pen = QPen(QColor("#222222"), max(3.0, size / 18))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    painter.drawPath(path)
 
 
-def _fitted(
-    painter: QPainter, base: QFont, box: QRectF, text: str, flags: int, *, bold: bool
-) -> QFont:
-    """The largest font (up to a third of the box height) in which ``text`` fits ``box``."""
+def _fitted(base: QFont, box: QRectF, text: str, flags: int, *, bold: bool) -> QFont:
+    """The largest font (up to ~40 % of the box height) in which ``text`` fits ``box``."""
     font = QFont(base)
     font.setBold(bold)
     size = max(10, int(box.height() / 2.6))
     while size > 10:
         font.setPixelSize(size)
-        # QPainter.boundingRect, not QFontMetrics.boundingRect: the latter's optional tab-array
-        # argument mishandles references in PySide6 and crashes the interpreter at exit.
-        painter.setFont(font)
         needed = QFontMetricsF(font).boundingRect(box, flags, text)
         if needed.width() <= box.width() and needed.height() <= box.height():
             break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
@@ -15,10 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from hailong.contract.messages import ReasonInfo
-from hailong.contract.scale import FACE_SETS, Factor, Score
+from hailong.contract.scale import Factor, Score
 from kiosk.ui.faces import FaceButton
 from kiosk.ui.keyboard import OnScreenKeyboard
-from kiosk.ui.screens import Bilingual, _label, _px
+from kiosk.ui.screens import HORIZONTAL, VERTICAL, Bilingual, FacePanel
+from kiosk.ui.theme import label, px
 
 
 class ReasonsScreen(QWidget):
@@ -35,6 +37,7 @@ class ReasonsScreen(QWidget):
         )
         self.grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
+        self.columns = 2
         self.next_button = QPushButton("Tiếp tục / Continue")
         self.next_button.clicked.connect(self.done.emit)
         layout = QVBoxLayout(self)
@@ -47,17 +50,24 @@ class ReasonsScreen(QWidget):
             self.grid.removeWidget(button)
             button.deleteLater()
         self.buttons = {}
-        for index, reason in enumerate(reasons):
+        for reason in reasons:
             button = QPushButton(f"{reason.name}\n{reason.name_en}")
             button.setCheckable(True)
+            button.setProperty("role", "reason")
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            button.setStyleSheet(
-                "QPushButton { text-align: center; padding: 6px; }"
-                "QPushButton:checked { background: #ffe082; border: 3px solid #e65100; }"
-            )
             button.clicked.connect(lambda _checked=False, c=reason.code: self.toggled.emit(c))
-            self.grid.addWidget(button, index // 2, index % 2)
             self.buttons[reason.code] = button
+        self._place()
+
+    def _place(self) -> None:
+        for index, button in enumerate(self.buttons.values()):
+            self.grid.removeWidget(button)
+            self.grid.addWidget(button, index // self.columns, index % self.columns)
+
+    def orient(self, *, portrait: bool) -> None:
+        """Two columns of reasons in landscape, one in portrait."""
+        self.columns = 1 if portrait else 2
+        self._place()
 
     def show_ticked(self, ticked: list[str]) -> None:
         for code, button in self.buttons.items():
@@ -65,9 +75,10 @@ class ReasonsScreen(QWidget):
 
     def rescale(self, unit: int) -> None:
         self.title.rescale(int(unit * 1.2))
+        rows = -(-len(self.buttons) // self.columns)
         for button in (*self.buttons.values(), self.next_button):
-            _px(button, int(unit * 0.85))
-            button.setMinimumHeight(int(unit * 3.0))
+            px(button, int(unit * 0.85))
+            button.setMinimumHeight(int(unit * (2.4 if rows > 4 else 3.0)))
 
 
 class CommentScreen(QWidget):
@@ -83,12 +94,12 @@ class CommentScreen(QWidget):
         self.phone = QLineEdit()
         self.phone.setPlaceholderText("Số điện thoại / phone")
         self.consent = QCheckBox("Đồng ý được gọi lại / Call me back")
-        self.consent_note = _label(
+        self.consent_note = label(
             "Số điện thoại chỉ được lưu khi ông/bà đồng ý, để cán bộ liên hệ lại. / "
             "The number is kept only with your consent, for a call back.",
-            colour="#455a64",
+            "muted",
         )
-        self.error = _label("", bold=True, colour="#b71c1c")
+        self.error = label("", "error")
         self.text_keys = OnScreenKeyboard("text")
         self.phone_keys = OnScreenKeyboard("phone")
         self.text_keys.target = self.comment
@@ -101,9 +112,9 @@ class CommentScreen(QWidget):
         # One keyboard at a time: the one for the field being filled.
         self.comment.installEventFilter(self)
         self.phone.installEventFilter(self)
-        fields = QHBoxLayout()
-        fields.addWidget(self.comment, 3)
-        fields.addWidget(self.phone, 2)
+        self.fields = QBoxLayout(HORIZONTAL)
+        self.fields.addWidget(self.comment, 3)
+        self.fields.addWidget(self.phone, 2)
         keys = QHBoxLayout()
         keys.addWidget(self.text_keys)
         keys.addWidget(self.phone_keys)
@@ -112,11 +123,11 @@ class CommentScreen(QWidget):
         buttons.addWidget(self.send_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addLayout(fields)
-        consent = QHBoxLayout()
-        consent.addWidget(self.consent)
-        consent.addWidget(self.consent_note, 1)
-        layout.addLayout(consent)
+        layout.addLayout(self.fields)
+        self.consent_row = QBoxLayout(HORIZONTAL)
+        self.consent_row.addWidget(self.consent)
+        self.consent_row.addWidget(self.consent_note, 1)
+        layout.addLayout(self.consent_row)
         layout.addWidget(self.error)
         layout.addLayout(keys, 1)
         layout.addLayout(buttons)
@@ -139,14 +150,19 @@ class CommentScreen(QWidget):
         self.phone_keys.setVisible(False)
         self.text_keys.setVisible(True)
 
+    def orient(self, *, portrait: bool) -> None:
+        direction = VERTICAL if portrait else HORIZONTAL
+        self.fields.setDirection(direction)
+        self.consent_row.setDirection(direction)
+
     def rescale(self, unit: int) -> None:
         self.title.rescale(int(unit * 1.2))
         for widget in (self.comment, self.phone, self.send_button, self.skip_button):
-            _px(widget, int(unit * 0.9))
+            px(widget, int(unit * 0.9))
             widget.setMinimumHeight(int(unit * 2.2))
-        _px(self.consent, int(unit * 0.85))
-        _px(self.consent_note, int(unit * 0.65))
-        _px(self.error, int(unit * 0.8))
+        px(self.consent, int(unit * 0.85))
+        px(self.consent_note, int(unit * 0.65))
+        px(self.error, int(unit * 0.8))
         self.text_keys.rescale(unit)
         self.phone_keys.rescale(unit)
 
@@ -158,29 +174,24 @@ class SurveyScreen(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.progress = _label("", colour="#546e7a")
+        self.progress = label("", "muted")
         self.question = Bilingual("", "")
-        self.faces_row = QHBoxLayout()
-        self.faces: dict[Score, FaceButton] = {}
+        self.panel = FacePanel()
+        self.panel.chosen.connect(self.answered.emit)
         self.skip_button = QPushButton("Bỏ qua / Skip")
         self.skip_button.clicked.connect(lambda: self.answered.emit(0))
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
         layout.addWidget(self.question)
-        layout.addLayout(self.faces_row, 1)
+        layout.addWidget(self.panel, 1)
         layout.addWidget(self.skip_button, alignment=Qt.AlignmentFlag.AlignHCenter)
-        self.set_faces(5)
+
+    @property
+    def faces(self) -> dict[Score, FaceButton]:
+        return self.panel.faces
 
     def set_faces(self, count: int) -> None:
-        if len(self.faces) == count:
-            return
-        for button in self.faces.values():
-            self.faces_row.removeWidget(button)
-            button.deleteLater()
-        self.faces = {score: FaceButton(score) for score in FACE_SETS[count]}
-        for score, button in self.faces.items():
-            button.clicked.connect(lambda _checked=False, s=score: self.answered.emit(int(s)))
-            self.faces_row.addWidget(button)
+        self.panel.set_faces(count)
 
     def show_question(self, factor: Factor, index: int, total: int, lang: str) -> None:
         self.progress.setText(f"Câu hỏi / Question {index + 1}/{total}")
@@ -189,12 +200,15 @@ class SurveyScreen(QWidget):
             f"How would you rate: {factor.label_en.lower()}?",
             lang,
         )
+        self.panel.set_lang(lang)
+
+    def orient(self, *, portrait: bool) -> None:
+        self.panel.orient(portrait=portrait)
 
     def rescale(self, unit: int) -> None:
-        _px(self.progress, int(unit * 0.8))
+        px(self.progress, int(unit * 0.8))
         self.question.rescale(int(unit * 1.2))
-        _px(self.skip_button, int(unit * 0.9))
+        px(self.skip_button, int(unit * 0.9))
         self.skip_button.setMinimumHeight(int(unit * 2.2))
-        self.skip_button.setMinimumWidth(int(unit * 10))
-        for button in self.faces.values():
-            button.setMinimumHeight(int(unit * 6))
+        self.skip_button.setMinimumWidth(int(unit * 8))
+        self.panel.rescale(unit)

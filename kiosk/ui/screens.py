@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
+    QBoxLayout,
+    QGridLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -19,32 +19,20 @@ from PySide6.QtWidgets import (
 from hailong.contract.scale import FACE_SETS, Score
 from kiosk.ui.faces import FaceButton
 from kiosk.ui.keyboard import OnScreenKeyboard
+from kiosk.ui.picture import AttractPicture
+from kiosk.ui.theme import label, px, set_role
 
-INK = "#1a237e"
-ERROR = "#b71c1c"
-
-
-def _label(text: str = "", *, bold: bool = False, colour: str = "#111111") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet(f"color: {colour}; font-weight: {'bold' if bold else 'normal'};")
-    return label
-
-
-def _px(widget: QWidget, size: int) -> None:
-    font = widget.font()
-    font.setPixelSize(max(10, size))
-    widget.setFont(font)
+HORIZONTAL = QBoxLayout.Direction.LeftToRight
+VERTICAL = QBoxLayout.Direction.TopToBottom
 
 
 class Bilingual(QWidget):
     """A sentence in the citizen's language, large, with the other language small beneath it."""
 
-    def __init__(self, vi: str, en: str, *, colour: str = INK) -> None:
+    def __init__(self, vi: str, en: str, *, role: str = "title") -> None:
         super().__init__()
-        self.primary = _label(vi, bold=True, colour=colour)
-        self.secondary = _label(en, colour="#455a64")
+        self.primary = label(vi, role)
+        self.secondary = label(en, "muted")
         self._pair = (vi, en)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,16 +54,16 @@ class Bilingual(QWidget):
         """Both languages as shown, the citizen's first (what a screen reader would say)."""
         return f"{self.primary.text()}\n{self.secondary.text()}".strip()
 
-    def set_colour(self, colour: str) -> None:
-        self.primary.setStyleSheet(f"color: {colour}; font-weight: bold;")
+    def set_role(self, role: str) -> None:
+        set_role(self.primary, role)
 
     def rescale(self, size: int) -> None:
-        _px(self.primary, size)
-        _px(self.secondary, int(size * 0.62))
+        px(self.primary, size)
+        px(self.secondary, int(size * 0.62))
 
 
 class AttractScreen(QWidget):
-    """Invites a rating: scan the QR on the receipt, or type the dossier code."""
+    """Invites a rating: the picture first, then scan the QR on the receipt or type the code."""
 
     submitted = Signal(str)
     walk_in = Signal()
@@ -89,10 +77,11 @@ class AttractScreen(QWidget):
         self.title = Bilingual(
             "Xin mời ông/bà đánh giá mức độ hài lòng", "Please rate the service you received"
         )
+        self.picture = AttractPicture()
         self.instruction = Bilingual(
-            "▣ Quét mã QR trên giấy hẹn vào máy quét, hoặc nhập mã hồ sơ",
+            "Quét mã QR trên giấy hẹn vào máy quét, hoặc nhập mã hồ sơ",
             "Scan the QR code on your receipt, or type the dossier code",
-            colour="#263238",
+            role="body",
         )
         self.code_input = QLineEdit()
         self.code_input.setPlaceholderText("000.00.20.H41-261125-0001")
@@ -104,41 +93,48 @@ class AttractScreen(QWidget):
         self.keys.target = self.code_input
         self.keys.setVisible(False)
         self.type_button = QPushButton("⌨ Nhập mã / Type the code")
-        self.type_button.clicked.connect(lambda: self.keys.setVisible(not self.keys.isVisible()))
+        self.type_button.clicked.connect(self._toggle_keys)
         self.walk_in_button = QPushButton("Đánh giá không có giấy hẹn / Rate without a receipt")
         self.walk_in_button.clicked.connect(self.walk_in.emit)
         self.walk_in_button.setVisible(False)
-        self.error = _label("", bold=True, colour=ERROR)
+        self.error = label("", "error")
         self.language_button = QPushButton("English")
         self.language_button.clicked.connect(self.language.emit)
         self.large_button = QPushButton("A+ Chữ to")
         self.large_button.clicked.connect(self.large_text.emit)
         self.contrast_button = QPushButton("◐ Tương phản")
         self.contrast_button.clicked.connect(self.contrast.emit)
-        self.speak_button = QPushButton("🔊 Nghe hướng dẫn")
+        self.speak_button = QPushButton("♪ Nghe hướng dẫn")
         self.speak_button.clicked.connect(self.speak.emit)
-        options = QHBoxLayout()
-        for button in (
-            self.language_button,
-            self.large_button,
-            self.contrast_button,
-            self.speak_button,
-        ):
-            options.addWidget(button)
-        row = QHBoxLayout()
-        row.addWidget(self.code_input, 3)
-        row.addWidget(self.continue_button, 1)
-        tools = QHBoxLayout()
-        tools.addWidget(self.type_button)
-        tools.addWidget(self.walk_in_button)
+        self.options = QGridLayout()
+        self.code_row = QBoxLayout(HORIZONTAL)
+        self.code_row.addWidget(self.code_input, 3)
+        self.code_row.addWidget(self.continue_button, 1)
+        self.tools = QBoxLayout(HORIZONTAL)
+        self.tools.addWidget(self.type_button)
+        self.tools.addWidget(self.walk_in_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(options)
+        layout.addLayout(self.options)
         layout.addWidget(self.title)
+        layout.addWidget(self.picture, 1)
         layout.addWidget(self.instruction)
-        layout.addLayout(row)
+        layout.addLayout(self.code_row)
         layout.addWidget(self.error)
         layout.addWidget(self.keys)
-        layout.addLayout(tools)
+        layout.addLayout(self.tools)
+        self.orient(portrait=False)
+
+    def _option_buttons(self) -> tuple[QPushButton, ...]:
+        return (self.language_button, self.large_button, self.contrast_button, self.speak_button)
+
+    def _toggle_keys(self) -> None:
+        self.show_keys(not self.keys.isVisible())
+
+    def show_keys(self, showing: bool) -> None:
+        """Room for the keyboard on small screens: picture and instruction give way to it."""
+        self.keys.setVisible(showing)
+        self.picture.setVisible(not showing)
+        self.instruction.setVisible(not showing)
 
     def _submit(self) -> None:
         self.submitted.emit(self.code_input.text())
@@ -151,36 +147,81 @@ class AttractScreen(QWidget):
 
     def clear(self) -> None:
         self.code_input.clear()
-        self.keys.setVisible(False)
+        self.show_keys(False)
         self.show_error(None, None)
 
     def set_lang(self, lang: str) -> None:
         self.title.set_lang(lang)
         self.instruction.set_lang(lang)
-        self.language_button.setText("Tiếng Việt" if lang == "en" else "English")
+        english = lang == "en"
+        self.language_button.setText("Tiếng Việt" if english else "English")
+        self.large_button.setText("A+ Large text" if english else "A+ Chữ to")
+        self.contrast_button.setText("◐ High contrast" if english else "◐ Tương phản")
+        self.speak_button.setText("♪ Listen" if english else "♪ Nghe hướng dẫn")
+
+    def orient(self, *, portrait: bool) -> None:
+        """Options in one row (landscape) or two (portrait); the code field above its button."""
+        for button in self._option_buttons():
+            self.options.removeWidget(button)
+        columns = 2 if portrait else 4
+        for index, button in enumerate(self._option_buttons()):
+            self.options.addWidget(button, index // columns, index % columns)
+        self.code_row.setDirection(VERTICAL if portrait else HORIZONTAL)
+        self.tools.setDirection(VERTICAL if portrait else HORIZONTAL)
 
     def rescale(self, unit: int) -> None:
         self.title.rescale(int(unit * 1.6))
         self.instruction.rescale(int(unit * 1.1))
-        _px(self.error, int(unit * 0.9))
+        px(self.error, int(unit * 0.9))
         for widget in (self.code_input, self.continue_button):
-            _px(widget, int(unit * 1.0))
+            px(widget, int(unit * 1.0))
             widget.setMinimumHeight(int(unit * 2.6))
-        for button in (
-            self.type_button,
-            self.walk_in_button,
-            self.language_button,
-            self.large_button,
-            self.contrast_button,
-            self.speak_button,
-        ):
-            _px(button, int(unit * 0.8))
+        for button in (self.type_button, self.walk_in_button, *self._option_buttons()):
+            px(button, int(unit * 0.8))
             button.setMinimumHeight(int(unit * 2.2))
         self.keys.rescale(unit)
 
 
+class FacePanel(QWidget):
+    """The faces (5, 4 or 3, as the unit configures): a row in landscape, a column in portrait."""
+
+    chosen = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row = QBoxLayout(HORIZONTAL, self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.faces: dict[Score, FaceButton] = {}
+        self.portrait = False
+        self.set_faces(5)
+
+    def set_faces(self, count: int) -> None:
+        if len(self.faces) == count:
+            return
+        for button in self.faces.values():
+            self.row.removeWidget(button)
+            button.deleteLater()
+        self.faces = {score: FaceButton(score) for score in FACE_SETS[count]}
+        for score, button in self.faces.items():
+            button.clicked.connect(lambda _checked=False, s=score: self.chosen.emit(int(s)))
+            self.row.addWidget(button)
+
+    def set_lang(self, lang: str) -> None:
+        for button in self.faces.values():
+            button.set_lang(lang)
+
+    def orient(self, *, portrait: bool) -> None:
+        self.portrait = portrait
+        self.row.setDirection(VERTICAL if portrait else HORIZONTAL)
+
+    def rescale(self, unit: int) -> None:
+        for button in self.faces.values():
+            px(button, unit)
+            button.setMinimumHeight(int(unit * (2.2 if self.portrait else 7)))
+
+
 class RatingScreen(QWidget):
-    """Shows what is being rated and the faces to tap (5, 4 or 3, as the unit configures)."""
+    """Shows what is being rated and the faces to tap."""
 
     rated = Signal(int)
 
@@ -189,37 +230,38 @@ class RatingScreen(QWidget):
         self.question = Bilingual(
             "Ông/bà có hài lòng với sự phục vụ không?", "How satisfied are you with the service?"
         )
-        self.procedure = _label("", bold=True)
-        self.details = _label("", colour="#37474f")
-        self.faces_row = QHBoxLayout()
-        self.faces: dict[Score, FaceButton] = {}
+        self.procedure = label("", "strong")
+        self.details = label("", "body")
+        self.panel = FacePanel()
+        self.panel.chosen.connect(self.rated.emit)
         layout = QVBoxLayout(self)
         for widget in (self.question, self.procedure, self.details):
             layout.addWidget(widget)
-        layout.addLayout(self.faces_row, 1)
-        self.set_faces(5)
+        layout.addWidget(self.panel, 1)
+
+    @property
+    def faces(self) -> dict[Score, FaceButton]:
+        return self.panel.faces
 
     def set_faces(self, count: int) -> None:
-        if len(self.faces) == count:
-            return
-        for button in self.faces.values():
-            self.faces_row.removeWidget(button)
-            button.deleteLater()
-        self.faces = {score: FaceButton(score) for score in FACE_SETS[count]}
-        for score, button in self.faces.items():
-            button.clicked.connect(lambda _checked=False, s=score: self.rated.emit(int(s)))
-            self.faces_row.addWidget(button)
+        self.panel.set_faces(count)
+
+    def set_lang(self, lang: str) -> None:
+        self.question.set_lang(lang)
+        self.panel.set_lang(lang)
 
     def show_subject(self, procedure: str, details: str) -> None:
         self.procedure.setText(procedure)
         self.details.setText(details)
 
+    def orient(self, *, portrait: bool) -> None:
+        self.panel.orient(portrait=portrait)
+
     def rescale(self, unit: int) -> None:
         self.question.rescale(int(unit * 1.4))
-        _px(self.procedure, int(unit * 1.0))
-        _px(self.details, int(unit * 0.8))
-        for button in self.faces.values():
-            button.setMinimumHeight(int(unit * 7))
+        px(self.procedure, int(unit * 1.0))
+        px(self.details, int(unit * 0.8))
+        self.panel.rescale(unit)
 
 
 class MessageScreen(QWidget):
@@ -238,12 +280,11 @@ class MessageScreen(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.back_button, alignment=Qt.AlignmentFlag.AlignHCenter)
 
-    def show_text(self, vi: str, en: str, lang: str = "vi", *, colour: str = INK) -> None:
+    def show_text(self, vi: str, en: str, lang: str = "vi", *, problem: bool = False) -> None:
         self.headline.set_text(vi, en, lang)
-        self.headline.set_colour(colour)
+        self.headline.set_role("error" if problem else "title")
 
     def rescale(self, unit: int) -> None:
         self.headline.rescale(int(unit * 2.0))
-        _px(self.back_button, int(unit * 0.9))
+        px(self.back_button, int(unit * 0.9))
         self.back_button.setMinimumHeight(int(unit * 2.4))
-        self.back_button.setMinimumWidth(int(unit * 16))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -17,16 +20,12 @@ from PySide6.QtWidgets import (
 from kiosk.domain.session import Screen
 from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyScreen
 from kiosk.ui.maintenance import MaintenanceScreen
-from kiosk.ui.screens import AttractScreen, MessageScreen, RatingScreen, _label
+from kiosk.ui.screens import AttractScreen, MessageScreen, RatingScreen
+from kiosk.ui.theme import CONTRAST, NORMAL, label, px, set_role
 
-NORMAL_STYLE = "KioskWindow { background: #fafafa; }"
-# High contrast: white and yellow on black, thick outlines on every control.
-CONTRAST_STYLE = (
-    "KioskWindow, QStackedWidget, QWidget { background: #000000; color: #ffffff; }"
-    "QLabel { color: #ffff00 !important; }"
-    "QPushButton, QLineEdit, QCheckBox { background: #000000; color: #ffffff;"
-    " border: 3px solid #ffff00; }"
-)
+
+class _Scalable(Protocol):
+    def rescale(self, unit: int) -> None: ...
 
 
 class KioskWindow(QWidget):
@@ -34,7 +33,7 @@ class KioskWindow(QWidget):
         super().__init__()
         self.setWindowTitle("Hài Lòng")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setStyleSheet(NORMAL_STYLE)
+        self.setStyleSheet(NORMAL)
         self.attract = AttractScreen()
         self.rating = RatingScreen()
         self.reasons = ReasonsScreen()
@@ -53,28 +52,29 @@ class KioskWindow(QWidget):
             self.maintenance,
         ):
             self.stack.addWidget(screen)
-        self.banner = _label(
+        self.banner = label(
             "Ông/bà vẫn đang đánh giá chứ? Chạm vào màn hình để tiếp tục. / "
-            "Are you still rating? Touch the screen to continue.",
-            bold=True,
-            colour="#ffffff",
+            "Are you still rating? Touch the screen to continue."
         )
-        self.banner.setStyleSheet("background: #e65100; color: white; font-weight: bold;")
+        self.banner.setObjectName("banner")
         self.banner.setVisible(False)
         self.unit_label = QLabel("")
         self.link_label = QLabel("")
         self.staff_button = QPushButton("⚙")
         self.staff_button.setAccessibleName("Bảo trì / Maintenance")
         self.staff_button.setFlat(True)
-        for label in (self.unit_label, self.link_label):
+        for footer_label in (self.unit_label, self.link_label):
             # Staff-only footer: let it be clipped rather than widen the window on small screens.
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            footer_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.link_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         footer = QHBoxLayout()
         footer.addWidget(self.unit_label, 1)
         footer.addWidget(self.link_label, 1)
         footer.addWidget(self.staff_button)
         layout = QVBoxLayout(self)
+        # The screen decides the window's size, not the layout's minimum: wrapped sentences ask for
+        # their height at the narrowest width, which would push a full-screen window off-screen.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
         layout.addLayout(footer)
@@ -82,6 +82,7 @@ class KioskWindow(QWidget):
         self.in_maintenance = False
         self.large_text = False
         self.high_contrast = False
+        self.portrait: bool | None = None
 
     def show_screen(self, screen: Screen) -> None:
         self.current = screen
@@ -108,21 +109,19 @@ class KioskWindow(QWidget):
 
     def show_link(self, *, online: bool, depth: int) -> None:
         if online:
-            text, colour = "● Đã kết nối / online", "#2e7d32"
+            text = "● Đã kết nối / online"
         else:
-            text, colour = (
-                "○ Ngoại tuyến, đánh giá vẫn được lưu / offline, ratings are kept",
-                "#8d6e63",
-            )
+            text = "○ Ngoại tuyến, đánh giá vẫn được lưu / offline, ratings are kept"
         self.link_label.setText(f"{text} · {depth}")
-        self.link_label.setStyleSheet(f"color: {colour};")
+        set_role(self.link_label, "online" if online else "offline")
 
     def set_accessibility(self, *, large_text: bool, high_contrast: bool) -> None:
         """Large text and high contrast, chosen by one citizen and reset for the next."""
-        changed = (large_text, high_contrast) != (self.large_text, self.high_contrast)
+        if high_contrast != self.high_contrast:
+            self.setStyleSheet(CONTRAST if high_contrast else NORMAL)
+        rescale = large_text != self.large_text
         self.large_text, self.high_contrast = large_text, high_contrast
-        self.setStyleSheet(CONTRAST_STYLE if high_contrast else NORMAL_STYLE)
-        if changed:
+        if rescale:
             self.apply_scale(self.width(), self.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
@@ -130,12 +129,27 @@ class KioskWindow(QWidget):
         self.apply_scale(self.width(), self.height())
 
     def apply_scale(self, width: int, height: int) -> None:
-        """Size text and targets for a screen of this size (fonts set minimum widths, so a
-        window about to shrink must be rescaled first)."""
-        unit = max(12, min(height // 28, width // 45))
+        """Size text and targets for a screen of this size, and arrange for its orientation
+        (fonts set minimum widths, so a window about to shrink must be rescaled first)."""
+        portrait = height > width
+        if portrait != self.portrait:
+            self.portrait = portrait
+            for turning in (
+                self.attract,
+                self.rating,
+                self.reasons,
+                self.comment,
+                self.survey,
+                self.maintenance,
+            ):
+                turning.orient(portrait=portrait)
+        if portrait:
+            unit = max(12, min(height // 42, width // 26))
+        else:
+            unit = max(12, min(height // 28, width // 45))
         if self.large_text:
             unit = int(unit * 1.3)
-        for screen in (
+        screens: tuple[_Scalable, ...] = (
             self.attract,
             self.rating,
             self.reasons,
@@ -143,12 +157,9 @@ class KioskWindow(QWidget):
             self.survey,
             self.message,
             self.maintenance,
-        ):
+        )
+        for screen in screens:
             screen.rescale(unit)
-        for label in (self.unit_label, self.link_label, self.staff_button):
-            font = label.font()
-            font.setPixelSize(max(10, int(unit * 0.6)))
-            label.setFont(font)
-        font = self.banner.font()
-        font.setPixelSize(int(unit * 0.9))
-        self.banner.setFont(font)
+        for widget in (self.unit_label, self.link_label, self.staff_button):
+            px(widget, int(unit * 0.6))
+        px(self.banner, int(unit * 0.9))

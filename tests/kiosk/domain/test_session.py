@@ -125,7 +125,7 @@ def test_walk_in_follows_policy_and_is_rate_limited(make: MakeSession) -> None:
     refused = make()
     assert refused.walk_in(T0) is Screen.ATTRACT
     assert refused.notice == WALK_IN_REFUSED
-    allowed = make(policy=KioskPolicy(allow_walk_in=True, walk_in_min_interval_s=60))
+    allowed = make(policy=KioskPolicy(allow_walk_in=True, unverified_min_interval_s=60))
     assert allowed.walk_in(T0) is Screen.RATING
     allowed.choose_score(Score.NEUTRAL, T0)
     rating = allowed.rating_builder(T0)(1)
@@ -254,3 +254,18 @@ def test_saving_is_never_interrupted_by_the_clock(make: MakeSession, keyring: Ke
     session.choose_score(Score.SATISFIED, T0)
     assert session.screen is Screen.SAVING
     assert session.tick(_at(3600)) is Tick.NOTHING
+
+
+def test_typed_codes_are_rate_limited_like_walk_ins(make: MakeSession, keyring: KeyRing) -> None:
+    session = make(policy=KioskPolicy(unverified_min_interval_s=60))
+    assert session.submit_code("000.00.20.H41-261125-0042", T0) is Screen.RATING
+    session.choose_score(Score.VERY_SATISFIED, T0)
+    session.stored(T0)
+    session.reset()
+    # Typing made-up codes one after another is refused for a minute...
+    assert session.submit_code("000.00.20.H41-261125-0043", _at(10)) is Screen.ATTRACT
+    assert session.notice == WALK_IN_TOO_SOON
+    # ...but a signed receipt is never held back (it can only be rated once anyway).
+    assert session.submit_code(signed_url(keyring), _at(11)) is Screen.RATING
+    session.reset()
+    assert session.submit_code("000.00.20.H41-261125-0043", _at(61)) is Screen.RATING

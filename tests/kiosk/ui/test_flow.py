@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hailong.contract.messages import decode_rating
+from hailong.contract.messages import RatedReceipt, decode_rating
 from hailong.contract.receipt import KeyRing
-from hailong.contract.scale import Score
-from hailong.settings import MqttSettings, ReceiptKeys
+from hailong.contract.scale import Score, Stage
+from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import LANGUAGES, SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
 from kiosk.domain.session import Screen
+from kiosk.ui.keyboard import SPACE, OnScreenKeyboard
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
 
@@ -136,11 +137,228 @@ def test_screenshots_of_every_screen(
     tmp_path: Path,
     receipt_keys: ReceiptKeys,
     offline_mqtt: MqttSettings,
-    unit,  # type: ignore[no-untyped-def]
+    unit: Unit,
 ) -> None:
     settings = kiosk_settings(tmp_path, receipt_keys, offline_mqtt)
     paths = render_screenshots(settings, tmp_path / "shots", unit.to_message())
     scenes = {p.name.split("-vi-")[0] for p in paths if "-vi-" in p.name}
     assert len(scenes) >= 11
     assert len(paths) == len(scenes) * len(LANGUAGES) * len(SCREEN_SIZES)
+    for path in paths:  # every screen fits its screen: nothing pushed the window larger
+        width, height = (int(n) for n in path.stem.rsplit("-", 1)[1].split("x"))
+        assert QImage(str(path)).size().toTuple() == (width, height), path.name
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def _click(qtbot: QtBot, widget: QWidget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def _type(qtbot: QtBot, keyboard: OnScreenKeyboard, keys: list[str]) -> None:
+    for key in keys:
+        _click(qtbot, keyboard.keys[key])
+
+
+def _with_unit_config(kiosk: Kiosk, unit: Unit, **policy: object) -> None:
+    config = unit.to_message()
+    config = config.model_copy(update={"policy": config.policy.model_copy(update=policy)})
+    kiosk.controller.use_config(config)
+
+
+def test_low_score_reasons_comment_and_consented_phone(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit
+) -> None:
+    _with_unit_config(kiosk, unit, survey_share=0.0)
+    window = kiosk.window
+    _scan(qtbot, kiosk, signed_url(keyring))
+    _click(qtbot, window.rating.faces[Score.DISSATISFIED])
+    assert window.current is Screen.REASONS
+    _click(qtbot, window.reasons.buttons["tre-hen"])
+    _click(qtbot, window.reasons.buttons["thai-do"])
+    _click(qtbot, window.reasons.buttons["thai-do"])  # changed their mind
+    assert window.reasons.buttons["tre-hen"].isChecked()
+    assert not window.reasons.buttons["thai-do"].isChecked()
+    _click(qtbot, window.reasons.next_button)
+    assert window.current is Screen.COMMENT
+    # Vietnamese on the on-screen keyboard: "cham" + nặng tone -> "chậm".
+    _type(qtbot, window.comment.text_keys, ["q", "u", "a", SPACE, "c", "h", "â", "m", "nặng"])
+    assert window.comment.comment.text() == "qua chậm"
+    window.comment.phone.setFocus()
+    _type(qtbot, window.comment.phone_keys, list("0912345678"))
+    _click(qtbot, window.comment.send_button)
+    assert window.current is Screen.COMMENT  # no consent yet: the number is not taken
+    assert "đồng ý" in window.comment.error.text()
+    _click(qtbot, window.comment.consent)
+    _click(qtbot, window.comment.send_button)
+    assert window.current is Screen.THANKS
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    rating = decode_rating(pending[1])
+    assert (rating.score, rating.reasons, rating.callback_phone) == (2, ("tre-hen",), "0912345678")
+    assert rating.comment == "qua chậm"
+
+
+def test_survey_answers_every_factor_or_skips(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit
+) -> None:
+    _with_unit_config(kiosk, unit, survey_share=1.0)
+    kiosk.controller.session.draw = lambda: 0.0
+    window = kiosk.window
+    _scan(qtbot, kiosk, signed_url(keyring))
+    _click(qtbot, window.rating.faces[Score.VERY_SATISFIED])
+    for answer in (Score.SATISFIED, None, Score.NEUTRAL, Score.SATISFIED, Score.VERY_SATISFIED):
+        assert window.current is Screen.SURVEY
+        _click(qtbot, window.survey.skip_button if answer is None else window.survey.faces[answer])
+    assert window.current is Screen.THANKS
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    factors = decode_rating(pending[1]).factors
+    assert len(factors) == 4
+    assert "procedure" not in factors
+
+
+def test_three_faces_map_onto_the_five_level_scale(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit
+) -> None:
+    _with_unit_config(kiosk, unit, faces=3, survey_share=0.0)
+    assert list(kiosk.window.rating.faces) == [
+        Score.VERY_SATISFIED,
+        Score.NEUTRAL,
+        Score.VERY_DISSATISFIED,
+    ]
+    _scan(qtbot, kiosk, signed_url(keyring))
+    _click(qtbot, kiosk.window.rating.faces[Score.NEUTRAL])
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    assert decode_rating(pending[1]).score == 3
+
+
+@pytest.mark.parametrize("screen", [Screen.REASONS, Screen.COMMENT, Screen.SURVEY])
+def test_idle_after_a_face_keeps_the_answers_given(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit, screen: Screen
+) -> None:
+    _with_unit_config(kiosk, unit, survey_share=1.0)
+    kiosk.controller.session.draw = lambda: 0.0
+    window = kiosk.window
+    _scan(qtbot, kiosk, signed_url(keyring))
+    _click(qtbot, window.rating.faces[Score.VERY_DISSATISFIED])
+    if screen is not Screen.REASONS:
+        _click(qtbot, window.reasons.next_button)
+    if screen is Screen.SURVEY:
+        _click(qtbot, window.comment.skip_button)
+    assert window.current is screen
+    qtbot.waitUntil(lambda: window.current is Screen.ATTRACT, timeout=4000)
+    assert kiosk.outbox.depth() == 1
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    assert decode_rating(pending[1]).score == 1
+
+
+def test_idle_already_rated_message_returns_to_start(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
+) -> None:
+    kiosk.outbox.mark_rated([RatedReceipt(code="000.00.20.H41-261125-0007", stage=Stage.RECEPTION)])
+    _scan(qtbot, kiosk, signed_url(keyring))
+    assert kiosk.window.current is Screen.MESSAGE
+    qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=3000)
+
+
+def test_walk_in_button_follows_the_policy_and_bursts_are_refused(
+    qtbot: QtBot, kiosk: Kiosk, unit: Unit
+) -> None:
+    window = kiosk.window
+    assert not window.attract.walk_in_button.isVisibleTo(window)
+    _with_unit_config(kiosk, unit, allow_walk_in=True, survey_share=0.0)
+    assert window.attract.walk_in_button.isVisibleTo(window)
+    _click(qtbot, window.attract.walk_in_button)
+    _click(qtbot, window.rating.faces[Score.SATISFIED])
+    qtbot.waitUntil(lambda: window.current is Screen.ATTRACT, timeout=3000)
+    for _ in range(5):  # somebody tries to stuff the box
+        _click(qtbot, window.attract.walk_in_button)
+        assert window.current is Screen.ATTRACT
+    assert "chờ một chút" in window.attract.error.text()
+    assert kiosk.outbox.depth() == 1
+
+
+def test_maintenance_behind_the_staff_pin(
+    qtbot: QtBot, tmp_path: Path, receipt_keys: ReceiptKeys, offline_mqtt: MqttSettings
+) -> None:
+    pin_file = tmp_path / "kiosk.pin"
+    pin_file.write_text("482913\n")
+    pin_file.chmod(0o600)
+    settings = kiosk_settings(tmp_path, receipt_keys, offline_mqtt, staff_pin_file=pin_file)
+    built = build_kiosk(settings, start_uplink=False)
+    try:
+        qtbot.addWidget(built.window)
+        built.window.resize(800, 480)
+        built.window.show()
+        window, screen = built.window, built.window.maintenance
+        _click(qtbot, window.staff_button)
+        assert window.in_maintenance
+        assert not screen.unlocked
+        _type(qtbot, screen.pin_keys, list("111111"))
+        _click(qtbot, screen.open_button)
+        assert not screen.unlocked
+        assert "không đúng" in screen.pin_error.text()
+        _type(qtbot, screen.pin_keys, list("482913"))
+        _click(qtbot, screen.open_button)
+        assert screen.unlocked
+        assert "kiosk-q1" in screen.fields["kiosk"].text()
+        assert screen.fields["depth"].text() == "0"
+        assert "offline" in screen.fields["link"].text()
+        # Scanner test: a scan on this screen is shown, not rated.
+        _scan(qtbot, built, "TEST-123")
+        assert screen.fields["scanner"].text() == "TEST-123"
+        assert built.outbox.depth() == 0
+        _click(qtbot, screen.close_button)
+        assert window.current is Screen.ATTRACT
+        assert not window.in_maintenance
+    finally:
+        built.close()
+
+
+def test_restart_with_a_non_empty_outbox_keeps_and_refuses(
+    qtbot: QtBot,
+    tmp_path: Path,
+    receipt_keys: ReceiptKeys,
+    offline_mqtt: MqttSettings,
+    keyring: KeyRing,
+) -> None:
+    settings = kiosk_settings(tmp_path, receipt_keys, offline_mqtt)
+    first = build_kiosk(settings, start_uplink=False)
+    first.controller.submit_code(signed_url(keyring))
+    first.controller.rate(Score.SATISFIED)
+    first.close()
+    again = build_kiosk(settings, start_uplink=False)
+    try:
+        assert again.outbox.depth() == 1
+        again.controller.submit_code(signed_url(keyring))
+        assert again.window.current is Screen.MESSAGE
+    finally:
+        again.close()
+
+
+def test_language_and_accessibility_last_for_one_citizen(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
+) -> None:
+    window = kiosk.window
+    _click(qtbot, window.attract.language_button)
+    _click(qtbot, window.attract.large_button)
+    _click(qtbot, window.attract.contrast_button)
+    assert window.attract.title.primary.text().startswith("Please rate")
+    assert (window.large_text, window.high_contrast) == (True, True)
+    _scan(qtbot, kiosk, signed_url(keyring))
+    assert window.rating.faces[Score.SATISFIED].words()[0] == "Satisfied"
+    qtbot.waitUntil(lambda: window.current is Screen.ATTRACT, timeout=4000)
+    assert window.attract.title.primary.text().startswith("Xin mời")
+    assert (window.large_text, window.high_contrast) == (False, False)
+
+
+def test_spoken_guidance_follows_the_citizen_once_asked(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
+) -> None:
+    said: list[tuple[str, str]] = []
+    kiosk.controller.speaker = lambda key, lang: said.append((key, lang))
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=3))
+    assert said == []  # silent unless asked
+    kiosk.controller.reset()
+    _click(qtbot, kiosk.window.attract.speak_button)
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=4))
+    _click(qtbot, kiosk.window.rating.faces[Score.SATISFIED])
+    assert said == [("attract", "vi"), ("rating", "vi"), ("thanks", "vi")]
