@@ -111,7 +111,7 @@ class KioskWindow(QWidget):
         if online:
             text = "● Đã kết nối / online"
         else:
-            text = "○ Ngoại tuyến, đánh giá vẫn được lưu / offline, ratings are kept"
+            text = "○ Ngoại tuyến / offline"
         self.link_label.setText(f"{text} · {depth}")
         set_role(self.link_label, "online" if online else "offline")
 
