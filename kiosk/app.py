@@ -21,13 +21,13 @@ from hailong.settings import KioskSettings
 from kiosk.audio import PromptPlayer
 from kiosk.controller import KioskController
 from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
+from kiosk.i18n import languages
 from kiosk.outbox import Outbox
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
 # Landscape, then the same screens turned to portrait.
 SCREEN_SIZES = ((800, 480), (1280, 800), (1920, 1080), (480, 800), (800, 1280), (1080, 1920))
-LANGUAGES = ("vi", "en")
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
     _fit(window, size)
     window.show()
     paths = []
-    for lang in LANGUAGES:
+    for lang in languages().codes:
         for name, stage in _scenes(kiosk):
             kiosk.controller.reset()
             kiosk.controller.session.lang = lang

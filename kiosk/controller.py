@@ -31,6 +31,7 @@ from kiosk.domain.session import (
     Tick,
 )
 from kiosk.domain.staff import PinGuard
+from kiosk.i18n import languages
 from kiosk.outbox import Outbox
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
@@ -155,7 +156,7 @@ class KioskController(QObject):
         self._do(lambda now: self.session.comment_done(comment, phone, consent, now))
 
     def toggle_language(self) -> None:
-        self.session.lang = "en" if self.session.lang == "vi" else "vi"
+        self.session.lang = languages().next(self.session.lang)
         self.session.touch(self.clock())
         self.render()
 
@@ -286,7 +287,8 @@ class KioskController(QObject):
         lang, screen = session.lang, session.screen
         window.attract.set_lang(lang)
         window.rating.set_lang(lang)
-        window.reasons.title.set_lang(lang)
+        window.reasons.set_lang(lang)
+        window.set_lang(lang)
         window.comment.title.set_lang(lang)
         notice = session.notice
         if screen is Screen.ATTRACT:

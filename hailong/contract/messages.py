@@ -70,7 +70,8 @@ class RatingMessage(_Message):
     comment: Annotated[str, Field(max_length=1000)] | None = None
     # Present only when the citizen explicitly consented to be called back.
     callback_phone: Annotated[str, Field(pattern=r"^\+?[0-9]{8,15}$")] | None = None
-    lang: Literal["vi", "en"] = "vi"
+    # The language the citizen used: vi, en, or a language a Qt catalogue adds (ISO 639-1).
+    lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "vi"
     channel: Channel = Channel.KIOSK
     rated_at: datetime
     duration_ms: Annotated[int, Field(ge=0, le=3_600_000)] | None = None

@@ -229,7 +229,7 @@ class RatingSession:
         )
         rating_id = uuid.uuid4()
         duration_ms = min(3_600_000, max(0, int((now - started).total_seconds() * 1000)))
-        kiosk, lang = self.kiosk, ("en" if self.lang == "en" else "vi")
+        kiosk, lang = self.kiosk, self.lang
         score = answers.score
 
         def build(seq: int) -> RatingMessage:

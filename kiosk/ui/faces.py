@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from hailong.contract.scale import Score
+from kiosk.i18n import languages
 
 # Red to green, each readable on white and distinct for the common colour-vision deficiencies
 # thanks to the mouth shape carrying the meaning as well.
@@ -53,8 +54,7 @@ class FaceButton(QAbstractButton):
 
     def words(self) -> tuple[str, str]:
         """The label in the citizen's language first."""
-        vi, en = self.score.label_vi, self.score.label_en
-        return (en, vi) if self.lang == "en" else (vi, en)
+        return languages().pair(self.score.label_vi, self.score.label_en, self.lang)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from hailong.contract.messages import ReasonInfo
 from hailong.contract.scale import Factor, Score
+from kiosk.i18n import languages
 from kiosk.ui.faces import FaceButton
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.screens import HORIZONTAL, VERTICAL, Bilingual, FacePanel
@@ -37,6 +38,7 @@ class ReasonsScreen(QWidget):
         )
         self.grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
+        self.reasons: tuple[ReasonInfo, ...] = ()
         self.columns = 2
         self.next_button = QPushButton("Tiếp tục / Continue")
         self.next_button.clicked.connect(self.done.emit)
@@ -50,6 +52,7 @@ class ReasonsScreen(QWidget):
             self.grid.removeWidget(button)
             button.deleteLater()
         self.buttons = {}
+        self.reasons = reasons
         for reason in reasons:
             button = QPushButton(f"{reason.name}\n{reason.name_en}")
             button.setCheckable(True)
@@ -58,6 +61,12 @@ class ReasonsScreen(QWidget):
             button.clicked.connect(lambda _checked=False, c=reason.code: self.toggled.emit(c))
             self.buttons[reason.code] = button
         self._place()
+
+    def set_lang(self, lang: str) -> None:
+        self.title.set_lang(lang)
+        for reason in self.reasons:
+            first, second = languages().pair(reason.name, reason.name_en, lang)
+            self.buttons[reason.code].setText(f"{first}\n{second}")
 
     def _place(self) -> None:
         for index, button in enumerate(self.buttons.values()):

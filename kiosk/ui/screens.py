@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from hailong.contract.scale import FACE_SETS, Score
+from kiosk.i18n import languages
 from kiosk.ui.faces import FaceButton
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.picture import AttractPicture
@@ -44,8 +45,7 @@ class Bilingual(QWidget):
         self.set_lang(lang)
 
     def set_lang(self, lang: str) -> None:
-        vi, en = self._pair
-        first, second = (en, vi) if lang == "en" else (vi, en)
+        first, second = languages().pair(*self._pair, lang)
         self.primary.setText(first)
         self.secondary.setText(second)
         self.secondary.setVisible(bool(second))
@@ -143,7 +143,7 @@ class AttractScreen(QWidget):
         if not vi:
             self.error.setText("")
             return
-        self.error.setText(f"{en}\n{vi}" if lang == "en" else f"{vi}\n{en}")
+        self.error.setText("\n".join(languages().pair(vi, en or "", lang)))
 
     def clear(self) -> None:
         self.code_input.clear()
@@ -153,11 +153,14 @@ class AttractScreen(QWidget):
     def set_lang(self, lang: str) -> None:
         self.title.set_lang(lang)
         self.instruction.set_lang(lang)
-        english = lang == "en"
-        self.language_button.setText("Tiếng Việt" if english else "English")
-        self.large_button.setText("A+ Large text" if english else "A+ Chữ to")
-        self.contrast_button.setText("◐ High contrast" if english else "◐ Tương phản")
-        self.speak_button.setText("♪ Listen" if english else "♪ Nghe hướng dẫn")
+        catalogue = languages()
+        self.language_button.setText(catalogue.name(catalogue.next(lang)))
+        for button, vi, en in (
+            (self.large_button, "A+ Chữ to", "A+ Large text"),
+            (self.contrast_button, "◐ Tương phản", "◐ High contrast"),
+            (self.speak_button, "♪ Nghe hướng dẫn", "♪ Listen"),
+        ):
+            button.setText(catalogue.pair(vi, en, lang)[0])
 
     def orient(self, *, portrait: bool) -> None:
         """Options in one row (landscape) or two (portrait); the code field above its button."""

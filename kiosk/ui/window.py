@@ -18,10 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.domain.session import Screen
+from kiosk.i18n import languages
 from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyScreen
 from kiosk.ui.maintenance import MaintenanceScreen
 from kiosk.ui.screens import AttractScreen, MessageScreen, RatingScreen
 from kiosk.ui.theme import CONTRAST, NORMAL, label, px, set_role
+
+STILL_THERE = (
+    "Ông/bà vẫn đang đánh giá chứ? Chạm vào màn hình để tiếp tục.",
+    "Are you still rating? Touch the screen to continue.",
+)
 
 
 class _Scalable(Protocol):
@@ -52,10 +58,7 @@ class KioskWindow(QWidget):
             self.maintenance,
         ):
             self.stack.addWidget(screen)
-        self.banner = label(
-            "Ông/bà vẫn đang đánh giá chứ? Chạm vào màn hình để tiếp tục. / "
-            "Are you still rating? Touch the screen to continue."
-        )
+        self.banner = label("")
         self.banner.setObjectName("banner")
         self.banner.setVisible(False)
         self.unit_label = QLabel("")
@@ -84,6 +87,9 @@ class KioskWindow(QWidget):
         self.high_contrast = False
         self.portrait: bool | None = None
 
+    def set_lang(self, lang: str) -> None:
+        self.banner.setText(" / ".join(languages().pair(*STILL_THERE, lang)))
+
     def show_screen(self, screen: Screen) -> None:
         self.current = screen
         self.in_maintenance = False
@@ -108,10 +114,7 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(self.maintenance)
 
     def show_link(self, *, online: bool, depth: int) -> None:
-        if online:
-            text = "● Đã kết nối / online"
-        else:
-            text = "○ Ngoại tuyến / offline"
+        text = "● Đã kết nối / online" if online else "○ Ngoại tuyến / offline"
         self.link_label.setText(f"{text} · {depth}")
         set_role(self.link_label, "online" if online else "offline")
 

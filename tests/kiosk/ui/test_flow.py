@@ -15,8 +15,9 @@ from hailong.contract.messages import RatedReceipt, decode_rating
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
-from kiosk.app import LANGUAGES, SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
+from kiosk.app import SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
 from kiosk.domain.session import Screen
+from kiosk.i18n import languages
 from kiosk.ui.keyboard import SPACE, OnScreenKeyboard
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
@@ -143,7 +144,7 @@ def test_screenshots_of_every_screen(
     paths = render_screenshots(settings, tmp_path / "shots", unit.to_message())
     scenes = {p.name.split("-vi-")[0] for p in paths if "-vi-" in p.name}
     assert len(scenes) >= 11
-    assert len(paths) == len(scenes) * len(LANGUAGES) * len(SCREEN_SIZES)
+    assert len(paths) == len(scenes) * len(languages().codes) * len(SCREEN_SIZES)
     for path in paths:  # every screen fits its screen: nothing pushed the window larger
         width, height = (int(n) for n in path.stem.rsplit("-", 1)[1].split("x"))
         assert QImage(str(path)).size().toTuple() == (width, height), path.name
@@ -362,3 +363,20 @@ def test_spoken_guidance_follows_the_citizen_once_asked(
     _scan(qtbot, kiosk, signed_url(keyring, sequence=4))
     _click(qtbot, kiosk.window.rating.faces[Score.SATISFIED])
     assert said == [("attract", "vi"), ("rating", "vi"), ("thanks", "vi")]
+
+
+def test_the_language_button_cycles_through_every_catalogue(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
+) -> None:
+    window = kiosk.window
+    assert window.attract.language_button.text() == "English"
+    _click(qtbot, window.attract.language_button)
+    assert window.attract.language_button.text() == "中文"
+    _click(qtbot, window.attract.language_button)
+    assert window.attract.title.primary.text() == "请评价您刚才接受的服务"
+    assert window.attract.title.secondary.text().startswith("Xin mời")
+    _scan(qtbot, kiosk, signed_url(keyring))
+    assert window.rating.faces[Score.SATISFIED].words() == ("满意", "Hài lòng")
+    _click(qtbot, window.rating.faces[Score.SATISFIED])
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    assert decode_rating(pending[1]).lang == "zh"
