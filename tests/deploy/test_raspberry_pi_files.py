@@ -1,0 +1,144 @@
+"""The Raspberry Pi deployment files say what the kiosk needs: the right command, user, restart
+policy, Qt platform, device access, a valid example config, a shell script bash accepts and a
+udev rule that names the scanner."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hailong.settings import load_kiosk
+
+PI = Path(__file__).resolve().parents[2] / "deploy" / "raspberry-pi"
+SERVICE = PI / "hailong-kiosk.service"
+_UDEV_FIELD = re.compile(
+    r'\s*(?P<key>[A-Z]+(?:\{\w+\})?)\s*(?P<op>==|\+=|=)\s*"(?P<value>[^"]*)"\s*'
+)
+
+
+def unit() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd keys are case-sensitive
+    parser.read_string(SERVICE.read_text(encoding="utf-8"))
+    return parser
+
+
+def all_values(key: str) -> list[str]:
+    """Every value of a key that systemd accumulates (configparser keeps only the last)."""
+    return [
+        line.split("=", 1)[1].strip()
+        for line in SERVICE.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"{key}=")
+    ]
+
+
+def environment(values: list[str]) -> dict[str, str]:
+    pairs = [item for value in values for item in shlex.split(value)]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    active = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return dict(line.split("=", 1) for line in active)
+
+
+def test_service_runs_the_hailong_command_with_a_config() -> None:
+    service = unit()["Service"]
+    argv = shlex.split(service["ExecStart"])
+    assert Path(argv[0]).name == "hailong"
+    assert argv[0].startswith("/opt/hailong/venv/bin/")
+    assert argv[1] == "kiosk"
+    assert argv[argv.index("--config") + 1] == "/etc/hailong/kiosk.toml"
+    assert "--windowed" not in argv  # full screen
+
+
+def test_service_restarts_always_as_the_hailong_user() -> None:
+    parser = unit()
+    service = parser["Service"]
+    assert service["Restart"] == "always"
+    assert service["User"] == "hailong"
+    assert service["Group"] == "hailong"
+    assert parser["Unit"]["StartLimitIntervalSec"] == "0"
+    assert parser["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_service_sets_qt_for_the_console_display() -> None:
+    service = unit()["Service"]
+    env = environment(all_values("Environment"))
+    assert env["QT_QPA_PLATFORM"] == "eglfs"
+    assert env["QT_QPA_EGLFS_HIDECURSOR"] == "1"
+    assert service["EnvironmentFile"] == "-/etc/hailong/kiosk.env"
+    text = SERVICE.read_text(encoding="utf-8")
+    assert "QT_QPA_PLATFORM=wayland" in text  # the cage alternative, commented
+    assert "cage" in text
+
+
+def test_service_hardening_keeps_display_input_and_serial_reachable() -> None:
+    service = unit()["Service"]
+    assert set(service["SupplementaryGroups"].split()) >= {"video", "input", "render", "dialout"}
+    assert service.get("PrivateDevices", "no") in ("no", "false")
+    assert service["NoNewPrivileges"] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert service["StateDirectory"] == "hailong"
+    allowed = {value.split()[0] for value in all_values("DeviceAllow")}
+    assert {"char-drm", "char-input", "char-ttyACM", "char-ttyUSB"} <= allowed
+    assert service["DevicePolicy"] == "closed"
+
+
+def test_env_file_matches_the_unit() -> None:
+    env = env_file(PI / "hailong-kiosk.env")
+    assert env["QT_QPA_PLATFORM"] == "eglfs"
+    assert env["QT_QPA_EGLFS_HIDECURSOR"] == "1"
+    assert env["QT_QPA_EGLFS_KMS_CONFIG"] == "/etc/hailong/eglfs-kms.json"
+    text = (PI / "hailong-kiosk.env").read_text(encoding="utf-8")
+    assert "#QT_QPA_EGLFS_ROTATION=" in text
+    assert "#QT_QPA_EVDEV_TOUCHSCREEN_PARAMETERS=rotate=" in text
+
+
+def test_example_kiosk_config_is_valid_and_points_at_installed_paths() -> None:
+    settings = load_kiosk(PI / "kiosk.toml")
+    assert settings.kiosk.outbox_path == Path("/var/lib/hailong/outbox.db")
+    assert settings.mqtt.username == settings.kiosk.id
+    secrets = Path("/etc/hailong/secrets")
+    assert settings.mqtt.password_file == secrets / "mqtt" / f"{settings.kiosk.id}.password"
+    assert settings.kiosk.staff_pin_file == secrets / f"{settings.kiosk.id}.pin"
+    assert settings.receipts.key_dir == secrets / "receipt-keys"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_install_script_parses() -> None:
+    script = PI / "install.sh"
+    result = subprocess.run(
+        ["bash", "-n", str(script)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert os.access(script, os.X_OK)
+    text = script.read_text(encoding="utf-8")
+    assert "set -euo pipefail" in text
+    assert "refusing to overwrite" in text
+
+
+def test_udev_rule_names_the_serial_scanner() -> None:
+    lines = (PI / "99-hailong-scanner.rules").read_text(encoding="utf-8").splitlines()
+    (rule,) = [line for line in lines if line.strip() and not line.startswith("#")]
+    fields: dict[str, tuple[str, str]] = {}
+    for part in rule.split(","):
+        match = _UDEV_FIELD.fullmatch(part)
+        assert match, f"not a udev key: {part!r}"
+        fields[match["key"]] = (match["op"], match["value"])
+    assert fields["SUBSYSTEM"] == ("==", "tty")
+    for attr in ("ATTRS{idVendor}", "ATTRS{idProduct}"):
+        op, value = fields[attr]
+        assert op == "=="
+        assert re.fullmatch(r"[0-9a-f]{4}", value), value
+    assert fields["SYMLINK"] == ("+=", "hailong-scanner")
+    assert fields["GROUP"] == ("=", "dialout")
+    assert fields["MODE"] == ("=", "0660")
