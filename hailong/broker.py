@@ -47,6 +47,7 @@ def acl_text(unit: Unit) -> str:
             f"topic read {topics.acks(code, kiosk.id)}",
             f"topic read {topics.unit_config(code)}",
             f"topic read {topics.rated(code)}",
+            f"topic read {topics.returned(code)}",
             "",
         ]
     return "\n".join(lines)

@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from hailong import __version__
 from hailong.settings import ConfigError, HubSettings, Unit, load_hub, load_kiosk, load_unit
+
+if TYPE_CHECKING:
+    from hub.receipts.desk import Printed, ReceiptDesk
 
 DEFAULT_HUB = Path("config/hub.toml")
 DEFAULT_KIOSK = Path("config/kiosk.toml")
@@ -49,15 +54,14 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @hub_option
 def init(config_path: Path) -> None:
-    """Create missing secrets (receipt key, MQTT passwords) under var/secrets."""
-    from hailong.provision import SecretsLayout, init_secrets
+    """Create missing secrets (receipt key, MQTT passwords, PINs, web logins) under var/secrets."""
+    from hailong.provision import init_all
 
     settings, unit = _load_hub(config_path)
-    layout = SecretsLayout(settings.receipts.key_dir.parent)
-    created = init_secrets(unit, layout, settings.receipts.active_key)
+    created = init_all(settings, unit)
     for path in created:
         click.echo(f"created {path}")
-    click.echo(f"secrets ready in {layout.root} ({len(created)} new)")
+    click.echo(f"secrets ready in {settings.receipts.key_dir.parent} ({len(created)} new)")
 
 
 @cli.command()
@@ -75,17 +79,28 @@ def broker(config_path: Path) -> None:
 
 @cli.command()
 @hub_option
-def hub(config_path: Path) -> None:
-    """Run the hub: ingest ratings, acknowledge after commit, publish unit configuration."""
+@click.option("--no-web", is_flag=True, help="Do not serve the staff page and the API.")
+def hub(config_path: Path, no_web: bool) -> None:
+    """Run the hub: ingest ratings, acknowledge after commit, serve the staff page and the API."""
     from hub.service import HubService
     from hub.store.db import make_engine, session_factory
 
     settings, unit = _load_hub(config_path)
-    service = HubService(settings, unit, session_factory(make_engine(settings.hub.database_url)))
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    service = HubService(settings, unit, sessions)
     service.start()
     click.echo(f"hub running for {unit.unit.code} ({unit.unit.name}); Ctrl-C to stop")
     try:
-        _wait_forever()
+        if settings.web is None or no_web:
+            _wait_forever()
+        else:
+            import uvicorn
+
+            from hub.web.app import create_app
+
+            web = settings.web
+            click.echo(f"staff page: http://{web.bind}:{web.port}/staff")
+            uvicorn.run(create_app(settings, unit, sessions), host=web.bind, port=web.port)
     finally:
         service.stop()
 
@@ -124,54 +139,145 @@ def receipt() -> None:
     """Issue and check receipts (Giấy tiếp nhận hồ sơ và hẹn trả kết quả)."""
 
 
-@receipt.command("issue")
-@hub_option
-@click.option("--counter", required=True, help="Counter code, e.g. Q1.")
-@click.option("--officer", required=True, help="Receiving officer's code, e.g. CB001.")
-@click.option("--procedure", required=True, help="National procedure code, e.g. 1.001193.")
-@click.option("--png", type=click.Path(path_type=Path), help="Also save the slip as a PNG.")
-def receipt_issue(
-    config_path: Path, counter: str, officer: str, procedure: str, png: Path | None
-) -> None:
-    """Issue a receipt and print it on the counter's printer."""
-    from hub.receipts.issuing import ReceiptIssueError, issue_receipt
-    from hub.receipts.printer import PrinterError, print_receipt
-    from hub.receipts.slip import render_slip
+def _desk(config_path: Path) -> tuple[HubSettings, Unit, ReceiptDesk]:
+    from hub.receipts.desk import ReceiptDesk
     from hub.store.db import make_engine, session_factory
 
     settings, unit = _load_hub(config_path)
     sessions = session_factory(make_engine(settings.hub.database_url))
-    try:
-        issued = issue_receipt(
-            sessions,
-            unit,
-            settings.receipts.keyring(),
-            settings.hub.public_base_url,
-            counter=counter,
-            officer=officer,
-            procedure=procedure,
-            now=datetime.now(UTC),
+    return settings, unit, ReceiptDesk(settings, unit, sessions)
+
+
+def _report_print(printed: Printed) -> None:
+    code = printed.receipt.code
+    click.echo(f"Mã hồ sơ / dossier code: {code}")
+    click.echo(f"QR: {printed.receipt.url}")
+    if printed.printer is None:
+        click.echo(
+            f"chưa cấu hình máy in cho quầy / no printer for counter {printed.receipt.claims.counter}; receipt kept, not printed"
         )
+    elif printed.error is not None:
+        raise click.ClickException(
+            f"{printed.error.message_vi} / {printed.error.message_en} — "
+            f"giấy hẹn {code} vẫn được lưu, in lại bằng / the receipt is kept, reprint it with: "
+            f"hailong receipt reprint {code}"
+        )
+    else:
+        click.echo(f"đã in / printed on {printed.printer}")
+
+
+def _issue_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.option("--counter", required=True, help="Counter code, e.g. Q1."),
+            click.option("--officer", required=True, help="Officer's code, e.g. CB001."),
+            click.option(
+                "--procedure", required=True, help="National procedure code, e.g. 1.001193."
+            ),
+            click.option(
+                "--promised",
+                type=click.DateTime(["%Y-%m-%d"]),
+                help="Promised date of the result (YYYY-MM-DD).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@receipt.command("issue")
+@hub_option
+@_issue_options
+@click.option("--citizen-name", help="Citizen's name (personal data; optional).")
+@click.option("--contact", help="Citizen's phone or e-mail (personal data; optional).")
+@click.option("--png", type=click.Path(path_type=Path), help="Also save the slip as a PNG.")
+def receipt_issue(
+    config_path: Path,
+    counter: str,
+    officer: str,
+    procedure: str,
+    promised: datetime | None,
+    citizen_name: str | None,
+    contact: str | None,
+    png: Path | None,
+) -> None:
+    """Issue a receipt and print it on the counter's printer."""
+    from hub.receipts.desk import IssueRequest
+    from hub.receipts.issuing import ReceiptIssueError
+    from hub.receipts.slip import render_slip
+
+    settings, unit, desk = _desk(config_path)
+    request = IssueRequest(
+        counter, officer, procedure, promised.date() if promised else None, citizen_name, contact
+    )
+    try:
+        printed = desk.issue(request)
     except ReceiptIssueError as exc:
         raise click.ClickException(str(exc)) from exc
-    code = issued.claims.code
-    click.echo(f"Mã hồ sơ / dossier code: {code}")
-    click.echo(f"QR: {issued.url}")
-    printer = settings.printers.get(counter)
     if png is not None:
+        printer = settings.printers.get(counter)
         width = printer.paper_width_mm if printer else 80
-        render_slip(issued, unit, paper_width_mm=width).save(png)
+        render_slip(printed.receipt, unit, paper_width_mm=width).save(png)
         click.echo(f"slip image: {png}")
-    if printer is None:
-        click.echo(f"no printer configured for counter {counter}; receipt kept, not printed")
-        return
+    _report_print(printed)
+
+
+@receipt.command("register")
+@hub_option
+@click.argument("scanned")
+@_issue_options
+def receipt_register(
+    config_path: Path,
+    scanned: str,
+    counter: str,
+    officer: str,
+    procedure: str,
+    promised: datetime | None,
+) -> None:
+    """Sign another system's receipt (its dossier code) and print a slip with our QR."""
+    from hub.receipts.desk import IssueRequest
+    from hub.receipts.issuing import ReceiptIssueError
+
+    _settings, _unit, desk = _desk(config_path)
+    request = IssueRequest(counter, officer, procedure, promised.date() if promised else None)
     try:
-        print_receipt(issued, unit, printer, sessions=sessions)
-    except PrinterError as exc:
-        raise click.ClickException(
-            f"{exc.message_vi} / {exc.message_en} — the receipt {code} is kept; reprint it later"
-        ) from exc
-    click.echo(f"printed on {counter} ({printer.kind})")
+        printed = desk.register(scanned, request)
+    except ReceiptIssueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report_print(printed)
+
+
+@receipt.command("reprint")
+@hub_option
+@click.argument("code")
+def receipt_reprint(config_path: Path, code: str) -> None:
+    """Print a receipt again (after paper out, a jam, a lost slip)."""
+    from hub.receipts.issuing import UnknownReceiptError
+
+    _settings, _unit, desk = _desk(config_path)
+    try:
+        printed = desk.reprint(code)
+    except UnknownReceiptError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report_print(printed)
+
+
+@receipt.command("return")
+@hub_option
+@click.argument("scanned")
+@click.option("--officer", required=True, help="The officer handing back the result, e.g. CB002.")
+def receipt_return(config_path: Path, scanned: str, officer: str) -> None:
+    """Record the return of the result (trả kết quả): later ratings are for the return stage."""
+    from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
+
+    _settings, _unit, desk = _desk(config_path)
+    try:
+        record = desk.record_return(scanned, officer)
+    except (ReceiptIssueError, UnknownReceiptError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    when = record.returned_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    again = " (đã ghi trước đó / recorded before)" if record.already else ""
+    click.echo(f"Đã trả kết quả / returned: {record.code} by {record.returned_by} at {when}{again}")
 
 
 @receipt.command("verify")
@@ -185,6 +291,70 @@ def receipt_verify(config_path: Path, text: str) -> None:
     ok, message = describe_scan(text, settings.receipts.keyring(), unit.unit.code)
     click.echo(message)
     sys.exit(0 if ok else 1)
+
+
+@cli.group()
+def keys() -> None:
+    """Receipt signing keys (khóa ký giấy hẹn)."""
+
+
+@keys.command("rotate")
+@hub_option
+@click.option(
+    "--grace-days",
+    type=click.IntRange(min=0),
+    default=90,
+    show_default=True,
+    help="Days the previous key still verifies the receipts it signed.",
+)
+def keys_rotate(config_path: Path, grace_days: int) -> None:
+    """Make a new receipt key active; the previous one verifies GRACE_DAYS more days."""
+    from hailong.provision import SecretsLayout, rotate_receipt_key
+
+    settings, _unit = _load_hub(config_path)
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    r = rotate_receipt_key(layout, grace_days, active_key=settings.receipts.active_key)
+    if not r.rotated:
+        click.echo(
+            f"Khóa {r.active} đã được tạo hôm nay, không thay đổi gì. / "
+            f"Key {r.active} was already made today; nothing changed."
+        )
+        return
+    click.echo(f"created {r.key_file}")
+    click.echo(
+        f"Khóa {r.active} ký từ nay; khóa {r.retired} còn hiệu lực đến hết ngày "
+        f"{r.valid_until:%d/%m/%Y}. / Key {r.active} signs from now on; key {r.retired} "
+        f"verifies until {r.valid_until:%d/%m/%Y}. Copy {r.key_file.parent} to every kiosk."
+    )
+
+
+@cli.group()
+def staff() -> None:
+    """Staff logins for the hub's web page."""
+
+
+@staff.command("add")
+@hub_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(["officer", "head", "admin"]), required=True)
+@click.option("--officer", "officer_code", help="For an officer: their code, e.g. CB001.")
+@click.password_option(help="At least 10 characters (prompted when not given).")
+def staff_add(
+    config_path: Path, username: str, role: str, officer_code: str | None, password: str
+) -> None:
+    """Create or update a login (the password is stored as an argon2 hash)."""
+    from hub.web.accounts import AccountError, Accounts
+
+    settings, unit = _load_hub(config_path)
+    if settings.web is None:
+        raise click.ClickException(f"{config_path}: no [web] section")
+    if officer_code and officer_code not in {o.code for o in unit.officers}:
+        raise click.ClickException(f"unknown officer {officer_code!r}")
+    try:
+        Accounts(settings.web.accounts_file).add(username, password, role, officer_code)  # type: ignore[arg-type]
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"saved {username} ({role})")
 
 
 @cli.group()
@@ -208,6 +378,19 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
     with sessions() as session:
         tables = {dim: summary(session, unit, dim, start, end) for dim in DIMENSIONS}
     click.echo(format_summary(unit, tables))
+
+
+@report.command("kiosks")
+@hub_option
+def report_kiosks(config_path: Path) -> None:
+    """Each kiosk's last status: link, buffered ratings, version, receipts refused per reason."""
+    from hub.report import format_kiosks, kiosk_statuses
+    from hub.store.db import make_engine, session_factory
+
+    settings, unit = _load_hub(config_path)
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    with sessions() as session:
+        click.echo(format_kiosks(unit, kiosk_statuses(session, unit)))
 
 
 @cli.command()

@@ -14,12 +14,11 @@ import random
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hailong.broker import MosquittoProcess, write_broker_files
 from hailong.contract.scale import Score
-from hailong.provision import SecretsLayout, init_secrets
+from hailong.provision import SecretsLayout, init_all
 from hailong.settings import HubSettings, Unit, load_hub, load_kiosk, load_unit
 
 log = logging.getLogger("hailong.demo")
@@ -40,8 +39,8 @@ def var_dir(settings: HubSettings) -> Path:
 
 
 def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
+    init_all(settings, unit)
     layout = SecretsLayout(settings.receipts.key_dir.parent)
-    init_secrets(unit, layout, settings.receipts.active_key)
     files = write_broker_files(unit, layout, var_dir(settings) / "broker", settings.mqtt.port)
     return MosquittoProcess(files, settings.mqtt.port)
 
@@ -67,6 +66,11 @@ def run_demo(
             print("No display: the kiosk runs off-screen and a simulated citizen taps the faces.")
     with prepare_broker(settings, unit) as broker:
         print(f"Broker: 127.0.0.1:{broker.port} (users and ACLs in {broker.files.conf.parent})")
+        if settings.web is not None:
+            print(
+                f"Staff page: http://{settings.web.bind}:{settings.web.port}/staff "
+                f"(login admin, password in {settings.web.accounts_file.parent / 'admin.password'})"
+            )
         hub = subprocess.Popen(
             [sys.executable, "-m", "hailong", "hub", "--config", str(hub_config)]
         )
@@ -95,8 +99,7 @@ def _run_kiosk_with_counter(
     from PySide6.QtWidgets import QApplication
 
     from hailong.settings import KioskSettings
-    from hub.receipts.issuing import issue_receipt
-    from hub.receipts.printer import PrinterError, print_receipt
+    from hub.receipts.desk import IssueRequest, ReceiptDesk
     from hub.receipts.slip import render_slip
     from hub.store.db import make_engine, session_factory
     from kiosk.app import build_kiosk
@@ -106,8 +109,7 @@ def _run_kiosk_with_counter(
     kiosk = build_kiosk(kiosk_settings)
     kiosk.window.resize(1280, 800)
     kiosk.window.show()
-    sessions = session_factory(make_engine(settings.hub.database_url))
-    keyring = settings.receipts.keyring()
+    desk = ReceiptDesk(settings, unit, session_factory(make_engine(settings.hub.database_url)))
     counter = kiosk_settings.kiosk.counter or unit.counters[0].code
     officers = [o.code for o in unit.officers if o.counter == counter] or [unit.officers[0].code]
     slips = var_dir(settings) / "demo" / "slips"
@@ -115,26 +117,16 @@ def _run_kiosk_with_counter(
     rng = random.Random()  # noqa: S311 (a simulation, not a secret)
 
     def serve_next_citizen() -> None:
-        issued = issue_receipt(
-            sessions,
-            unit,
-            keyring,
-            settings.hub.public_base_url,
-            counter=counter,
-            officer=rng.choice(officers),
-            procedure=rng.choice(unit.procedures).code,
-            now=datetime.now(UTC),
-        )
+        ask = IssueRequest(counter, rng.choice(officers), rng.choice(unit.procedures).code)
+        printed = desk.issue(ask)
+        issued = printed.receipt
+        if printed.error is not None:
+            print(f"Printer: {printed.error.message_vi} / {printed.error.message_en}")
         printer = settings.printers.get(counter)
         png = slips / f"{issued.claims.code}.png"
         render_slip(issued, unit, paper_width_mm=printer.paper_width_mm if printer else 80).save(
             png
         )
-        if printer is not None:
-            try:
-                print_receipt(issued, unit, printer, sessions=sessions)
-            except PrinterError as exc:
-                print(f"Printer: {exc.message_vi} / {exc.message_en}")
         print(f"Counter {counter}: receipt {issued.claims.code} issued, slip {png}")
         QTimer.singleShot(1500, lambda: kiosk.controller.submit_code(issued.url))
         if autopilot:

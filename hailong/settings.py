@@ -9,6 +9,7 @@ creates and that git ignores.
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -141,46 +142,248 @@ class MqttSettings(_Section):
         return read_secret(self.password_file, "mqtt.password_file")
 
 
+KEY_MANIFEST = "keys.toml"
+
+
+class KeyLifetime(_Section):
+    """One key in ``keys.toml``: the day it was made and, once retired, its last valid day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    created: date
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> KeyLifetime:
+        if self.valid_until is not None and self.valid_until < self.created:
+            raise ValueError(f"valid_until {self.valid_until} is before created {self.created}")
+        return self
+
+
+class KeyManifest(_Section):
+    """``<key_dir>/keys.toml``, written by ``hailong keys rotate``: which key signs, and until
+    which day each retired key still verifies. It is a secret folder's file, not configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    active: Code
+    keys: dict[Code, KeyLifetime]
+
+    @model_validator(mode="after")
+    def _active_signs(self) -> KeyManifest:
+        entry = self.keys.get(self.active)
+        if entry is None:
+            raise ValueError(f"active key {self.active!r} has no [keys.{self.active}] table")
+        if entry.valid_until is not None:
+            raise ValueError(f"the active key {self.active!r} has a valid_until: it is retired")
+        return self
+
+
+def read_key_manifest(key_dir: Path) -> KeyManifest | None:
+    """Read ``<key_dir>/keys.toml``; ``None`` when there is none (before the first rotation)."""
+    path = key_dir / KEY_MANIFEST
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return KeyManifest.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
+            dated = err["type"] == "date_type"
+            hint = ", written as a TOML date such as 2027-02-23" if dated else ""
+            problems.append(f"{path}: key `{key}`: {err['msg']}{hint}{got}")
+        raise ConfigError("\n".join(problems)) from exc
+
+
 class ReceiptKeys(_Section):
-    """Receipt signing keys: ``<key_dir>/<id>.key`` files holding hex, created by ``hailong init``."""
+    """Receipt signing keys: ``<key_dir>/<id>.key`` files holding hex, created by ``hailong init``.
+
+    ``<key_dir>/keys.toml`` (written by ``hailong keys rotate``), when it exists, wins over
+    ``active_key``: it names the active key and each retired key's last valid day, and only the
+    keys it lists are loaded (a key file it does not list is an error). Without it, as
+    ``hailong init`` leaves the folder, every key file verifies and ``active_key`` signs.
+    """
 
     key_dir: Path
-    active_key: Code = "k1"
+    active_key: Code = "k1"  # only while there is no keys.toml
+    # Refuse a receipt whose dossier date is more than this many days old (`expired`); None: never.
+    max_age_days: Annotated[int, Field(ge=0)] | None = None
+
+    def manifest(self) -> KeyManifest | None:
+        return read_key_manifest(self.key_dir)
 
     def keyring(self) -> KeyRing:
-        keys: dict[str, bytes] = {}
         if not self.key_dir.is_dir():
             raise ConfigError(
                 f"receipts.key_dir: folder {self.key_dir} does not exist (run `hailong init`)"
             )
-        for path in sorted(self.key_dir.glob("*.key")):
+        manifest = self.manifest()
+        files = {path.stem: path for path in sorted(self.key_dir.glob("*.key"))}
+        retired: dict[str, date] = {}
+        active = self.active_key
+        if manifest is not None:
+            listed = self.key_dir / KEY_MANIFEST
+            for kid, path in files.items():
+                if kid not in manifest.keys:
+                    raise ConfigError(f"{path}: key {kid!r} is not listed in {listed}")
+            for kid, life in manifest.keys.items():
+                if life.valid_until is not None:
+                    if kid in files:  # a retired key's file may go once its window is over
+                        retired[kid] = life.valid_until
+                elif kid not in files:
+                    raise ConfigError(
+                        f"{listed}: key `keys.{kid}`: no key file {self.key_dir / (kid + '.key')}"
+                    )
+            active = manifest.active
+        keys: dict[str, bytes] = {}
+        for kid, path in files.items():
             try:
-                keys[path.stem] = bytes.fromhex(path.read_text().strip())
+                keys[kid] = bytes.fromhex(path.read_text().strip())
             except ValueError as exc:
                 raise ConfigError(f"{path}: expected the key as hex") from exc
-        if self.active_key not in keys:
+        if active not in keys:
             raise ConfigError(
-                f"receipts.active_key: no key file {self.key_dir / (self.active_key + '.key')}"
+                f"receipts.active_key: no key file {self.key_dir / (active + '.key')}"
             )
-        return KeyRing(keys=keys, active=self.active_key)
+        try:
+            return KeyRing(keys, active, retired, self.max_age_days)
+        except ValueError as exc:
+            raise ConfigError(f"receipts.key_dir: {self.key_dir}: {exc}") from exc
+
+
+# python-escpos code pages, named as in its capabilities data, that print Vietnamese: CP1258 on its
+# own, or the TCVN-3 pair (one page holds the lower-case letters, the other the capitals).
+VIETNAMESE_CODE_PAGES: tuple[tuple[str, ...], ...] = (("CP1258",), ("TCVN-3-1", "TCVN-3-2"))
+_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
+_KIND_KEYS = {
+    "file": ("path",),
+    "network": ("host", "port", "check_status"),
+    "usb": ("vendor_id", "product_id", "in_ep", "out_ep", "check_status"),
+    "serial": ("device", "baudrate", "check_status"),
+    "dummy": (),
+}
+_HEX_KEYS = ("vendor_id", "product_id", "in_ep", "out_ep")
+
+
+def escpos_profiles() -> dict[str, set[str]]:
+    """python-escpos's printer profiles, each with the names of the code pages it lists."""
+    from escpos.capabilities import CAPABILITIES  # here: only printer settings need python-escpos
+
+    profiles = CAPABILITIES["profiles"]
+    return {name: set(data.get("codePages", {}).values()) for name, data in profiles.items()}
+
+
+def has_vietnamese_code_page(code_pages: set[str]) -> bool:
+    return any(set(pages) <= code_pages for pages in VIETNAMESE_CODE_PAGES)
 
 
 class PrinterSettings(_Section):
-    """Where a counter's receipts go. ``file`` writes raw ESC/POS bytes (the demo's printer)."""
+    """Where a counter's receipts go, and how their text is printed.
 
-    kind: Literal["file", "network", "dummy"] = "file"
+    ``kind``: ``network`` (raw TCP, ``host`` and ``port``), ``usb`` (``vendor_id``/``product_id``
+    as hex integers, optional endpoints ``in_ep``/``out_ep``), ``serial`` (``device``,
+    ``baudrate``), ``file`` (raw ESC/POS bytes written to ``path``: the demo's printer) or
+    ``dummy`` (kept in memory). ``profile`` names the model's python-escpos capability profile.
+    ``text_mode``: ``image`` prints everything as a raster (any printer), ``codepage`` sends text
+    in the profile's Vietnamese code page, ``auto`` uses the code page when a named profile has one.
+    """
+
+    kind: Literal["file", "network", "usb", "serial", "dummy"] = "file"
     path: Path | None = None
     host: str | None = None
     port: Annotated[int, Field(ge=1, le=65535)] = 9100
+    vendor_id: int | None = None
+    product_id: int | None = None
+    in_ep: int | None = None
+    out_ep: int | None = None
+    device: str | None = None  # not resolved: /dev/serial/by-id/ links stay stable
+    baudrate: int = 9600
     paper_width_mm: Literal[58, 80] = 80
+    profile: str | None = None
+    text_mode: Literal["auto", "image", "codepage"] = "auto"
+    check_status: bool = True  # ask paper/cover/online status before printing
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hex_written_as_numbers(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in _HEX_KEYS:
+                if isinstance(data.get(key), str):
+                    raise ValueError(
+                        f"`{key}` must be a TOML integer, written in hex without quotes "
+                        f"(e.g. {key} = 0x04b8), not the string {data[key]!r}"
+                    )
+        return data
 
     @model_validator(mode="after")
     def _target(self) -> PrinterSettings:
+        for key in sorted(self.model_fields_set - set(_KIND_KEYS[self.kind])):
+            owners = [kind for kind, keys in _KIND_KEYS.items() if key in keys]
+            if owners:
+                raise ValueError(
+                    f"`{key}` is for kind = {' or '.join(map(repr, owners))} printers, "
+                    f"not for kind = {self.kind!r}"
+                )
         if self.kind == "file" and self.path is None:
-            raise ValueError("a file printer needs `path`")
+            raise ValueError("a file printer needs `path` (a file, or a device like /dev/usb/lp0)")
         if self.kind == "network" and not self.host:
-            raise ValueError("a network printer needs `host`")
+            raise ValueError("a network printer needs `host` (its IP address or name)")
+        if self.kind == "usb":
+            self._check_usb()
+        if self.kind == "serial":
+            if not self.device:
+                raise ValueError("a serial printer needs `device` (e.g. /dev/ttyUSB0)")
+            if self.baudrate not in _BAUD_RATES:
+                rates = ", ".join(map(str, _BAUD_RATES))
+                raise ValueError(f"`baudrate` must be one of {rates} (got {self.baudrate})")
+        self._check_profile()
         return self
+
+    def _check_usb(self) -> None:
+        if self.vendor_id is None or self.product_id is None:
+            raise ValueError(
+                "a usb printer needs `vendor_id` and `product_id`: the two hex numbers `lsusb` "
+                "shows as ID vvvv:pppp, written e.g. vendor_id = 0x04b8, product_id = 0x0202"
+            )
+        for key, low, high in [
+            ("vendor_id", 0x0001, 0xFFFF),
+            ("product_id", 0x0000, 0xFFFF),
+            ("in_ep", 0x81, 0x8F),
+            ("out_ep", 0x01, 0x0F),
+        ]:
+            value = getattr(self, key)
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"`{key}` must be from {low:#x} to {high:#x} (got {value:#x})")
+
+    def _check_profile(self) -> None:
+        if self.profile is None:
+            if self.text_mode == "codepage":
+                raise ValueError(
+                    'text_mode = "codepage" needs `profile`: the printer model\'s python-escpos '
+                    "profile says which code page number holds Vietnamese"
+                )
+            return
+        profiles = escpos_profiles()
+        if self.profile not in profiles:
+            raise ValueError(
+                f"`profile` {self.profile!r} is not a python-escpos printer profile; "
+                f"known profiles: {', '.join(sorted(profiles))}"
+            )
+        if self.text_mode == "codepage" and not has_vietnamese_code_page(profiles[self.profile]):
+            able = sorted(n for n, pages in profiles.items() if has_vietnamese_code_page(pages))
+            raise ValueError(
+                f'text_mode = "codepage": profile {self.profile!r} has no Vietnamese code page '
+                f'(CP1258 or TCVN-3); use text_mode = "image", or a profile that has one: '
+                f"{', '.join(able)}"
+            )
 
 
 class HubSection(_Section):
@@ -189,11 +392,23 @@ class HubSection(_Section):
     public_base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
 
 
+class WebSettings(_Section):
+    """The hub's staff page and HTTP API. Secrets are files created by ``hailong init``."""
+
+    bind: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # Staff accounts (argon2 hashes, roles); API tokens (SHA-256 of each token); cookie key.
+    accounts_file: Path
+    api_tokens_file: Path
+    session_key_file: Path
+
+
 class HubSettings(_Section):
     hub: HubSection
     mqtt: MqttSettings
     receipts: ReceiptKeys
     printers: dict[str, PrinterSettings] = {}
+    web: WebSettings | None = None
 
 
 class KioskSection(_Section):

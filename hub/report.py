@@ -6,7 +6,7 @@ Counting happens in SQL (GROUP BY key, score); the arithmetic lives in :mod:`hub
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from hub.domain.satisfaction import (
     summarize,
     wilson_interval,
 )
-from hub.store.models import RatingRow
+from hub.store.models import KioskStatusRow, RatingRow
 
 Dimension = Literal["counter", "officer", "procedure", "field"]
 DIMENSIONS: tuple[Dimension, ...] = ("counter", "officer", "procedure", "field")
@@ -101,4 +101,29 @@ def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -
         f"fewer than {SMALL_SAMPLE} ratings: not yet reliable",
         "Nhóm cần quan tâm nhất đứng đầu mỗi bảng / the groups most in need of attention come first",
     ]
+    return "\n".join(lines)
+
+
+def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatusRow]:
+    rows = session.scalars(select(KioskStatusRow).where(KioskStatusRow.unit == unit.unit.code))
+    return sorted(rows, key=lambda row: row.kiosk)
+
+
+def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
+    """One line per configured kiosk; a kiosk never heard from says so."""
+    by_id = {row.kiosk: row for row in rows}
+    lines = [f"Ki-ốt của {unit.unit.name} / Kiosks of {unit.unit.code}"]
+    for entry in unit.kiosks:
+        row = by_id.get(entry.id)
+        if row is None:
+            lines.append(f"  {entry.id:<12} chưa kết nối lần nào / never connected")
+            continue
+        link = "trực tuyến / online" if row.online else "ngoại tuyến / offline"
+        seen = row.received_at.replace(tzinfo=row.received_at.tzinfo or UTC).astimezone()
+        refused = ", ".join(f"{reason} {count}" for reason, count in sorted(row.refusals.items()))
+        lines.append(
+            f"  {entry.id:<12} {link:<22} chờ gửi / buffered {row.buffer_depth or 0:>5}"
+            f"  v{row.version or '?'}  {seen:%d/%m %H:%M}"
+            f"  từ chối / refused: {refused or '0'}"
+        )
     return "\n".join(lines)

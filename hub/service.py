@@ -25,12 +25,29 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract import topics
-from hailong.contract.messages import AckMessage, AckOutcome, RatedMessage, RatedReceipt
+from hailong.contract.messages import (
+    AckMessage,
+    AckOutcome,
+    ContractError,
+    KioskStatusMessage,
+    RatedMessage,
+    RatedReceipt,
+    ReturnedMessage,
+    decode_kiosk_status,
+)
 from hailong.settings import HubSettings, Unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify
-from hub.store.ratings import receipt_facts, store_batch, store_dead_letter
+from hub.store.ratings import (
+    mark_announced,
+    pending_returns,
+    receipt_facts,
+    save_kiosk_status,
+    store_batch,
+    store_dead_letter,
+)
 
 log = logging.getLogger(__name__)
+ANNOUNCE_EVERY_S = 1.0
 
 
 @dataclass
@@ -69,6 +86,7 @@ class HubService:
         self.max_wait = max_wait
         self.counters = IngestCounters()
         self._inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self._statuses: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
         self._client = self._make_client(client_id)
@@ -93,10 +111,13 @@ class HubService:
         log.info("connected to the broker; publishing unit configuration")
         config = self.unit.to_message().to_bytes()
         client.publish(topics.unit_config(self.unit.unit.code), config, qos=1, retain=True)
-        client.subscribe(topics.RATINGS_SUBSCRIPTION, qos=1)
+        client.subscribe([(topics.RATINGS_SUBSCRIPTION, 1), (topics.STATUS_SUBSCRIPTION, 1)])
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put((message.topic, bytes(message.payload)))
+        if message.topic.endswith("/status"):
+            self._statuses.put((message.topic, bytes(message.payload)))
+        else:
+            self._inbox.put((message.topic, bytes(message.payload)))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -127,7 +148,12 @@ class HubService:
     # -- ingest worker ------------------------------------------------------------------------
 
     def _work(self) -> None:
+        next_announcement = 0.0
         while not self._stopping.is_set():
+            if time.monotonic() >= next_announcement:
+                next_announcement = time.monotonic() + ANNOUNCE_EVERY_S
+                self._announce_returns()
+                self._save_statuses()
             batch = self._next_batch()
             if not batch:
                 continue
@@ -191,11 +217,11 @@ class HubService:
                 store_dead_letter(session, r.topic, r.payload, r.reason, now)
         self._count(outcomes, len(rejected))
         rated: dict[str, list[RatedReceipt]] = defaultdict(list)
-        for a, outcome in zip(accepted, outcomes, strict=True):
-            acks[(a.rating.unit, a.rating.kiosk)].append(outcome)
-            receipt = a.rating.receipt
-            if receipt is not None and outcome.outcome == "stored":
-                rated[a.rating.unit].append(RatedReceipt(code=receipt.code, stage=a.rating.stage))
+        for (rating, attribution), outcome in zip(items, outcomes, strict=True):
+            acks[(rating.unit, rating.kiosk)].append(outcome)
+            if rating.receipt is not None and outcome.outcome == "stored":
+                notice = RatedReceipt(code=rating.receipt.code, stage=attribution.stage)
+                rated[rating.unit].append(notice)
         for r in rejected:
             if r.identity is not None and r.kiosk is not None:
                 rid, seq = r.identity
@@ -215,6 +241,50 @@ class HubService:
             message = AckMessage(results=tuple(outcomes))
             self._client.publish(topics.acks(unit, kiosk), message.to_bytes(), qos=1)
             self.counters.acks_published += len(outcomes)
+
+    def _save_statuses(self) -> None:
+        """Kiosk statuses (retained, small, rare): the latest per kiosk, for the operators."""
+        pending: list[tuple[str, KioskStatusMessage]] = []
+        while not self._statuses.empty():
+            topic, payload = self._statuses.get_nowait()
+            try:
+                origin = topics.parse_kiosk_topic(topic)
+                status = decode_kiosk_status(payload)
+            except (ContractError, topics.TopicError) as exc:
+                log.warning("ignoring a malformed status on %s: %s", topic, exc)
+                continue
+            if status.kiosk == origin.kiosk:
+                pending.append((origin.unit, status))
+        if not pending:
+            return
+        try:
+            with self.sessions.begin() as session:
+                for unit, status in pending:
+                    save_kiosk_status(session, unit, status, datetime.now(UTC))
+        except SQLAlchemyError as exc:
+            log.warning("could not save kiosk statuses: %s", exc)
+
+    def _announce_returns(self) -> None:
+        """Tell the kiosks about results handed back (by any path: CLI, staff page, API).
+
+        The register is the outbox here: a return is marked announced only once published, so a
+        hub restart or a broker outage delays the notice but never loses it.
+        """
+        try:
+            with self.sessions.begin() as session:
+                returned = pending_returns(session, self.unit.unit.code)
+                if not returned:
+                    return
+                message = ReturnedMessage(receipts=tuple(returned))
+                info = self._client.publish(
+                    topics.returned(self.unit.unit.code), message.to_bytes(), qos=1
+                )
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    session.rollback()
+                    return
+                mark_announced(session, [r.code for r in returned])
+        except SQLAlchemyError as exc:
+            log.warning("could not announce returns yet: %s", exc)
 
     def _publish_rated(self, rated: dict[str, list[RatedReceipt]]) -> None:
         for unit, receipts in rated.items():

@@ -78,7 +78,12 @@ class KioskController(QObject):
         self.settings, self.window, self.outbox, self.uplink = settings, window, outbox, uplink
         self.clock = clock
         self.session = RatingSession(
-            settings.kiosk, settings.receipts.keyring(), outbox.has_rated, draw=draw
+            settings.kiosk,
+            settings.receipts.keyring(),
+            outbox.has_rated,
+            draw=draw,
+            stage_of=outbox.stage_of,
+            on_refused=outbox.count_refusal,
         )
         self.pins = PinGuard(_load_pin(settings))
         self.catalogue: UnitConfigMessage | None = None

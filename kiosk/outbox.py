@@ -9,6 +9,7 @@ The Qt thread appends and the MQTT thread acknowledges, so every method takes on
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -61,6 +62,12 @@ _rated = Table(
     _metadata,
     Column("dossier_code", String(40), primary_key=True),
     Column("stage", String(16), primary_key=True),
+)
+# Receipts whose result has been handed back (the hub says so): rated as the return stage.
+_returned = Table(
+    "returned_receipts",
+    _metadata,
+    Column("dossier_code", String(40), primary_key=True),
 )
 _state = Table(
     "kiosk_state",
@@ -177,6 +184,37 @@ class Outbox:
             return
         with self._lock, self._engine.begin() as conn:
             conn.execute(insert(_rated).prefix_with("OR IGNORE"), values)
+
+    def mark_returned(self, codes: Iterable[str]) -> None:
+        values = [{"dossier_code": code} for code in codes]
+        if not values:
+            return
+        with self._lock, self._engine.begin() as conn:
+            conn.execute(insert(_returned).prefix_with("OR IGNORE"), values)
+
+    def stage_of(self, dossier_code: str) -> Stage:
+        """Which service moment a scan of this receipt rates, as far as this kiosk knows."""
+        with self._lock, self._engine.connect() as conn:
+            row = conn.execute(
+                select(_returned.c.dossier_code).where(_returned.c.dossier_code == dossier_code)
+            ).first()
+        return Stage.RETURN if row is not None else Stage.RECEPTION
+
+    def count_refusal(self, reason: str) -> None:
+        """One more receipt refused for ``reason`` (reported to the hub in the kiosk status)."""
+        with self._lock, self._engine.begin() as conn:
+            counts = self._refusals(conn)
+            counts[reason] = counts.get(reason, 0) + 1
+            self._put_state(conn, "refusals", json.dumps(counts, sort_keys=True).encode())
+
+    def refusals(self) -> dict[str, int]:
+        with self._lock, self._engine.connect() as conn:
+            return self._refusals(conn)
+
+    @staticmethod
+    def _refusals(conn: Any) -> dict[str, int]:
+        raw = conn.execute(select(_state.c.value).where(_state.c.key == "refusals")).scalar()
+        return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
 
     def save_unit_config(self, payload: bytes) -> None:
         with self._lock, self._engine.begin() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,12 +25,14 @@ from hailong.contract.messages import (
     UnitConfigMessage,
     decode_ack,
     decode_rated,
+    decode_returned,
     decode_unit_config,
 )
 from hailong.settings import MqttSettings
 from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
+STATUS_EVERY_S = 60.0
 
 
 class Uplink:
@@ -114,6 +117,7 @@ class Uplink:
             online=online,
             buffer_depth=self.outbox.depth(),
             version=__version__,
+            refusals=self.outbox.refusals(),
             at=datetime.now(UTC),
         ).to_bytes()
 
@@ -128,6 +132,7 @@ class Uplink:
                 (topics.acks(self.unit, self.kiosk), 1),
                 (topics.unit_config(self.unit), 1),
                 (topics.rated(self.unit), 1),
+                (topics.returned(self.unit), 1),
             ]
         )
 
@@ -152,6 +157,8 @@ class Uplink:
                 self.last_ack_at = datetime.now(UTC)
             elif message.topic == topics.rated(self.unit):
                 self.outbox.mark_rated(decode_rated(payload).receipts)
+            elif message.topic == topics.returned(self.unit):
+                self.outbox.mark_returned(r.code for r in decode_returned(payload).receipts)
             else:
                 config = decode_unit_config(payload)
                 self.outbox.save_unit_config(payload)
@@ -164,11 +171,21 @@ class Uplink:
 
     def _resend_loop(self) -> None:
         interval = max(0.2, min(5.0, self.resend_after / 2))
+        last_status = time.monotonic()
         while not self._stop.wait(interval):
             try:
                 self.flush()
+                if self.connected and time.monotonic() - last_status >= STATUS_EVERY_S:
+                    last_status = time.monotonic()
+                    self.publish_status()
             except Exception:  # never let the resender die
                 log.exception("resend failed")
+
+    def publish_status(self) -> None:
+        """The retained status the hub shows operators: link, buffer depth, refusals."""
+        if self.connected:
+            status = self._status(online=True)
+            self._client.publish(topics.status(self.unit, self.kiosk), status, qos=1, retain=True)
 
     def _changed(self) -> None:
         if self.on_change:

@@ -119,6 +119,19 @@ class RatedMessage(_Message):
     receipts: Annotated[tuple[RatedReceipt, ...], Field(max_length=500)]
 
 
+class ReturnedReceipt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: Annotated[str, Field(min_length=8, max_length=40)]
+    returned_at: datetime
+
+
+class ReturnedMessage(_Message):
+    """Receipts whose result was just handed back: a kiosk rates them as the return stage."""
+
+    receipts: Annotated[tuple[ReturnedReceipt, ...], Field(max_length=500)]
+
+
 class NamedCode(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -174,6 +187,8 @@ class KioskStatusMessage(_Message):
     buffer_depth: Annotated[int, Field(ge=0)] | None = None
     version: str | None = None
     at: datetime | None = None
+    # Receipts refused at this kiosk since it was installed, per reason (bad_signature, ...).
+    refusals: dict[Code, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
@@ -222,6 +237,10 @@ def decode_unit_config(payload: bytes) -> UnitConfigMessage:
 
 def decode_rated(payload: bytes) -> RatedMessage:
     return _decode_as(RatedMessage, payload)
+
+
+def decode_returned(payload: bytes) -> ReturnedMessage:
+    return _decode_as(ReturnedMessage, payload)
 
 
 def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:

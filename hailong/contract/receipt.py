@@ -4,7 +4,10 @@ The QR holds ``<base>/r/<dossier-code>?p=<procedure>&c=<counter>&o=<officer>&k=<
 A USB scanner at a kiosk types that text; a phone opens it as the online rating page. The signature
 is an HMAC-SHA256 (truncated to 128 bits) over the code and the attribution fields with the unit's
 key, so a kiosk can trust the procedure, counter and officer offline, and a forged or edited slip is
-refused. The key id lets keys rotate while older receipts stay verifiable.
+refused. The key id lets keys rotate while older receipts stay verifiable: the key ring knows each
+retired key's last valid day (``valid_until``), after which its receipts are refused as
+``expired_key``; optionally a receipt whose dossier date is older than ``max_age_days`` is refused as
+``expired``.
 
 A dossier code typed by hand carries no signature: it is accepted as *unverified* and the hub
 attributes it from its receipt register.
@@ -16,9 +19,9 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
 from urllib.parse import parse_qs, quote, urlsplit
 
 MAX_SCAN_LENGTH = 512
@@ -33,12 +36,26 @@ _CODE = re.compile(
 )
 _FIELD = re.compile(r"^[A-Za-z0-9._-]{1,40}\Z")
 _SIG = re.compile(r"^[A-Za-z0-9_-]{22}\Z")
+_UNIT = re.compile(r"^[0-9A-Z][0-9A-Z.]{2,19}\Z", re.ASCII)
+
+RefusalReason = Literal[
+    "empty",  # nothing but blanks was scanned or typed
+    "too_long",  # longer than MAX_SCAN_LENGTH: not a receipt (or a scanner gone mad)
+    "malformed",  # not a receipt URL or dossier code, or cut short (truncated MAC or fields)
+    "bad_signature",  # the MAC does not match: forged or edited
+    "unknown_key",  # signed with a key id this key ring does not hold
+    "expired_key",  # signed with a retired key, scanned after its valid_until
+    "expired",  # genuine, but the dossier date is older than the key ring's max_age_days
+    "wrong_unit",  # a receipt (or typed code) of another unit
+]
+# Every machine reason a ReceiptRefused may carry, stable for counting refusals per reason.
+REFUSAL_REASONS: tuple[RefusalReason, ...] = get_args(RefusalReason)
 
 
 class ReceiptRefused(ValueError):
     """A scanned or typed receipt that cannot be accepted, with a reason people can read."""
 
-    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+    MESSAGES: ClassVar[dict[RefusalReason, tuple[str, str]]] = {
         "empty": ("Chưa có mã hồ sơ.", "No dossier code was given."),
         "too_long": ("Mã quét được quá dài, không phải giấy hẹn.", "The scanned text is too long."),
         "malformed": (
@@ -50,8 +67,17 @@ class ReceiptRefused(ValueError):
             "Invalid receipt (signature mismatch). Please ask an officer.",
         ),
         "unknown_key": (
-            "Giấy hẹn được ký bằng khóa không còn hiệu lực. Vui lòng liên hệ cán bộ.",
+            "Giấy hẹn được ký bằng khóa không xác định. Vui lòng liên hệ cán bộ.",
             "The receipt was signed with an unknown key. Please ask an officer.",
+        ),
+        "expired_key": (
+            "Giấy hẹn đã hết hạn đánh giá (khóa ký đã thay). Vui lòng liên hệ cán bộ.",
+            "This receipt can no longer be rated (its signing key was replaced). "
+            "Please ask an officer.",
+        ),
+        "expired": (
+            "Giấy hẹn đã quá thời hạn đánh giá. Vui lòng liên hệ cán bộ.",
+            "This receipt is too old to be rated. Please ask an officer.",
         ),
         "wrong_unit": (
             "Giấy hẹn này thuộc đơn vị khác.",
@@ -59,8 +85,8 @@ class ReceiptRefused(ValueError):
         ),
     }
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason = reason
+    def __init__(self, reason: RefusalReason, detail: str = "") -> None:
+        self.reason: RefusalReason = reason
         self.detail = detail
         vi, en = self.MESSAGES[reason]
         self.message_vi = vi
@@ -75,6 +101,15 @@ class DossierCode:
     unit: str
     received_on: date
     sequence: int
+
+    def __post_init__(self) -> None:
+        # Only what the printed form can carry: a code that could not be read back is a bug.
+        if not _UNIT.match(self.unit):
+            raise ValueError(f"unit code {self.unit!r} is not a unit's electronic code")
+        if not date(2000, 1, 1) <= self.received_on <= date(2099, 12, 31):
+            raise ValueError(f"{self.received_on} cannot be written as yymmdd")
+        if not 0 <= self.sequence <= 999_999:
+            raise ValueError(f"sequence {self.sequence} is not 0..999999")
 
     def __str__(self) -> str:
         return f"{self.unit}-{self.received_on:%y%m%d}-{self.sequence:04d}"
@@ -113,10 +148,18 @@ class ReceiptClaims:
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The unit's receipt keys by id; ``active`` signs new receipts, all of them verify."""
+    """The unit's receipt keys by id, with their lifetimes.
+
+    ``active`` signs new receipts. Every key verifies, except that a key in ``retired`` verifies
+    only through its ``valid_until`` day (inclusive): after it, its receipts are ``expired_key``.
+    The active key is never retired. With ``max_age_days``, a receipt whose dossier date is more
+    than that many days before the day of the scan is ``expired``; ``None`` checks no age.
+    """
 
     keys: dict[str, bytes]
     active: str
+    retired: dict[str, date] = field(default_factory=dict)
+    max_age_days: int | None = None
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
@@ -126,6 +169,17 @@ class KeyRing:
                 raise ValueError(f"key id {kid!r} is not a plain code")
             if len(key) < 16:
                 raise ValueError(f"key {kid!r} is shorter than 16 bytes")
+        if self.active in self.retired:
+            raise ValueError(f"the active key {self.active!r} cannot be retired")
+        for kid in self.retired:
+            if kid not in self.keys:
+                raise ValueError(f"retired key {kid!r} is not in the key ring")
+        if self.max_age_days is not None and self.max_age_days < 0:
+            raise ValueError(f"max_age_days {self.max_age_days} is negative")
+
+    def valid_until(self, key_id: str) -> date | None:
+        """The last day receipts signed with ``key_id`` verify, or ``None`` if it is not retired."""
+        return self.retired.get(key_id)
 
 
 @dataclass(frozen=True)
@@ -156,6 +210,7 @@ def _mac(claims: ReceiptClaims, key_id: str, key: bytes) -> str:
 
 
 def sign(claims: ReceiptClaims, keyring: KeyRing) -> SignedReceipt:
+    """Sign with the active key: never a retired one (a key ring cannot retire its active key)."""
     key_id = keyring.active
     return SignedReceipt(claims, key_id, _mac(claims, key_id, keyring.keys[key_id]))
 
@@ -189,19 +244,44 @@ def parse_scan(text: str) -> SignedReceipt | TypedCode:
     return SignedReceipt(claims, key_id, signature)
 
 
-def verify(receipt: SignedReceipt, keyring: KeyRing, unit: str) -> ReceiptClaims:
-    """Return the claims if the signature is the unit's; otherwise refuse with the reason.
+def verify(
+    receipt: SignedReceipt, keyring: KeyRing, unit: str, *, today: date | None = None
+) -> ReceiptClaims:
+    """Return the claims if the signature is the unit's and still valid; otherwise refuse.
 
-    Another unit's receipt is refused as ``wrong_unit`` before any key is looked at: its key is
-    not ours (and often has the same id, ``k1``), so checking the signature first would tell the
-    citizen their genuine slip is forged instead of that it belongs elsewhere.
+    ``today`` is the day of the scan (default: the local date, which is also the date the hub
+    writes into dossier codes). The checks run in this order, so each reason means one thing:
+
+    * ``wrong_unit`` before any key is looked at: another unit's key is not ours (and often has
+      the same id, ``k1``), so checking the signature first would tell the citizen their genuine
+      slip is forged instead of that it belongs elsewhere;
+    * ``unknown_key``, then ``bad_signature``: nothing in the receipt is trusted before its MAC
+      is checked;
+    * ``expired_key`` (a retired key after its ``valid_until``), then ``expired`` (older than
+      ``max_age_days``): both read signed content, so a forged slip never gets that far.
+
+    A dossier date after ``today`` is not refused: a kiosk whose clock is behind must still take
+    today's slips (the signature already vouches for the date).
     """
-    if receipt.claims.code.unit != unit:
-        raise ReceiptRefused("wrong_unit", receipt.claims.code.unit)
+    claims = receipt.claims
+    if claims.code.unit != unit:
+        raise ReceiptRefused("wrong_unit", claims.code.unit)
     key = keyring.keys.get(receipt.key_id)
     if key is None:
         raise ReceiptRefused("unknown_key", receipt.key_id)
-    expected = _mac(receipt.claims, receipt.key_id, key)
+    expected = _mac(claims, receipt.key_id, key)
     if not hmac.compare_digest(expected, receipt.signature):
         raise ReceiptRefused("bad_signature")
-    return receipt.claims
+    day = date.today() if today is None else today
+    valid_until = keyring.valid_until(receipt.key_id)
+    if valid_until is not None and day > valid_until:
+        raise ReceiptRefused(
+            "expired_key", f"key {receipt.key_id} retired, valid until {valid_until:%d/%m/%Y}"
+        )
+    if keyring.max_age_days is not None:
+        age = (day - claims.code.received_on).days
+        if age > keyring.max_age_days:
+            raise ReceiptRefused(
+                "expired", f"dossier dated {claims.code.received_on:%d/%m/%Y}, {age} days old"
+            )
+    return claims

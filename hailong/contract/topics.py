@@ -5,6 +5,7 @@
 ``hailong/v1/<unit>/<kiosk>/status``   kiosk -> hub, retained, with a last will
 ``hailong/v1/<unit>/config``           hub -> kiosks, retained unit configuration
 ``hailong/v1/<unit>/rated``            hub -> kiosks, QoS 1, receipts just rated (one rating each)
+``hailong/v1/<unit>/returned``         hub -> kiosks, QoS 1, receipts whose result was handed back
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def unit_config(unit: str) -> str:
 
 def rated(unit: str) -> str:
     return f"{PREFIX}/{check_segment(unit, 'unit')}/rated"
+
+
+def returned(unit: str) -> str:
+    return f"{PREFIX}/{check_segment(unit, 'unit')}/returned"
 
 
 @dataclass(frozen=True)

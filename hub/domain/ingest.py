@@ -8,10 +8,12 @@ Rejection never stops ingestion.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from hailong.contract import topics
 from hailong.contract.messages import ContractError, RatingMessage, decode_rating, peek_identity
+from hailong.contract.scale import Stage
 from hailong.settings import Unit
 
 
@@ -59,6 +61,8 @@ class ReceiptFacts:
     procedure: str
     counter: str
     officer: str
+    returned_at: datetime | None = None  # the result was handed back then...
+    returned_by: str | None = None  # ...by this officer
 
 
 @dataclass(frozen=True)
@@ -70,19 +74,27 @@ class Attribution:
     procedure: str | None
     field: str | None
     receipt_known: bool
+    stage: Stage = Stage.RECEPTION
 
 
 def attribute(rating: RatingMessage, receipt: ReceiptFacts | None, unit: Unit) -> Attribution:
     """Fill in what a typed (unverified) code could not tell the kiosk, from the register.
 
     A verified receipt's own signed fields win; the register only completes what is missing. The
-    field (lĩnh vực) always comes from the unit catalogue's procedure.
+    field (lĩnh vực) always comes from the unit catalogue's procedure. The register is the
+    authority on the stage: a rating made after the result was handed back is for the return, and
+    for the officer who handed it back, even if the kiosk had not heard of the return yet.
     """
     counter, officer, procedure = rating.counter, rating.officer, rating.procedure
+    stage = rating.stage
     if receipt is not None and not (rating.receipt and rating.receipt.verified):
         counter = receipt.counter
         officer = receipt.officer
         procedure = receipt.procedure
+    if receipt is not None and receipt.returned_at is not None:
+        stage = Stage.RETURN if rating.rated_at >= receipt.returned_at else Stage.RECEPTION
+        if stage is Stage.RETURN:
+            officer = receipt.returned_by or officer
     known_procedure = unit.procedure(procedure) if procedure else None
     return Attribution(
         counter=counter,
@@ -90,4 +102,5 @@ def attribute(rating: RatingMessage, receipt: ReceiptFacts | None, unit: Unit) -
         procedure=procedure,
         field=known_procedure.field if known_procedure else None,
         receipt_known=receipt is not None,
+        stage=stage,
     )

@@ -1,4 +1,5 @@
-"""Issue a receipt: check the attribution, allocate the dossier code, sign it, register it.
+"""The receipt register: issue (allocate, sign, store), register another system's receipt, and
+record the return of the result.
 
 The dossier code is ``<unit>-<yymmdd>-<sequence>`` with a per-unit, per-day sequence kept in
 ``dossier_sequences``. Allocation and the receipt row are written in one transaction, so a code is
@@ -21,7 +22,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, sign
+from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, ReceiptRefused, sign
 from hailong.settings import Unit
 from hub.store.models import DossierSequenceRow, ReceiptRow
 
@@ -46,6 +47,9 @@ class IssuedReceipt:
     url: str
     issued_at: datetime
     promised_on: date | None = None
+    citizen_name: str | None = None
+    citizen_contact: str | None = None
+    origin: str = "issued"  # or "registered": another system's code, signed here
 
     @property
     def code(self) -> DossierCode:
@@ -63,6 +67,8 @@ def issue_receipt(
     procedure: str,
     now: datetime,
     promised_on: date | None = None,
+    citizen_name: str | None = None,
+    citizen_contact: str | None = None,
 ) -> IssuedReceipt:
     """Allocate the next dossier code for today, sign it and store it (not yet printed).
 
@@ -71,10 +77,8 @@ def issue_receipt(
     check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
     issued_at = now.astimezone()
     day = issued_at.date()
-    if promised_on is not None and promised_on < day:
-        raise ReceiptIssueError(
-            f"promised date {promised_on:%d/%m/%Y} is before the reception date {day:%d/%m/%Y}"
-        )
+    _check_promise(promised_on, day)
+    citizen = _citizen(citizen_name, citizen_contact)
     for attempt in range(_INSERT_ATTEMPTS):
         try:
             with sessions.begin() as session:
@@ -84,7 +88,7 @@ def issue_receipt(
                 )
                 signed = sign(claims, keyring)
                 issued = IssuedReceipt(
-                    claims, signed.key_id, signed.url(base_url), issued_at, promised_on
+                    claims, signed.key_id, signed.url(base_url), issued_at, promised_on, *citizen
                 )
                 session.add(_to_row(issued))
             return issued
@@ -93,6 +97,102 @@ def issue_receipt(
             if attempt == _INSERT_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def register_receipt(
+    sessions: sessionmaker[Session],
+    unit: Unit,
+    keyring: KeyRing,
+    base_url: str,
+    *,
+    code: str,
+    counter: str,
+    officer: str,
+    procedure: str,
+    now: datetime,
+    promised_on: date | None = None,
+) -> IssuedReceipt:
+    """Sign a receipt another system printed, so its citizen can rate the real dossier.
+
+    The code must follow the national pattern for this unit; the day's sequence is raised past it,
+    so a code this hub issues later never collides with a registered one.
+    """
+    check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
+    try:
+        dossier = DossierCode.parse(code)
+    except ReceiptRefused as exc:
+        raise ReceiptIssueError(f"{code!r} is not a dossier code: {exc.message_en}") from exc
+    if dossier.unit != unit.unit.code:
+        raise ReceiptIssueError(f"{dossier} belongs to unit {dossier.unit}, not {unit.unit.code}")
+    _check_promise(promised_on, dossier.received_on)
+    claims = ReceiptClaims(dossier, procedure, counter, officer)
+    signed = sign(claims, keyring)
+    issued = IssuedReceipt(
+        claims, signed.key_id, signed.url(base_url), now.astimezone(), promised_on,
+        origin="registered",
+    )  # fmt: skip
+    try:
+        with sessions.begin() as session:
+            if session.get(ReceiptRow, str(dossier)) is not None:
+                raise ReceiptIssueError(f"{dossier} is already in the register")
+            _raise_sequence(session, dossier)
+            session.add(_to_row(issued))
+    except IntegrityError as exc:  # registered concurrently by another officer
+        raise ReceiptIssueError(f"{dossier} is already in the register") from exc
+    return issued
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    code: str
+    returned_at: datetime
+    returned_by: str
+    already: bool  # the return had been recorded before (a second scan changes nothing)
+
+
+def mark_returned(
+    sessions: sessionmaker[Session], unit: Unit, code: str, *, officer: str, now: datetime
+) -> ReturnRecord:
+    """Record that the result was handed back: later ratings of this receipt are for the return."""
+    _require("officer", officer, [o.code for o in unit.officers])
+    with sessions.begin() as session:
+        row = session.get(ReceiptRow, code)
+        if row is None:
+            raise UnknownReceiptError(f"no receipt {code} in the register")
+        if row.returned_at is not None and row.returned_by is not None:
+            return ReturnRecord(code, _aware(row.returned_at), row.returned_by, already=True)
+        row.returned_at = now.astimezone(UTC)
+        row.returned_by = officer
+        row.return_announced = False
+        return ReturnRecord(code, row.returned_at, officer, already=False)
+
+
+def _check_promise(promised_on: date | None, day: date) -> None:
+    if promised_on is not None and promised_on < day:
+        raise ReceiptIssueError(
+            f"promised date {promised_on:%d/%m/%Y} is before the reception date {day:%d/%m/%Y}"
+        )
+
+
+def _citizen(name: str | None, contact: str | None) -> tuple[str | None, str | None]:
+    """Optional personal data, trimmed and bounded; empty means absent."""
+    clean = [(value or "").strip()[:120] or None for value in (name, contact)]
+    return clean[0], clean[1]
+
+
+def _raise_sequence(session: Session, dossier: DossierCode) -> None:
+    row = session.get(DossierSequenceRow, (dossier.unit, dossier.received_on))
+    if row is None:
+        session.add(
+            DossierSequenceRow(unit=dossier.unit, day=dossier.received_on, last=dossier.sequence)
+        )
+    elif row.last < dossier.sequence:
+        row.last = dossier.sequence
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back UTC values without their zone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def check_attribution(unit: Unit, *, counter: str, officer: str, procedure: str) -> None:
@@ -139,6 +239,9 @@ def _to_row(issued: IssuedReceipt) -> ReceiptRow:
         issued_at=issued.issued_at.astimezone(UTC),
         promised_on=issued.promised_on,
         printed=False,
+        origin=issued.origin,
+        citizen_name=issued.citizen_name,
+        citizen_contact=issued.citizen_contact,
     )
 
 
@@ -163,6 +266,13 @@ def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> Iss
     claims = ReceiptClaims(
         DossierCode.parse(row.dossier_code), row.procedure, row.counter, row.officer
     )
-    stored = row.issued_at  # SQLite hands back the UTC value without its zone
-    issued_at = (stored if stored.tzinfo else stored.replace(tzinfo=UTC)).astimezone()
-    return IssuedReceipt(claims, row.key_id, row.url, issued_at, row.promised_on)
+    return IssuedReceipt(
+        claims,
+        row.key_id,
+        row.url,
+        _aware(row.issued_at).astimezone(),
+        row.promised_on,
+        row.citizen_name,
+        row.citizen_contact,
+        row.origin,
+    )

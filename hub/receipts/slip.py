@@ -1,9 +1,12 @@
-"""The receipt slip ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả") laid out as a 1-bit image.
+"""The receipt slip ("Giấy tiếp nhận hồ sơ và hẹn trả kết quả"): what it says, and two layouts.
 
-Why an image: python-escpos prints Vietnamese text in the TCVN-3 code page (``ESC t 30``) and many
-cheap thermal printers do not have it, so text would come out as garbage. A raster image prints the
-same on every ESC/POS printer. The printable width at 203 dpi is 384 dots on 58 mm paper and 576 on
-80 mm paper.
+:func:`slip_content` gathers what every slip says. :func:`render_slip` lays it out as one 1-bit
+image (``text_mode = "image"``): a raster prints the same on every ESC/POS printer, code page or
+not. :func:`text_layout` lays it out as lines of characters for printers with a Vietnamese code
+page (``text_mode = "codepage"``, see :mod:`hub.receipts.codepage`); there only the QR is an image.
+
+The printable width at 203 dpi is 384 dots on 58 mm paper and 576 on 80 mm paper; a printer
+profile may say less (a 180 dpi head prints 512 dots on 80 mm paper), see :func:`style_for`.
 
 Text is drawn antialiased in greyscale with DejaVu Sans (complete Vietnamese coverage) and then
 thresholded towards black, so the thin tone marks (dấu) survive on thermal paper. Strings are NFC
@@ -12,6 +15,7 @@ normalised so every letter with its marks is one precomposed glyph.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,8 +34,10 @@ FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 FONT_PACKAGE = "fonts-dejavu-core"
 
 TITLE = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
-CALL_TO_RATE_VI = "Quét mã QR để đánh giá mức độ hài lòng"
-CALL_TO_RATE_EN = "Scan the QR code to rate our service"
+CODE_LABEL = "Mã hồ sơ:"
+CALL_TO_RATE_VI = "Mời Ông/Bà quét mã QR tại ki-ốt để đánh giá mức độ hài lòng"
+CALL_TO_RATE_EN = "Please scan the QR code at the kiosk to rate our service"
+NO_DATE = "—"  # the promised date when none was set
 
 # Glyphs reaching highest and lowest, so every line gets room for stacked tone marks.
 _EXTENT_PROBE = "ẤỖỄẶỸÁẮgjpqyỵỹ|"
@@ -40,10 +46,43 @@ _INK_THRESHOLD = 170  # grey levels at or below this print black: keeps antialia
 Font = ImageFont.FreeTypeFont
 Word = tuple[str, Font]
 Line = tuple[Word, ...]
+PaperWidth = Literal[58, 80]
 
 
 class FontMissingError(RuntimeError):
     """The slip font is not installed."""
+
+
+@dataclass(frozen=True)
+class SlipContent:
+    """What a slip says, whatever the layout: the rows are (label, value) pairs."""
+
+    unit_name: str
+    code: str
+    rows: tuple[tuple[str, str], ...]
+    url: str
+
+
+def slip_content(
+    issued: IssuedReceipt, unit: Unit, *, citizen_name: str | None = None
+) -> SlipContent:
+    """The slip's text. ``citizen_name`` wins over the receipt's own, when it has one."""
+    claims = issued.claims
+    procedure = unit.procedure(claims.procedure)
+    procedure_text = f"{procedure.name} ({procedure.code})" if procedure else claims.procedure
+    counters = {c.code: c.name for c in unit.counters}
+    officers = {o.code: o.name for o in unit.officers}
+    citizen = citizen_name or getattr(issued, "citizen_name", None)
+    promised = issued.promised_on
+    rows = [
+        *([("Người nộp hồ sơ:", str(citizen))] if citizen else []),
+        ("Thủ tục:", procedure_text),
+        ("Quầy:", counters.get(claims.counter, claims.counter)),
+        ("Cán bộ tiếp nhận:", officers.get(claims.officer, claims.officer)),
+        ("Ngày tiếp nhận:", f"{issued.issued_at:%d/%m/%Y %H:%M}"),
+        ("Ngày hẹn trả:", f"{promised:%d/%m/%Y}" if promised is not None else NO_DATE),
+    ]
+    return SlipContent(unit.unit.name, str(claims.code), tuple(rows), issued.url)
 
 
 @dataclass(frozen=True)
@@ -66,18 +105,32 @@ STYLES: dict[int, SlipStyle] = {
 }
 
 
+def style_for(paper_width_mm: PaperWidth, printable_dots: int | None = None) -> SlipStyle:
+    """The paper's style, narrowed to ``printable_dots`` when the printer prints fewer dots."""
+    style = STYLES[paper_width_mm]
+    if printable_dots is None or printable_dots >= style.width:
+        return style
+    return dataclasses.replace(style, width=printable_dots)
+
+
 def render_slip(
-    issued: IssuedReceipt, unit: Unit, *, paper_width_mm: Literal[58, 80]
+    issued: IssuedReceipt,
+    unit: Unit,
+    *,
+    paper_width_mm: PaperWidth,
+    citizen_name: str | None = None,
+    style: SlipStyle | None = None,
 ) -> Image.Image:
     """Lay out the whole slip, top to bottom, as a mode "1" image as wide as the paper."""
-    style = STYLES[paper_width_mm]
+    style = style or STYLES[paper_width_mm]
+    content = slip_content(issued, unit, citizen_name=citizen_name)
     blocks = [
-        *header_blocks(unit.unit.name, style),
+        *header_blocks(content.unit_name, style),
         rule(style),
-        *code_blocks(str(issued.claims.code), style),
-        *detail_blocks(issued, unit, style),
+        *code_blocks(content.code, style),
+        *detail_blocks(content, style),
         rule(style),
-        qr_block(issued.url, style),
+        qr_block(content.url, style),
         *footer_blocks(style),
     ]
     return to_bitmap(stack(blocks, style))
@@ -94,26 +147,13 @@ def code_blocks(code: str, style: SlipStyle) -> list[Image.Image]:
     """The "Mã hồ sơ:" label, then the code in the largest bold type that fits on one line."""
     size = fitting_size(code, style.code_max, style.width - 2 * style.margin, bold=True)
     return [
-        text_block([("Mã hồ sơ:", font(style.body))], style, align="center"),
+        text_block([(CODE_LABEL, font(style.body))], style, align="center"),
         text_block([(code, font(size, bold=True))], style, align="center"),
     ]
 
 
-def detail_blocks(issued: IssuedReceipt, unit: Unit, style: SlipStyle) -> list[Image.Image]:
-    claims = issued.claims
-    procedure = unit.procedure(claims.procedure)
-    procedure_text = f"{procedure.name} ({procedure.code})" if procedure else claims.procedure
-    counters = {c.code: c.name for c in unit.counters}
-    officers = {o.code: o.name for o in unit.officers}
-    rows = [
-        ("Thủ tục:", procedure_text),
-        ("Quầy:", counters.get(claims.counter, claims.counter)),
-        ("Cán bộ tiếp nhận:", officers.get(claims.officer, claims.officer)),
-        ("Ngày tiếp nhận:", f"{issued.issued_at:%d/%m/%Y %H:%M}"),
-    ]
-    if issued.promised_on is not None:
-        rows.append(("Ngày hẹn trả:", f"{issued.promised_on:%d/%m/%Y}"))
-    return [labelled(label, value, style) for label, value in rows]
+def detail_blocks(content: SlipContent, style: SlipStyle) -> list[Image.Image]:
+    return [labelled(label, value, style) for label, value in content.rows]
 
 
 def footer_blocks(style: SlipStyle) -> list[Image.Image]:
@@ -294,3 +334,120 @@ def stack(blocks: Sequence[Image.Image], style: SlipStyle) -> Image.Image:
 def to_bitmap(page: Image.Image) -> Image.Image:
     """Threshold (no dithering: it would fray the QR edges and the letters) to mode "1"."""
     return page.point(lambda v: 255 if v > _INK_THRESHOLD else 0, mode="1")
+
+
+# The code-page layout: lines of characters, the QR as the only image.
+
+Run = tuple[str, bool]  # text, bold
+
+# Characters per line in font A (12x24 dots) and font B (9x17 dots) on a 203 dpi head.
+COLUMNS: dict[int, tuple[int, int]] = {58: (32, 42), 80: (48, 64)}
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One printed line: runs of (text, bold) in one alignment and one type size.
+
+    ``size`` "tall" is double height, "large" double height and width; ``small`` is font B.
+    """
+
+    runs: tuple[Run, ...]
+    align: Literal["left", "center"] = "left"
+    size: Literal["normal", "tall", "large"] = "normal"
+    small: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.runs)
+
+
+@dataclass(frozen=True)
+class QrImage:
+    """The QR holding ``url``, printed as the raster :func:`qr_block` draws."""
+
+    url: str
+
+
+SlipElement = TextLine | QrImage
+
+
+def text_layout(content: SlipContent, columns: int, small_columns: int) -> list[SlipElement]:
+    """The slip as lines of at most ``columns`` characters (``small_columns`` in font B)."""
+    rule_line = TextLine((("-" * columns, False),))
+    large = 2 * len(content.code) <= columns
+    code_lines = wrap_columns([(content.code, True)], columns // 2 if large else columns)
+    return [
+        *centred([(content.unit_name, True)], columns),
+        *centred([(TITLE, True)], columns),
+        rule_line,
+        *centred([(CODE_LABEL, False)], columns),
+        *(TextLine(runs, "center", "large" if large else "tall") for runs in code_lines),
+        *(
+            TextLine(runs)
+            for label, value in content.rows
+            for runs in wrap_columns([(label, True), (value, False)], columns)
+        ),
+        rule_line,
+        QrImage(content.url),
+        *centred([(CALL_TO_RATE_VI, True)], columns),
+        *centred([(CALL_TO_RATE_EN, False)], small_columns, small=True),
+    ]
+
+
+def centred(runs: Sequence[Run], columns: int, *, small: bool = False) -> list[TextLine]:
+    return [
+        TextLine(line, "center", small=small) for line in wrap_columns(runs, columns, balanced=True)
+    ]
+
+
+def wrap_columns(
+    runs: Sequence[Run], columns: int, *, balanced: bool = False
+) -> list[tuple[Run, ...]]:
+    """Word-wrap runs to ``columns`` characters (NFC letters count one each, tone and all).
+
+    A word longer than a line is broken between characters. ``balanced`` keeps the same number
+    of lines but evens them out, for centred text.
+    """
+    words: list[Run] = []
+    for text, bold in runs:
+        for word in nfc(text).split():
+            words += [(word[i : i + columns], bold) for i in range(0, len(word), columns)]
+    lines = _greedy(words, columns)
+    if balanced:
+        low, high = 1, columns
+        while low < high:  # the narrowest width that still needs no more lines
+            mid = (low + high) // 2
+            if len(_greedy(words, mid)) <= len(lines) and all(len(w) <= mid for w, _ in words):
+                high = mid
+            else:
+                low = mid + 1
+        lines = _greedy(words, high)
+    return [_join(line) for line in lines]
+
+
+def _greedy(words: Sequence[Run], columns: int) -> list[list[Run]]:
+    lines: list[list[Run]] = []
+    current: list[Run] = []
+    used = 0
+    for word in words:
+        needed = len(word[0]) + (1 if current else 0)
+        if current and used + needed > columns:
+            lines.append(current)
+            current, used, needed = [], 0, len(word[0])
+        current.append(word)
+        used += needed
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _join(words: Sequence[Run]) -> tuple[Run, ...]:
+    """Words back into runs, one per change of weight; a space goes with the word after it."""
+    runs: list[Run] = []
+    for i, (word, bold) in enumerate(words):
+        text = word if i == 0 else " " + word
+        if runs and runs[-1][1] == bold:
+            runs[-1] = (runs[-1][0] + text, bold)
+        else:
+            runs.append((text, bold))
+    return tuple(runs)

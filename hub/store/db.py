@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +30,32 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _check_schema(engine)
     return engine
+
+
+class SchemaError(RuntimeError):
+    """The database was made by an older version of Hài Lòng and lacks columns this one needs."""
+
+
+def _check_schema(engine: Engine) -> None:
+    """Fail at start-up, naming what is missing, rather than on the first query at the counter.
+
+    ``create_all`` adds missing tables but never columns; until migrations exist, an older
+    database must be upgraded by hand (or, for the demo, deleted).
+    """
+    inspector = inspect(engine)
+    missing = [
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
+    ]
+    if missing:
+        raise SchemaError(
+            f"the database {engine.url.render_as_string(hide_password=True)} predates this "
+            f"version: missing {', '.join(missing)}"
+        )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

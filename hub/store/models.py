@@ -89,6 +89,16 @@ class ReceiptRow(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     promised_on: Mapped[date | None] = mapped_column(Date)
     printed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issued: the hub allocated the code; registered: another system's receipt, signed here.
+    origin: Mapped[str] = mapped_column(String(16), default="issued")
+    # Personal data, optional: shown to counter staff only, never sent to kiosks.
+    citizen_name: Mapped[str | None] = mapped_column(String(120))
+    citizen_contact: Mapped[str | None] = mapped_column(String(120))
+    # Return of result (trả kết quả): ratings after this moment are for the return stage.
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_by: Mapped[str | None] = mapped_column(String(40))
+    # The hub has told the kiosks about the return (hailong/v1/<unit>/returned).
+    return_announced: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DossierSequenceRow(Base):
@@ -99,3 +109,18 @@ class DossierSequenceRow(Base):
     unit: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KioskStatusRow(Base):
+    """The last status each kiosk reported: link, buffer depth, version, refusals per reason."""
+
+    __tablename__ = "kiosk_status"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kiosk: Mapped[str] = mapped_column(String(40), primary_key=True)
+    online: Mapped[bool] = mapped_column(Boolean)
+    buffer_depth: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str | None] = mapped_column(String(40))
+    refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

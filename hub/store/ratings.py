@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
-from hailong.contract.messages import AckOutcome, RatingMessage
+from hailong.contract.messages import (
+    AckOutcome,
+    KioskStatusMessage,
+    RatingMessage,
+    ReturnedReceipt,
+)
 from hub.domain.ingest import Attribution, ReceiptFacts
-from hub.store.models import DeadLetterRow, RatingRow, ReceiptRow
+from hub.store.models import DeadLetterRow, KioskStatusRow, RatingRow, ReceiptRow
 
 
 def store_batch(
@@ -27,13 +32,14 @@ def store_batch(
     ids = {str(rating.id) for rating, _ in items}
     existing = set(session.scalars(select(RatingRow.id).where(RatingRow.id.in_(ids))))
     first_by_receipt = _rated_receipts(session, [rating for rating, _ in items])
+    # The register decides the stage (see attribute()), so the key uses the attributed one.
     outcomes: list[AckOutcome] = []
     for rating, attribution in items:
         key = str(rating.id)
         if key in existing:
             outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
             continue
-        receipt = _receipt_key(rating)
+        receipt = _receipt_key(rating, attribution)
         if receipt is not None and receipt in first_by_receipt:
             reason = (
                 f"already rated: {receipt[1]} {receipt[2]} by rating {first_by_receipt[receipt]}"
@@ -55,10 +61,10 @@ def store_batch(
 ReceiptKey = tuple[str, str, str]  # unit, dossier code, stage
 
 
-def _receipt_key(rating: RatingMessage) -> ReceiptKey | None:
+def _receipt_key(rating: RatingMessage, attribution: Attribution) -> ReceiptKey | None:
     if rating.receipt is None:
         return None
-    return (rating.unit, rating.receipt.code, rating.stage.value)
+    return (rating.unit, rating.receipt.code, attribution.stage.value)
 
 
 def _rated_receipts(session: Session, ratings: Sequence[RatingMessage]) -> dict[ReceiptKey, str]:
@@ -83,7 +89,7 @@ def _row(rating: RatingMessage, attribution: Attribution, now: datetime) -> Rati
         dossier_code=rating.receipt.code if rating.receipt else None,
         receipt_verified=bool(rating.receipt and rating.receipt.verified),
         receipt_known=attribution.receipt_known,
-        stage=rating.stage.value,
+        stage=attribution.stage.value,
         counter=attribution.counter,
         officer=attribution.officer,
         procedure=attribution.procedure,
@@ -114,6 +120,57 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
         return {}
     rows = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code.in_(wanted)))
     return {
-        row.dossier_code: ReceiptFacts(row.dossier_code, row.procedure, row.counter, row.officer)
+        row.dossier_code: ReceiptFacts(
+            row.dossier_code,
+            row.procedure,
+            row.counter,
+            row.officer,
+            _aware(row.returned_at) if row.returned_at else None,
+            row.returned_by,
+        )
         for row in rows
     }
+
+
+def save_kiosk_status(
+    session: Session, unit: str, status: KioskStatusMessage, now: datetime
+) -> None:
+    """Keep the latest status per kiosk (the kiosk identity comes from the ACL-checked topic)."""
+    row = session.get(KioskStatusRow, (unit, status.kiosk)) or KioskStatusRow(
+        unit=unit, kiosk=status.kiosk
+    )
+    row.online = status.online
+    row.buffer_depth = status.buffer_depth
+    row.version = status.version
+    if status.online or status.refusals:
+        row.refusals = dict(status.refusals)  # the last will carries no counts: keep the old
+    row.reported_at = status.at.astimezone(UTC) if status.at else None
+    row.received_at = now.astimezone(UTC)
+    session.add(row)
+
+
+def pending_returns(session: Session, unit: str, limit: int = 500) -> list[ReturnedReceipt]:
+    """Returns recorded in the register that the kiosks have not been told about yet."""
+    rows = session.execute(
+        select(ReceiptRow.dossier_code, ReceiptRow.returned_at)
+        .where(
+            ReceiptRow.unit == unit,
+            ReceiptRow.returned_at.is_not(None),
+            ReceiptRow.return_announced.is_(False),
+        )
+        .limit(limit)
+    )
+    return [
+        ReturnedReceipt(code=row.dossier_code, returned_at=_aware(row.returned_at)) for row in rows
+    ]
+
+
+def mark_announced(session: Session, codes: Sequence[str]) -> None:
+    session.execute(
+        update(ReceiptRow).where(ReceiptRow.dossier_code.in_(codes)).values(return_announced=True)
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back UTC values without their zone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

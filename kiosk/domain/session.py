@@ -113,6 +113,10 @@ class RatingSession:
     policy: KioskPolicy = field(default_factory=KioskPolicy)
     # Decides whether this citizen is offered the survey (``random.random() < share``).
     draw: Callable[[], float] = lambda: 1.0
+    # Which stage a receipt is at: return once the hub said its result was handed back.
+    stage_of: Callable[[str], Stage] = lambda _code: Stage.RECEPTION
+    # Told the reason code of every refused scan, so refusals are counted for the admin.
+    on_refused: Callable[[str], object] = lambda _reason: None
     screen: Screen = Screen.ATTRACT
     subject: Subject | None = None
     notice: Notice | None = None  # the reason shown on ATTRACT, COMMENT or MESSAGE
@@ -136,6 +140,7 @@ class RatingSession:
         try:
             subject = self._subject_from(text)
         except ReceiptRefused as refused:
+            self.on_refused(refused.reason)
             self.notice = Notice(refused.message_vi, refused.message_en)
             return self._go(Screen.ATTRACT, now)
         if subject.dossier_code and self.already_rated(subject.dossier_code, subject.stage):
@@ -333,7 +338,13 @@ class RatingSession:
         scanned = parse_scan(text)
         if isinstance(scanned, SignedReceipt):
             claims = verify(scanned, self.keyring, self.kiosk.unit)
-            return Subject(str(claims.code), True, claims.counter, claims.officer, claims.procedure)
+            code = str(claims.code)
+            stage = self.stage_of(code)
+            # At the return the officer rated is the one who handed the result back (the hub
+            # knows who); the receiving officer on the slip is not shown.
+            officer = claims.officer if stage is Stage.RECEPTION else None
+            return Subject(code, True, claims.counter, officer, claims.procedure, stage)
         if scanned.code.unit != self.kiosk.unit:
             raise ReceiptRefused("wrong_unit", scanned.code.unit)
-        return Subject(str(scanned.code), False, self.kiosk.counter, None, None)
+        code = str(scanned.code)
+        return Subject(code, False, self.kiosk.counter, None, None, self.stage_of(code))

@@ -21,6 +21,8 @@
     <message><source>This is not a receipt code. Please check it.</source><translation>这不是回执编号，请检查。</translation></message>
     <message><source>Invalid receipt (signature mismatch). Please ask an officer.</source><translation>回执无效（签名不符），请咨询工作人员。</translation></message>
     <message><source>The receipt was signed with an unknown key. Please ask an officer.</source><translation>回执的签名密钥无效，请咨询工作人员。</translation></message>
+    <message><source>This receipt can no longer be rated (its signing key was replaced). Please ask an officer.</source><translation>该回执已超过评价期限（签名密钥已更换），请咨询工作人员。</translation></message>
+    <message><source>This receipt is too old to be rated. Please ask an officer.</source><translation>该回执时间过久，已无法评价，请咨询工作人员。</translation></message>
     <message><source>This receipt belongs to another unit.</source><translation>该回执属于其他单位。</translation></message>
     <message><source>Very satisfied</source><translation>非常满意</translation></message>
     <message><source>Satisfied</source><translation>满意</translation></message>

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.scale import Score, Stage
 from hailong.settings import HubSettings, ReceiptKeys, Unit
+from hub.receipts.desk import ReceiptDesk
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
-from hub.report import format_summary, summary
+from hub.report import format_kiosks, format_summary, kiosk_statuses, summary
 from hub.service import HubService
 from hub.store.models import RatingRow
 from kiosk.app import Kiosk, build_kiosk
@@ -205,3 +206,64 @@ def test_a_receipt_rated_at_one_kiosk_is_already_rated_at_another(
         assert [row.kiosk for row in stored(hub_sessions)] == ["kiosk-q1"]
     finally:
         other.close()
+
+
+def test_return_of_result_then_a_second_rating_for_the_return_stage(
+    qtbot: QtBot,
+    kiosk: Kiosk,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    desk = ReceiptDesk(hub_settings, unit, hub_sessions)
+    with HubService(hub_settings, unit, hub_sessions) as hub:
+        wait_for(qtbot, lambda: bool(kiosk.uplink and kiosk.uplink.connected))
+        issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
+        scan(qtbot, kiosk, qr_text)
+        rate(qtbot, kiosk, Score.SATISFIED)
+        wait_for(qtbot, lambda: hub.counters.stored == 1)
+        qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=3000)
+        # Days later the officer at the return desk scans the slip when handing back the result.
+        record = desk.record_return(qr_text, "CB002")
+        assert not record.already
+        wait_for(qtbot, lambda: kiosk.outbox.stage_of(str(issued.code)) is Stage.RETURN)
+        scan(qtbot, kiosk, qr_text)
+        assert kiosk.window.current is Screen.RATING  # not "already rated": a new stage
+        assert "Trả kết quả" in kiosk.window.rating.details.text()
+        rate(qtbot, kiosk, Score.VERY_SATISFIED)
+        wait_for(qtbot, lambda: hub.counters.stored == 2)
+    rows = sorted(stored(hub_sessions), key=lambda row: row.stage)
+    assert [(r.stage, r.officer, r.score) for r in rows] == [
+        ("reception", "CB001", 4),
+        ("return", "CB002", 5),
+    ]
+
+
+def test_refused_receipts_are_counted_for_the_admin(
+    qtbot: QtBot,
+    kiosk: Kiosk,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    with HubService(hub_settings, unit, hub_sessions):
+        wait_for(qtbot, lambda: bool(kiosk.uplink and kiosk.uplink.connected))
+        _issued, qr_text = issue_and_print(hub_settings, unit, hub_sessions)
+        for forged in (qr_text[:-3] + "AAA", qr_text.replace("p=1.001193", "p=1.000894")):
+            scan(qtbot, kiosk, forged)
+        scan(qtbot, kiosk, "000.00.99.H99-261125-0001")
+        assert kiosk.outbox.refusals() == {"bad_signature": 2, "wrong_unit": 1}
+        assert kiosk.uplink is not None
+        kiosk.uplink.publish_status()
+
+        def reported() -> bool:
+            with hub_sessions() as session:
+                rows = kiosk_statuses(session, unit)
+            return bool(rows) and rows[0].refusals == {"bad_signature": 2, "wrong_unit": 1}
+
+        wait_for(qtbot, reported)
+    with hub_sessions() as session:
+        text = format_kiosks(unit, kiosk_statuses(session, unit))
+    assert "bad_signature 2, wrong_unit 1" in text
+    assert "kiosk-q2" in text
+    assert "never connected" in text

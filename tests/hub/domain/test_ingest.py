@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from hailong.contract import topics
 from hailong.contract.messages import ReceiptRef
+from hailong.contract.scale import Stage
 from hailong.settings import Unit
 from hub.domain.ingest import Accepted, ReceiptFacts, Rejected, attribute, classify
 from tests.hailong.contract.test_messages import make_rating
@@ -77,3 +79,27 @@ def test_unknown_code_keeps_what_the_kiosk_knew(unit: Unit) -> None:
     result = attribute(rating, None, unit)
     assert (result.counter, result.procedure, result.field) == ("Q1", None, None)
     assert not result.receipt_known
+
+
+def test_the_register_decides_the_stage_and_the_returning_officer(unit: Unit) -> None:
+    rating = make_rating()  # rated 2026-11-25 09:30 +07:00, as the reception stage
+    returned_before = ReceiptFacts(
+        "000.00.20.H41-261125-0001",
+        "1.001193",
+        "Q1",
+        "CB001",
+        returned_at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),  # 09:00 in Hà Nội
+        returned_by="CB002",
+    )
+    attributed = attribute(rating, returned_before, unit)
+    assert (attributed.stage, attributed.officer) == (Stage.RETURN, "CB002")
+    returned_later = ReceiptFacts(
+        "000.00.20.H41-261125-0001",
+        "1.001193",
+        "Q1",
+        "CB001",
+        returned_at=datetime(2026, 11, 25, 3, 0, tzinfo=UTC),
+        returned_by="CB002",
+    )
+    attributed = attribute(rating, returned_later, unit)
+    assert (attributed.stage, attributed.officer) == (Stage.RECEPTION, "CB001")

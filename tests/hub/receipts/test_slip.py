@@ -60,12 +60,67 @@ def test_the_qr_keeps_a_four_module_quiet_zone(issued: IssuedReceipt, paper: int
     assert block.width - box[2] >= 4 * module
 
 
-def test_a_promised_date_adds_a_line(issued: IssuedReceipt, unit: Unit) -> None:
-    promised = dataclasses.replace(issued, promised_on=date(2026, 11, 28))
-    plain = render_slip(issued, unit, paper_width_mm=80)
-    taller = render_slip(promised, unit, paper_width_mm=80)
+def test_the_slip_says_everything_a_receipt_must(issued: IssuedReceipt, unit: Unit) -> None:
+    content = slip.slip_content(issued, unit)
 
-    assert taller.height > plain.height
+    assert content.unit_name == "Trung tâm Phục vụ hành chính công phường Nghĩa Tân"
+    assert content.code == "000.00.20.H41-261125-0001"
+    assert content.url == issued.url
+    assert content.rows == (
+        ("Thủ tục:", "Cấp lại Giấy chứng nhận đăng ký hộ kinh doanh (2.000575)"),
+        ("Quầy:", "Quầy 3 – Kinh doanh, đất đai"),
+        ("Cán bộ tiếp nhận:", "H'Linh Niê"),
+        ("Ngày tiếp nhận:", f"{issued.issued_at:%d/%m/%Y %H:%M}"),
+        ("Ngày hẹn trả:", "—"),  # none promised
+    )
+
+
+def test_a_promised_date_and_the_citizen_are_shown(issued: IssuedReceipt, unit: Unit) -> None:
+    promised = dataclasses.replace(issued, promised_on=date(2026, 11, 28))
+    content = slip.slip_content(promised, unit, citizen_name="Nguyễn Văn Ánh")
+
+    assert content.rows[0] == ("Người nộp hồ sơ:", "Nguyễn Văn Ánh")
+    assert content.rows[-1] == ("Ngày hẹn trả:", "28/11/2026")
+    plain = render_slip(issued, unit, paper_width_mm=80)
+    named = render_slip(promised, unit, paper_width_mm=80, citizen_name="Nguyễn Văn Ánh")
+    assert named.height > plain.height
+
+
+@pytest.mark.parametrize(("paper", "columns"), [(58, 32), (80, 48)])
+def test_the_text_layout_fits_the_columns_and_keeps_every_word(
+    issued: IssuedReceipt, unit: Unit, paper: int, columns: int
+) -> None:
+    content = slip.slip_content(issued, unit)
+    small = slip.COLUMNS[paper][1]
+    elements = slip.text_layout(content, columns, small)
+
+    lines = [e for e in elements if isinstance(e, slip.TextLine)]
+    assert [e for e in elements if isinstance(e, slip.QrImage)] == [slip.QrImage(issued.url)]
+    assert all(len(line.text) <= (small if line.small else columns) for line in lines)
+    text = " ".join(line.text for line in lines)
+    for label, value in content.rows:
+        assert f"{label} {value}" in text
+    labels = [line.runs[0] for line in lines if line.align == "left" and ":" in line.text]
+    assert len(labels) == len(content.rows)
+    assert all(bold and text.endswith(":") for text, bold in labels)
+
+
+def test_centred_lines_are_balanced_and_long_words_are_broken() -> None:
+    assert slip.wrap_columns([("một hai ba bốn năm", False)], 12, balanced=True) == [
+        (("một hai ba", False),),
+        (("bốn năm", False),),
+    ]
+    assert slip.wrap_columns([("Nhãn:", True), ("abcdefghij", False)], 6) == [
+        (("Nhãn:", True),),
+        (("abcdef", False),),
+        (("ghij", False),),
+    ]
+
+
+def test_a_profile_narrower_than_the_paper_narrows_the_slip() -> None:
+    assert slip.style_for(80, 512).width == 512
+    assert slip.style_for(80, 640).width == 576  # never wider than the paper
+    assert slip.style_for(58).width == 384
 
 
 @pytest.mark.parametrize("paper", [58, 80])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from hailong.contract.receipt import KeyRing
+from hailong.contract.receipt import REFUSAL_REASONS, KeyRing
 from hub.receipts.issuing import IssuedReceipt
 from hub.receipts.verification import describe_scan
 
@@ -16,8 +18,14 @@ def test_a_genuine_receipt_is_valid(issued: IssuedReceipt, keyring: KeyRing) -> 
 
     assert ok
     vi, en = message.splitlines()
-    assert vi.startswith(f"Giấy hẹn hợp lệ: mã hồ sơ {issued.code}, thủ tục 2.000575, quầy Q3")
-    assert en.startswith(f"Valid receipt: dossier {issued.code}")
+    assert vi == (
+        f"Giấy hẹn hợp lệ: mã hồ sơ {issued.code}, thủ tục 2.000575, quầy Q3, cán bộ CB005 "
+        "(khóa k1)."
+    )
+    assert en == (
+        f"Valid receipt: dossier {issued.code}, procedure 2.000575, counter Q3, officer CB005 "
+        "(key k1)."
+    )
 
 
 def test_a_typed_code_is_accepted_unverified(issued: IssuedReceipt, keyring: KeyRing) -> None:
@@ -32,12 +40,14 @@ def test_a_typed_code_is_accepted_unverified(issued: IssuedReceipt, keyring: Key
     ("make_text", "vi", "reason"),
     [
         (lambda url: url.replace("c=Q3", "c=Q1"), "chữ ký không đúng", "bad_signature"),
-        (lambda url: url.replace("k=k1", "k=k9"), "khóa không còn hiệu lực", "unknown_key"),
+        (lambda url: url.replace("k=k1", "k=k9"), "khóa không xác định", "unknown_key"),
         (lambda url: url.replace("H41", "H42"), "thuộc đơn vị khác", "wrong_unit"),
         (lambda url: "000.00.20.H42-261125-0001", "thuộc đơn vị khác", "wrong_unit"),
         (lambda url: "hello", "không đúng định dạng", "malformed"),
         (lambda url: " \r\n", "Chưa có mã hồ sơ", "empty"),
         (lambda url: url * 6, "quá dài", "too_long"),
+        (lambda url: url[:-5], "không đúng định dạng", "malformed"),  # cut short
+        (lambda url: url[: url.index("&k=")], "không đúng định dạng", "malformed"),
     ],
 )
 def test_a_refusal_says_why(
@@ -49,4 +59,63 @@ def test_a_refusal_says_why(
     vi_line, en_line = message.splitlines()
     assert vi_line.startswith("Không chấp nhận: ")
     assert vi in vi_line
+    assert vi_line.endswith(f"(mã lý do: {reason})")
     assert en_line.startswith(f"Refused [{reason}]: ")
+
+
+def rotated(keyring: KeyRing) -> KeyRing:
+    """The fixture's ring after a rotation: k2 signs, k1 verifies through 23/02/2027."""
+    return KeyRing({**keyring.keys, "k2": b"2" * 32}, "k2", retired={"k1": date(2027, 2, 23)})
+
+
+def test_a_receipt_of_a_retired_key_says_until_when(
+    issued: IssuedReceipt, keyring: KeyRing
+) -> None:
+    ok, message = describe_scan(issued.url, rotated(keyring), UNIT, today=date(2027, 2, 23))
+
+    assert ok
+    vi, en = message.splitlines()
+    assert vi.endswith("(khóa k1; khóa đã thay, còn hiệu lực đến hết ngày 23/02/2027).")
+    assert en.endswith("(key k1; key retired, valid until 23/02/2027).")
+
+
+def test_a_receipt_of_a_retired_key_is_refused_after_its_window(
+    issued: IssuedReceipt, keyring: KeyRing
+) -> None:
+    ok, message = describe_scan(issued.url, rotated(keyring), UNIT, today=date(2027, 2, 24))
+
+    assert not ok
+    vi, en = message.splitlines()
+    assert vi == (
+        "Không chấp nhận: Giấy hẹn đã hết hạn đánh giá (khóa ký đã thay). Vui lòng liên hệ cán bộ."
+        " (khóa k1 đã thay, chỉ hiệu lực đến hết ngày 23/02/2027) (mã lý do: expired_key)"
+    )
+    assert en.startswith("Refused [expired_key]: This receipt can no longer be rated")
+    assert en.endswith("(key k1 retired, valid until 23/02/2027)")
+
+
+def test_a_receipt_older_than_the_maximum_age_is_refused(
+    issued: IssuedReceipt, keyring: KeyRing
+) -> None:
+    aged = KeyRing(keyring.keys, keyring.active, max_age_days=400)
+
+    assert describe_scan(issued.url, aged, UNIT, today=date(2027, 12, 30))[0]
+    ok, message = describe_scan(issued.url, aged, UNIT, today=date(2027, 12, 31))
+
+    assert not ok
+    vi, en = message.splitlines()
+    assert "quá thời hạn đánh giá" in vi
+    assert "(hồ sơ tiếp nhận ngày 25/11/2026, quá 400 ngày) (mã lý do: expired)" in vi
+    assert en.startswith("Refused [expired]: This receipt is too old to be rated.")
+
+
+@pytest.mark.parametrize("cut", range(1, 60))
+def test_a_truncated_receipt_is_refused_never_a_crash(
+    issued: IssuedReceipt, keyring: KeyRing, cut: int
+) -> None:
+    ok, message = describe_scan(issued.url[:-cut], keyring, UNIT)
+
+    assert not ok
+    reason = message.splitlines()[1].removeprefix("Refused [").split("]")[0]
+    assert reason in REFUSAL_REASONS
+    assert reason in {"malformed", "bad_signature"}

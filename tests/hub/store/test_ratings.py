@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from hailong.contract.messages import RatingMessage, ReceiptRef
 from hailong.contract.scale import Factor, Score, Stage
 from hub.domain.ingest import Attribution
-from hub.store.db import make_engine, session_factory
+from hub.store.db import SchemaError, make_engine, session_factory
 from hub.store.models import DeadLetterRow, RatingRow
 from hub.store.ratings import store_batch, store_dead_letter
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 ATTR = Attribution("Q1", "CB001", "1.001193", "ho-tich", receipt_known=True)
+RETURN_ATTR = Attribution(
+    "Q1", "CB002", "1.001193", "ho-tich", receipt_known=True, stage=Stage.RETURN
+)
 
 
 @pytest.fixture
@@ -98,7 +101,9 @@ def test_a_second_rating_of_a_receipt_is_kept_aside_not_counted(
         store_batch(session, [(first, ATTR)], NOW)
     with sessions.begin() as session:
         outcomes = store_batch(
-            session, [(again_elsewhere, ATTR), (return_stage, ATTR), (same_batch, ATTR)], NOW
+            session,
+            [(again_elsewhere, ATTR), (return_stage, RETURN_ATTR), (same_batch, ATTR)],
+            NOW,
         )
     assert [o.outcome for o in outcomes] == ["already_rated", "stored", "already_rated"]
     assert outcomes[0].reason is not None
@@ -118,3 +123,13 @@ def test_walk_ins_without_a_receipt_never_collide(sessions: sessionmaker[Session
     with sessions.begin() as session:
         outcomes = store_batch(session, [(r, ATTR) for r in walk_ins], NOW)
     assert [o.outcome for o in outcomes] == ["stored"] * 3
+
+
+def test_an_older_database_is_refused_at_start_naming_the_missing_columns(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE receipts DROP COLUMN origin")
+    engine.dispose()
+    with pytest.raises(SchemaError, match=r"missing receipts\.origin"):
+        make_engine(url)

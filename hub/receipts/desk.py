@@ -1,0 +1,127 @@
+"""The counter desk: the one code path behind the CLI, the staff page and the HTTP API.
+
+Each action writes the register first and prints second. A printer that fails (paper out, cover
+open, offline) never loses a receipt: the result says what went wrong, in Vietnamese and English,
+and the receipt stays in the register unprinted until it is reprinted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.contract.receipt import ReceiptRefused, SignedReceipt, TypedCode, parse_scan
+from hailong.settings import HubSettings, Unit
+from hub.receipts.issuing import (
+    IssuedReceipt,
+    ReceiptIssueError,
+    ReturnRecord,
+    UnknownReceiptError,
+    issue_receipt,
+    load_issued,
+    mark_returned,
+    register_receipt,
+)
+from hub.receipts.printer import PrinterError, print_receipt
+
+
+@dataclass(frozen=True)
+class Printed:
+    """The outcome of one print: ``error`` is None when the slip came out."""
+
+    receipt: IssuedReceipt
+    printer: str | None  # the counter whose printer was used; None when it has no printer
+    error: PrinterError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.printer is not None and self.error is None
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    counter: str
+    officer: str
+    procedure: str
+    promised_on: date | None = None
+    citizen_name: str | None = None
+    citizen_contact: str | None = None
+
+
+class ReceiptDesk:
+    def __init__(
+        self,
+        settings: HubSettings,
+        unit: Unit,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings, self.unit, self.sessions, self.clock = settings, unit, sessions, clock
+
+    def issue(self, request: IssueRequest, *, print_slip: bool = True) -> Printed:
+        issued = issue_receipt(
+            self.sessions,
+            self.unit,
+            self.settings.receipts.keyring(),
+            self.settings.hub.public_base_url,
+            counter=request.counter,
+            officer=request.officer,
+            procedure=request.procedure,
+            now=self.clock(),
+            promised_on=request.promised_on,
+            citizen_name=request.citizen_name,
+            citizen_contact=request.citizen_contact,
+        )
+        return self._print(issued) if print_slip else Printed(issued, None)
+
+    def register(self, scanned: str, request: IssueRequest, *, print_slip: bool = True) -> Printed:
+        """Sign another system's receipt (its dossier code, typed or scanned) and print our QR."""
+        issued = register_receipt(
+            self.sessions,
+            self.unit,
+            self.settings.receipts.keyring(),
+            self.settings.hub.public_base_url,
+            code=dossier_code_of(scanned),
+            counter=request.counter,
+            officer=request.officer,
+            procedure=request.procedure,
+            now=self.clock(),
+            promised_on=request.promised_on,
+        )
+        return self._print(issued) if print_slip else Printed(issued, None)
+
+    def reprint(self, code: str) -> Printed:
+        issued = load_issued(self.sessions, code)
+        if issued is None:
+            raise UnknownReceiptError(f"no receipt {code} in the register")
+        return self._print(issued)
+
+    def record_return(self, scanned: str, officer: str) -> ReturnRecord:
+        """The officer scans the receipt when handing back the result."""
+        return mark_returned(
+            self.sessions, self.unit, dossier_code_of(scanned), officer=officer, now=self.clock()
+        )
+
+    def _print(self, issued: IssuedReceipt) -> Printed:
+        counter = issued.claims.counter
+        printer = self.settings.printers.get(counter)
+        if printer is None:
+            return Printed(issued, None)
+        try:
+            print_receipt(issued, self.unit, printer, sessions=self.sessions)
+        except PrinterError as exc:
+            return Printed(issued, counter, exc)
+        return Printed(issued, counter)
+
+
+def dossier_code_of(scanned: str) -> str:
+    """The dossier code in a scan: our QR URL (signature not needed: the register is here) or a
+    bare code, e.g. from another system's slip."""
+    try:
+        parsed: SignedReceipt | TypedCode = parse_scan(scanned)
+    except ReceiptRefused as exc:
+        raise ReceiptIssueError(f"{exc.message_vi} / {exc.message_en}") from exc
+    return str(parsed.claims.code if isinstance(parsed, SignedReceipt) else parsed.code)

@@ -1,0 +1,184 @@
+"""The HTTP API for the unit's one-stop software: issue, register, reprint, return, look up.
+
+Authentication is a bearer token per client system (``hailong init`` creates one for
+``one-stop``). Errors are JSON ``{"detail": ...}`` with Vietnamese and English text where an
+officer will read it. Personal data (citizen name, contact) can be written but is never read back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk
+from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
+from hub.store.models import ReceiptRow
+
+router = APIRouter(prefix="/api/v1", tags=["receipts"])
+_bearer = HTTPBearer(auto_error=False)
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+
+
+def client(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The calling system's name, from its bearer token."""
+    name = request.app.state.tokens.check(credentials.credentials) if credentials else None
+    if name is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return str(name)
+
+
+Client = Annotated[str, Depends(client)]
+
+
+def _desk(request: Request) -> ReceiptDesk:
+    desk: ReceiptDesk = request.app.state.desk
+    return desk
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueIn(_In):
+    counter: Code
+    officer: Code
+    procedure: Code
+    promised_on: date | None = None
+    citizen_name: Annotated[str, Field(max_length=120)] | None = None
+    citizen_contact: Annotated[str, Field(max_length=120)] | None = None
+    print: bool = True
+
+
+class RegisterIn(_In):
+    code: Annotated[str, Field(max_length=2048)]  # the dossier code, or a scan of our QR
+    counter: Code
+    officer: Code
+    procedure: Code
+    promised_on: date | None = None
+    print: bool = True
+
+
+class ReturnIn(_In):
+    officer: Code
+
+
+class PrinterProblem(BaseModel):
+    vi: str
+    en: str
+
+
+class ReceiptOut(BaseModel):
+    code: str
+    url: str
+    procedure: str
+    counter: str
+    officer: str
+    issued_at: datetime
+    promised_on: date | None
+    origin: str
+    printed: bool
+    printer_error: PrinterProblem | None = None
+    returned_at: datetime | None = None
+    returned_by: str | None = None
+
+
+def _out(printed: Printed) -> ReceiptOut:
+    receipt = printed.receipt
+    error = printed.error
+    return ReceiptOut(
+        code=str(receipt.code),
+        url=receipt.url,
+        procedure=receipt.claims.procedure,
+        counter=receipt.claims.counter,
+        officer=receipt.claims.officer,
+        issued_at=receipt.issued_at,
+        promised_on=receipt.promised_on,
+        origin=receipt.origin,
+        printed=printed.ok,
+        printer_error=PrinterProblem(vi=error.message_vi, en=error.message_en) if error else None,
+    )
+
+
+def _bad(exc: Exception) -> HTTPException:
+    if isinstance(exc, UnknownReceiptError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+
+
+@router.post("/receipts", status_code=status.HTTP_201_CREATED)
+def issue(body: IssueIn, request: Request, _client: Client) -> ReceiptOut:
+    """Issue a receipt (and print it on the counter's printer unless ``print`` is false)."""
+    ask = IssueRequest(
+        body.counter,
+        body.officer,
+        body.procedure,
+        body.promised_on,
+        body.citizen_name,
+        body.citizen_contact,
+    )
+    try:
+        return _out(_desk(request).issue(ask, print_slip=body.print))
+    except ReceiptIssueError as exc:
+        raise _bad(exc) from exc
+
+
+@router.post("/receipts/register", status_code=status.HTTP_201_CREATED)
+def register(body: RegisterIn, request: Request, _client: Client) -> ReceiptOut:
+    """Sign a receipt your system already printed, so its citizen can rate it."""
+    ask = IssueRequest(body.counter, body.officer, body.procedure, body.promised_on)
+    try:
+        return _out(_desk(request).register(body.code, ask, print_slip=body.print))
+    except ReceiptIssueError as exc:
+        raise _bad(exc) from exc
+
+
+@router.post("/receipts/{code}/reprint")
+def reprint(code: str, request: Request, _client: Client) -> ReceiptOut:
+    try:
+        return _out(_desk(request).reprint(code))
+    except UnknownReceiptError as exc:
+        raise _bad(exc) from exc
+
+
+@router.post("/receipts/{code}/return")
+def record_return(code: str, body: ReturnIn, request: Request, _client: Client) -> ReceiptOut:
+    """The result was handed back: later ratings of this receipt are for the return stage."""
+    try:
+        _desk(request).record_return(code, body.officer)
+    except (ReceiptIssueError, UnknownReceiptError) as exc:
+        raise _bad(exc) from exc
+    return lookup(code, request, _client)
+
+
+@router.get("/receipts/{code}")
+def lookup(code: str, request: Request, _client: Client) -> ReceiptOut:
+    with request.app.state.sessions() as session:
+        row = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code == code)).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code} in the register")
+    return ReceiptOut(
+        code=row.dossier_code,
+        url=row.url,
+        procedure=row.procedure,
+        counter=row.counter,
+        officer=row.officer,
+        issued_at=row.issued_at,
+        promised_on=row.promised_on,
+        origin=row.origin,
+        printed=row.printed,
+        returned_at=row.returned_at,
+        returned_by=row.returned_by,
+    )

@@ -1,0 +1,67 @@
+"""The FastAPI application: the staff page (cookie session) and the API (bearer token).
+
+Both sit on :class:`hub.receipts.desk.ReceiptDesk`, the same code path as the ``hailong receipt``
+commands. Serve it behind a TLS reverse proxy on a LAN; the session cookie is HTTP-only and
+same-site strict, and every form carries a per-session CSRF token as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from hailong.settings import HubSettings, Unit, WebSettings, read_secret
+from hub.receipts.desk import ReceiptDesk
+from hub.web import api, staff
+from hub.web.accounts import Accounts, ApiTokens
+
+HERE = Path(__file__).parent
+
+
+def create_app(
+    settings: HubSettings,
+    unit: Unit,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    web = settings.web
+    if web is None:
+        raise ValueError("the hub configuration has no [web] section")
+    app = FastAPI(
+        title="Hài Lòng hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
+    )
+    app.state.unit = unit
+    app.state.sessions = sessions
+    app.state.desk = ReceiptDesk(settings, unit, sessions, clock)
+    app.state.accounts = Accounts(web.accounts_file)
+    app.state.tokens = ApiTokens(web.api_tokens_file)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.clock = clock
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_session_key(web),
+        session_cookie="hailong_session",
+        max_age=12 * 3600,  # one working day
+        same_site="strict",
+        https_only=False,  # TLS ends at the reverse proxy
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(staff.router)
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _session_key(web: WebSettings) -> str:
+    return read_secret(web.session_key_file, "web.session_key_file")

@@ -1,0 +1,104 @@
+"""The hub's web app on a fresh database, with a Dummy printer and real secrets in a temp folder."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.broker import free_port
+from hailong.settings import (
+    HubSection,
+    HubSettings,
+    MqttSettings,
+    PrinterSettings,
+    ReceiptKeys,
+    Unit,
+    WebSettings,
+)
+from hub.store.db import make_engine, session_factory
+from hub.web.accounts import Accounts, init_web_secrets
+from hub.web.app import create_app
+from tests.conftest import REPO
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Web:
+    settings: HubSettings
+    sessions: sessionmaker[Session]
+    client: TestClient
+    token: str
+
+
+@dataclass
+class WebApp:
+    settings: HubSettings
+    sessions: sessionmaker[Session]
+    app: FastAPI
+    token: str
+
+
+@pytest.fixture
+def web_app(tmp_path: Path, unit: Unit, receipt_keys: ReceiptKeys) -> WebApp:
+    secrets = tmp_path / "web"
+    web_settings = WebSettings(
+        accounts_file=secrets / "accounts.json",
+        api_tokens_file=secrets / "api-tokens.json",
+        session_key_file=secrets / "session.key",
+    )
+    init_web_secrets(
+        web_settings.accounts_file, web_settings.api_tokens_file, web_settings.session_key_file
+    )
+    accounts = Accounts(web_settings.accounts_file)
+    accounts.add("lan", PASSWORD, "officer", "CB001")
+    accounts.add("head", PASSWORD, "head")
+    password_file = tmp_path / "unused.password"
+    password_file.write_text("unused\n")
+    settings = HubSettings(
+        hub=HubSection(
+            unit_file=REPO / "config" / "unit.toml",
+            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            public_base_url="https://hailong.example.gov.vn",
+        ),
+        mqtt=MqttSettings(host="127.0.0.1", port=1, username="hub", password_file=password_file),
+        receipts=receipt_keys,
+        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
+        web=web_settings,
+    )
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    token = (secrets / "one-stop.token").read_text().strip()
+    return WebApp(settings, sessions, create_app(settings, unit, sessions), token)
+
+
+@pytest.fixture
+def web(web_app: WebApp) -> Iterator[Web]:
+    with TestClient(web_app.app) as client:
+        yield Web(web_app.settings, web_app.sessions, client, web_app.token)
+
+
+@pytest.fixture
+def served(web_app: WebApp) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(web_app.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
