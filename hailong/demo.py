@@ -15,11 +15,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hailong.broker import MosquittoProcess, write_broker_files
 from hailong.contract.scale import Score
 from hailong.provision import SecretsLayout, init_all
 from hailong.settings import HubSettings, Unit, load_hub, load_kiosk, load_unit
+
+if TYPE_CHECKING:
+    from kiosk.app import Kiosk
 
 log = logging.getLogger("hailong.demo")
 
@@ -132,6 +136,8 @@ def _run_kiosk_with_counter(
         if autopilot:
             score = rng.choices(list(_SCORE_WEIGHTS), weights=list(_SCORE_WEIGHTS.values()))[0]
             QTimer.singleShot(3500, lambda: kiosk.controller.rate(score))
+            for step in range(1, 8):  # then through reasons, comment and survey, if asked
+                QTimer.singleShot(3500 + 400 * step, lambda: _answer_follow_up(kiosk, rng))
 
     counter_timer = QTimer()
     counter_timer.timeout.connect(serve_next_citizen)
@@ -150,6 +156,24 @@ def _run_kiosk_with_counter(
         return app.exec()
     finally:
         kiosk.close()
+
+
+def _answer_follow_up(kiosk: Kiosk, rng: random.Random) -> None:
+    """The simulated citizen answers whatever follow-up screen is showing."""
+    from kiosk.domain.session import Screen
+
+    controller, session = kiosk.controller, kiosk.controller.session
+    if session.screen is Screen.REASONS:
+        reasons = controller.catalogue.reasons if controller.catalogue else ()
+        for reason in rng.sample(list(reasons), k=min(len(reasons), rng.randint(1, 2))):
+            controller.toggle_reason(reason.code)
+        controller.finish_reasons()
+    elif session.screen is Screen.COMMENT:
+        controller.comment_done(rng.choice(["", "Chờ lâu quá", "Cần hướng dẫn rõ hơn"]), "", False)
+    elif session.screen is Screen.SURVEY:
+        controller.answer_survey(
+            rng.choice([Score.SATISFIED, Score.VERY_SATISFIED, Score.NEUTRAL, None])
+        )
 
 
 def _print_summary(settings: HubSettings, unit: Unit) -> None:

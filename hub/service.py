@@ -87,6 +87,8 @@ class HubService:
         self.counters = IngestCounters()
         self._inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self._statuses: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        # Set once the broker confirmed the hub's subscriptions (cleared on disconnect).
+        self.ready = threading.Event()
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
         self._client = self._make_client(client_id)
@@ -100,6 +102,8 @@ class HubService:
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_args: self.ready.set()
+        client.on_disconnect = lambda *_args: self.ready.clear()
         return client
 
     def _on_connect(

@@ -27,6 +27,7 @@ from kiosk.domain.session import (
     NOT_SAVED,
     RatingSession,
     Screen,
+    StaleAction,
     Subject,
     Tick,
 )
@@ -118,13 +119,9 @@ class KioskController(QObject):
         w.attract.speak.connect(self.start_guidance)
         w.rating.rated.connect(lambda score: self.rate(Score(score)))
         w.reasons.toggled.connect(self.toggle_reason)
-        w.reasons.done.connect(self._act(lambda now: self.session.reasons_done(now)))
+        w.reasons.done.connect(self.finish_reasons)
         w.comment.done.connect(self.comment_done)
-        w.survey.answered.connect(
-            lambda value: self._do(lambda now: self.session.answer_factor(
-                Score(value) if value else None, now
-            ))
-        )  # fmt: skip
+        w.survey.answered.connect(lambda value: self.answer_survey(Score(value) if value else None))
         w.message.back.connect(self.reset)
         w.staff_button.clicked.connect(self.open_maintenance)
         w.maintenance.pin_entered.connect(self.unlock)
@@ -135,13 +132,14 @@ class KioskController(QObject):
 
     def _do(self, action: Callable[[datetime], object]) -> None:
         now = self.clock()
-        action(now)
+        try:
+            action(now)
+        except StaleAction as stale:
+            log.debug("ignored: %s", stale)
+            return
         if self.session.screen is Screen.SAVING:
             self._save(now, thank=True)
         self.render()
-
-    def _act(self, action: Callable[[datetime], object]) -> Callable[[], None]:
-        return lambda: self._do(action)
 
     def submit_code(self, text: str) -> None:
         self._do(lambda now: self.session.submit_code(text, now))
@@ -154,8 +152,18 @@ class KioskController(QObject):
         self._do(lambda now: self.session.choose_score(score, now))
 
     def toggle_reason(self, code: str) -> None:
-        self.session.toggle_reason(code, self.clock())
+        try:
+            self.session.toggle_reason(code, self.clock())
+        except StaleAction:
+            return
         self.window.reasons.show_ticked(self.session.answers.reasons)
+
+    def finish_reasons(self) -> None:
+        self._do(self.session.reasons_done)
+
+    def answer_survey(self, score: Score | None) -> None:
+        """One survey question answered with a face, or skipped (None)."""
+        self._do(lambda now: self.session.answer_factor(score, now))
 
     def comment_done(self, comment: str, phone: str, consent: bool) -> None:
         self._do(lambda now: self.session.comment_done(comment, phone, consent, now))

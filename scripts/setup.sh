@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-runtime}"
 runtime_pkgs=(
-  mosquitto mosquitto-clients fonts-dejavu-core fonts-wqy-microhei libpulse0
+  mosquitto mosquitto-clients fonts-dejavu-core fonts-wqy-microhei libpulse0 libusb-1.0-0
   libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0

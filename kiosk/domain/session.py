@@ -48,6 +48,11 @@ class Tick(Enum):
     SAVE_AND_RESET = "save_and_reset"  # a face was tapped, then the citizen left
 
 
+class StaleAction(RuntimeError):
+    """An answer for a screen that is no longer shown (a late second tap, a timer that raced a
+    reset): ignored, never an error for the citizen."""
+
+
 @dataclass(frozen=True)
 class Notice:
     """A sentence for the citizen, Vietnamese first."""
@@ -318,7 +323,7 @@ class RatingSession:
 
     def _expect(self, screen: Screen) -> None:
         if self.screen is not screen:
-            raise RuntimeError(f"expected the {screen} screen, not {self.screen}")
+            raise StaleAction(f"expected the {screen} screen, not {self.screen}")
 
     def _go(self, screen: Screen, now: datetime) -> Screen:
         self.screen = screen

@@ -73,6 +73,7 @@ def hub(
     hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
 ) -> Iterator[HubService]:
     with HubService(hub_settings, unit, hub_sessions) as service:
+        assert service.ready.wait(10), "the hub did not subscribe"
         yield service
 
 

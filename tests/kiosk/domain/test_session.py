@@ -21,6 +21,7 @@ from kiosk.domain.session import (
     WALK_IN_TOO_SOON,
     RatingSession,
     Screen,
+    StaleAction,
     Tick,
 )
 from tests.kiosk.conftest import kiosk_settings, signed_url
@@ -204,7 +205,7 @@ def test_idle_before_a_face_resets_and_stores_nothing(make: MakeSession, keyring
     session.reset()
     assert session.screen is Screen.ATTRACT
     assert session.subject is None
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StaleAction):  # a late tap on a face that is no longer shown
         session.choose_score(Score.SATISFIED, T0)
     # A refusal message on the start screen is cleared after the idle time too.
     session.submit_code("junk", T0)

@@ -380,3 +380,14 @@ def test_the_language_button_cycles_through_every_catalogue(
     _click(qtbot, window.rating.faces[Score.SATISFIED])
     (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
     assert decode_rating(pending[1]).lang == "zh"
+
+
+def test_a_late_second_tap_is_ignored(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing) -> None:
+    _scan(qtbot, kiosk, signed_url(keyring))
+    kiosk.controller.rate(Score.SATISFIED)
+    kiosk.controller.rate(Score.VERY_DISSATISFIED)  # a double tap lands on the thank-you screen
+    kiosk.controller.finish_reasons()
+    kiosk.controller.answer_survey(Score.NEUTRAL)
+    assert kiosk.window.current is Screen.THANKS
+    (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
+    assert decode_rating(pending[1]).score == 4
