@@ -46,6 +46,7 @@ class Kiosk:
             self.uplink.stop()
         if self.player:
             self.player.close()
+        self.window.locked = False
         self.window.close()
         # Destroy the Qt objects now, while QApplication exists, not at interpreter exit.
         shiboken6.delete(self.controller)
@@ -86,6 +87,7 @@ def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
         kiosk.window.show()
     else:
         kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+        kiosk.window.locked = True
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
         kiosk.window.showFullScreen()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -86,6 +86,9 @@ class KioskWindow(QWidget):
         self.large_text = False
         self.high_contrast = False
         self.portrait: bool | None = None
+        # Full-screen kiosks refuse to close (Alt+F4, a window manager's close): the only way out
+        # is the maintenance screen behind the staff PIN.
+        self.locked = False
 
     def set_lang(self, lang: str) -> None:
         self.banner.setText(" / ".join(languages().pair(*STILL_THERE, lang)))
@@ -126,6 +129,12 @@ class KioskWindow(QWidget):
         self.large_text, self.high_contrast = large_text, high_contrast
         if rescale:
             self.apply_scale(self.width(), self.height())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self.locked:
+            event.ignore()
+        else:
+            super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -391,3 +391,10 @@ def test_a_late_second_tap_is_ignored(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRi
     assert kiosk.window.current is Screen.THANKS
     (pending,) = kiosk.outbox.due(kiosk.controller.clock(), 0)
     assert decode_rating(pending[1]).score == 4
+
+
+def test_a_locked_kiosk_cannot_be_closed_by_a_citizen(qtbot: QtBot, kiosk: Kiosk) -> None:
+    kiosk.window.locked = True
+    kiosk.window.close()  # what Alt+F4 or a window manager's close button asks
+    assert kiosk.window.isVisible()
+    kiosk.window.locked = False
