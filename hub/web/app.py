@@ -17,9 +17,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
 from hub.receipts.desk import ReceiptDesk
-from hub.web import api, staff
+from hub.web import api, citizen, staff
 from hub.web.accounts import Accounts, ApiTokens
 
 HERE = Path(__file__).parent
@@ -30,7 +31,9 @@ def create_app(
     unit: Unit,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_rated: Callable[[str, Stage], object] | None = None,
 ) -> FastAPI:
+    """``on_rated`` tells the kiosks about a receipt rated online (the hub's MQTT side)."""
     web = settings.web
     if web is None:
         raise ValueError("the hub configuration has no [web] section")
@@ -44,6 +47,9 @@ def create_app(
     app.state.tokens = ApiTokens(web.api_tokens_file)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.clock = clock
+    app.state.keyring = settings.receipts.keyring()
+    app.state.public_base_url = settings.hub.public_base_url
+    app.state.on_rated = on_rated
     app.add_middleware(
         SessionMiddleware,
         secret_key=_session_key(web),
@@ -55,6 +61,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(staff.router)
     app.include_router(api.router)
+    app.include_router(citizen.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

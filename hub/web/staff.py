@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import base64
 import io
-import secrets
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 import qrcode
@@ -21,6 +20,7 @@ from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
 from hub.store.models import ReceiptRow
 from hub.web.accounts import Account
+from hub.web.pages import check_csrf, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 COUNTER_ROLES = ("officer", "admin")
@@ -41,26 +41,6 @@ def _account(request: Request) -> Account:
 Staff = Annotated[Account, Depends(_account)]
 
 
-def _csrf(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return str(token)
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    if not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form has expired; reload the page")
-
-
-def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    templates = request.app.state.templates
-    context |= {"csrf": _csrf(request), "unit": request.app.state.unit}
-    response: HTMLResponse = templates.TemplateResponse(request, template, context)
-    return response
-
-
 def _desk(request: Request) -> ReceiptDesk:
     desk: ReceiptDesk = request.app.state.desk
     return desk
@@ -68,7 +48,7 @@ def _desk(request: Request) -> ReceiptDesk:
 
 @router.get("/login")
 def login_page(request: Request, error: str = "") -> HTMLResponse:
-    return _render(request, "login.html", error=error)
+    return render(request, "login.html", error=error)
 
 
 @router.post("/login")
@@ -78,7 +58,7 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()],
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     now = request.app.state.clock()
     account = request.app.state.accounts.login(username, password, now)
     if account is None:
@@ -92,7 +72,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     request.session.clear()
     return RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
 
@@ -102,7 +82,7 @@ def desk_page(request: Request, account: Staff, message: str = "", error: str = 
     unit: Unit = request.app.state.unit
     officer = _officer(unit, account, None)
     counter = _counter_of(unit, officer)
-    return _render(
+    return render(
         request,
         "staff.html",
         account=account,
@@ -128,7 +108,7 @@ def issue(
     citizen_name: Annotated[str, Form(max_length=120)] = "",
     citizen_contact: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     unit: Unit = request.app.state.unit
     ask = IssueRequest(
         counter,
@@ -156,7 +136,7 @@ def register(
     officer: Annotated[str, Form(max_length=40)] = "",
     promised_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     unit: Unit = request.app.state.unit
     ask = IssueRequest(counter, _officer(unit, account, officer), procedure, _date(promised_on))
     try:
@@ -174,7 +154,7 @@ def record_return(
     scanned: Annotated[str, Form(max_length=2048)],
     officer: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     unit: Unit = request.app.state.unit
     try:
         record = _desk(request).record_return(scanned, _officer(unit, account, officer))
@@ -187,7 +167,7 @@ def record_return(
 
 @router.post("/receipts/{code}/reprint")
 def reprint(request: Request, account: Staff, code: str, csrf: Annotated[str, Form()]) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     try:
         printed = _desk(request).reprint(code)
     except UnknownReceiptError as exc:
@@ -204,7 +184,7 @@ def receipt_page(request: Request, account: Staff, code: str) -> HTMLResponse:
     problem = request.session.pop("printer_problem", None)
     unit: Unit = request.app.state.unit
     procedure = unit.procedure(row.procedure)
-    return _render(
+    return render(
         request,
         "receipt.html",
         account=account,

@@ -1,0 +1,113 @@
+"""Pages for citizens, no login: rate a receipt on a phone (the QR's URL) and the unit's public
+summary. Nothing personal is shown; the receipt's signature is the citizen's only credential."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from hailong.contract.receipt import ReceiptRefused
+from hailong.contract.scale import FACE_SETS, Score
+from hailong.settings import Unit
+from hub.online import OnlineReceipt, open_receipt, store_online_rating
+from hub.web.pages import check_csrf, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _receipt_url(request: Request, code: str, query: dict[str, str]) -> str:
+    base = request.app.state.public_base_url.rstrip("/")
+    return f"{base}/r/{code}?{urlencode(query)}"
+
+
+def _signed_query(request: Request) -> dict[str, str]:
+    return {k: request.query_params.get(k, "") for k in ("p", "c", "o", "k", "s")}
+
+
+def _open(request: Request, code: str) -> OnlineReceipt:
+    state = request.app.state
+    url = _receipt_url(request, code, _signed_query(request))
+    return open_receipt(state.sessions, state.unit, state.keyring, url)
+
+
+def _page(request: Request, **context: Any) -> HTMLResponse:
+    unit: Unit = request.app.state.unit
+    faces = [(s, s.label_vi, s.label_en) for s in FACE_SETS[unit.kiosk_policy.faces]]
+    return render(request, "rate.html", faces=faces, **context)
+
+
+@router.get("/r/{code}")
+def rate_page(request: Request, code: str) -> HTMLResponse:
+    try:
+        receipt = _open(request, code)
+    except (ReceiptRefused, ValueError) as exc:
+        return _refused(request, exc)
+    return _page(
+        request,
+        receipt=receipt,
+        query=urlencode(_signed_query(request)),
+        **_names(request, receipt),
+    )
+
+
+@router.post("/r/{code}")
+def rate(
+    request: Request,
+    code: str,
+    csrf: Annotated[str, Form()],
+    score: Annotated[int, Form(ge=1, le=5)],
+    reasons: Annotated[list[str] | None, Form(max_length=20)] = None,
+    comment: Annotated[str, Form(max_length=1000)] = "",
+    lang: Annotated[str, Form(pattern=r"^(vi|en)$")] = "vi",
+) -> HTMLResponse:
+    check_csrf(request, csrf)
+    try:
+        receipt = _open(request, code)
+    except (ReceiptRefused, ValueError) as exc:
+        return _refused(request, exc)
+    state = request.app.state
+    outcome = store_online_rating(
+        state.sessions,
+        state.unit,
+        receipt,
+        score=Score(score),
+        reasons=tuple(reasons or ()),
+        comment=comment,
+        lang=lang,
+        now=state.clock(),
+    )
+    if outcome.outcome == "stored" and state.on_rated is not None:
+        state.on_rated(str(receipt.claims.code), receipt.stage)
+    done = outcome.outcome == "stored"
+    return _page(
+        request,
+        receipt=receipt,
+        query="",
+        thanked=done,
+        already=not done,
+        **_names(request, receipt),
+    )
+
+
+def _refused(request: Request, exc: Exception) -> HTMLResponse:
+    if isinstance(exc, ReceiptRefused):
+        message = (exc.message_vi, exc.message_en)
+    else:
+        message = ("Đường dẫn không phải giấy hẹn.", "This link is not a receipt.")
+    response = render(request, "rate.html", refused=message, faces=[])
+    response.status_code = 400
+    return response
+
+
+def _names(request: Request, receipt: OnlineReceipt) -> dict[str, str]:
+    unit: Unit = request.app.state.unit
+    claims = receipt.claims
+    procedure = unit.procedure(claims.procedure)
+    counters = {c.code: c.name for c in unit.counters}
+    return {
+        "procedure_name": procedure.name if procedure else claims.procedure,
+        "counter_name": counters.get(claims.counter, claims.counter),
+    }
