@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
 from hub.receipts.desk import ReceiptDesk
-from hub.web import api, citizen, staff
+from hub.web import api, citizen, dashboard, staff
 from hub.web.accounts import Accounts, ApiTokens
 
 HERE = Path(__file__).parent
@@ -62,6 +62,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(api.router)
     app.include_router(citizen.router)
+    app.include_router(dashboard.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

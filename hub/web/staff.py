@@ -67,7 +67,8 @@ def login(
         return RedirectResponse(f"/staff/login?error={reason}", status.HTTP_303_SEE_OTHER)
     request.session.clear()
     request.session["user"] = account.username
-    return RedirectResponse("/staff", status.HTTP_303_SEE_OTHER)
+    home = "/staff" if account.role in COUNTER_ROLES else "/dashboard"
+    return RedirectResponse(home, status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/logout")

@@ -1,0 +1,121 @@
+"""The unit head's dashboard (MĐHL by period and by counter, officer, procedure, field; the kiosk
+fleet) and the public summary a unit links from its website. Roles are checked here, on the
+server: a unit head sees the unit, an officer only their own figures, the public page no names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+
+from hailong.settings import Unit
+from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
+from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
+from hub.report import DIMENSIONS, Dimension, kiosk_statuses, summary
+from hub.web.accounts import Account
+from hub.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+
+TITLES: dict[Dimension, tuple[str, str]] = {
+    "counter": ("Theo quầy", "By counter"),
+    "officer": ("Theo công chức", "By officer"),
+    "procedure": ("Theo thủ tục", "By procedure"),
+    "field": ("Theo lĩnh vực", "By field"),
+}
+
+
+def _viewer(request: Request) -> Account:
+    username = request.session.get("user")
+    account = request.app.state.accounts.get(username) if username else None
+    if account is None:
+        raise HTTPException(
+            status.HTTP_303_SEE_OTHER, "login required", headers={"Location": "/staff/login"}
+        )
+    return account  # type: ignore[no-any-return]
+
+
+Viewer = Annotated[Account, Depends(_viewer)]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """MĐHL of a period, with its interval, the target and the change since the period before."""
+
+    label: tuple[str, str]
+    n: int
+    rate: float | None
+    ci: tuple[float, float]
+    change: float | None
+    meets_target: bool | None
+
+
+def _overall(tables: list[GroupSummary]) -> tuple[int, int]:
+    return sum(s.n for s in tables), sum(s.satisfied for s in tables)
+
+
+def _headline(request: Request, unit: Unit, current: Period) -> Headline:
+    with request.app.state.sessions() as session:
+        now_n, now_ok = _overall(summary(session, unit, "counter", *current.bounds()))
+        was_n, was_ok = _overall(summary(session, unit, "counter", *current.previous().bounds()))
+    rate = satisfaction_rate(now_ok, now_n)
+    before = satisfaction_rate(was_ok, was_n)
+    change = rate - before if rate is not None and before is not None else None
+    meets = rate >= unit.unit.target_rate if rate is not None else None
+    return Headline(
+        LABELS[current.kind], now_n, rate, wilson_interval(now_ok, now_n), change, meets
+    )
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request,
+    account: Viewer,
+    shown: Annotated[PeriodKind, Query(alias="period")] = "month",
+) -> HTMLResponse:
+    unit: Unit = request.app.state.unit
+    today = local_today(request.app.state.clock())
+    selected = period(shown, today)
+    headlines = [_headline(request, unit, period(kind, today)) for kind in PERIODS]
+    with request.app.state.sessions() as session:
+        tables = {dim: summary(session, unit, dim, *selected.bounds()) for dim in DIMENSIONS}
+        fleet = kiosk_statuses(session, unit) if account.role != "officer" else []
+    if account.role == "officer":
+        # An officer sees the unit's headline figures and their own line, nobody else's.
+        tables = {"officer": [s for s in tables["officer"] if s.key == account.officer]}
+    return render(
+        request,
+        "dashboard.html",
+        account=account,
+        headlines=headlines,
+        selected=selected,
+        periods=[(kind, LABELS[kind]) for kind in PERIODS],
+        tables=tables,
+        titles=TITLES,
+        small=SMALL_SAMPLE,
+        flag_below=unit.unit.target_rate,
+        fleet=fleet,
+        kiosk_ids=[k.id for k in unit.kiosks],
+    )
+
+
+@router.get("/public")
+def public_summary(request: Request) -> HTMLResponse:
+    """What a unit publishes: MĐHL this quarter and by field. No officers, no comments."""
+    unit: Unit = request.app.state.unit
+    today = local_today(request.app.state.clock())
+    quarter = period("quarter", today)
+    with request.app.state.sessions() as session:
+        fields = summary(session, unit, "field", *quarter.bounds())
+    n, satisfied = _overall(fields)
+    return render(
+        request,
+        "public.html",
+        quarter=quarter,
+        n=n,
+        rate=satisfaction_rate(satisfied, n),
+        ci=wilson_interval(satisfied, n),
+        fields=sorted(fields, key=lambda s: s.name),
+    )
