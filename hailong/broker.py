@@ -22,7 +22,7 @@ from types import TracebackType
 
 from hailong.contract import topics
 from hailong.provision import HUB_USER, SecretsLayout, mqtt_users
-from hailong.settings import Unit, read_secret
+from hailong.settings import BrokerSettings, Unit, read_secret
 
 _PBKDF2_ITERATIONS = 101
 
@@ -59,7 +59,16 @@ class BrokerFiles:
     log: Path
 
 
-def write_broker_files(unit: Unit, layout: SecretsLayout, out_dir: Path, port: int) -> BrokerFiles:
+def write_broker_files(
+    unit: Unit,
+    layout: SecretsLayout,
+    out_dir: Path,
+    port: int,
+    listen: BrokerSettings | None = None,
+) -> BrokerFiles:
+    """The broker's password, ACL and configuration files; TLS on the listener when the
+    settings carry a certificate (required for any address off this machine)."""
+    listen = listen or BrokerSettings()
     out_dir.mkdir(parents=True, exist_ok=True)
     passwd = out_dir / "passwd"
     acl = out_dir / "acl"
@@ -78,7 +87,8 @@ def write_broker_files(unit: Unit, layout: SecretsLayout, out_dir: Path, port: i
     conf.write_text(
         "\n".join(
             [
-                f"listener {port} 127.0.0.1",
+                f"listener {port} {listen.bind}",
+                *_tls_lines(listen),
                 # Run as whoever started us: as root Mosquitto would otherwise switch to a
                 # `mosquitto` user that cannot read the files written here.
                 f"user {getpass.getuser()}",
@@ -100,6 +110,16 @@ def write_broker_files(unit: Unit, layout: SecretsLayout, out_dir: Path, port: i
         )
     )
     return BrokerFiles(conf=conf, log=log)
+
+
+def _tls_lines(listen: BrokerSettings) -> list[str]:
+    if listen.certfile is None or listen.keyfile is None:
+        return []
+    return [
+        f"certfile {listen.certfile}",
+        f"keyfile {listen.keyfile}",
+        "tls_version tlsv1.2",
+    ]
 
 
 def free_port() -> int:

@@ -49,6 +49,12 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # migrations, and python-escpos (on the root logger), narrate every step
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(
+                lambda record: record.name != "root" or record.levelno >= logging.WARNING
+            )
 
 
 @cli.command()

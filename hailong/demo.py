@@ -45,7 +45,9 @@ def var_dir(settings: HubSettings) -> Path:
 def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
     init_all(settings, unit)
     layout = SecretsLayout(settings.receipts.key_dir.parent)
-    files = write_broker_files(unit, layout, var_dir(settings) / "broker", settings.mqtt.port)
+    files = write_broker_files(
+        unit, layout, var_dir(settings) / "broker", settings.mqtt.port, settings.broker
+    )
     return MosquittoProcess(files, settings.mqtt.port)
 
 

@@ -137,9 +137,28 @@ class MqttSettings(_Section):
     username: str
     password_file: Path
     keepalive: Annotated[int, Field(ge=5, le=600)] = 30
+    # TLS to the broker: the CA that signed the broker's certificate. Required off the hub itself.
+    ca_file: Path | None = None
 
     def password(self) -> str:
         return read_secret(self.password_file, "mqtt.password_file")
+
+
+class BrokerSettings(_Section):
+    """How ``hailong broker`` (and the demo) listen. Plain MQTT only on loopback; any other address
+    needs TLS (the certificate and key of the broker, signed by the CA kiosks trust)."""
+
+    bind: str = "127.0.0.1"
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> BrokerSettings:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile go together")
+        if self.bind not in ("127.0.0.1", "localhost", "::1") and self.certfile is None:
+            raise ValueError(f"bind {self.bind!r} is off this machine: set certfile and keyfile")
+        return self
 
 
 KEY_MANIFEST = "keys.toml"
@@ -390,6 +409,9 @@ class HubSection(_Section):
     unit_file: Path
     database_url: str
     public_base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+    # Several hub workers share the ratings through MQTT shared subscriptions
+    # ($share/<group>/hailong/v1/+/+/ratings); unset: one hub with a persistent session.
+    workers_group: Code | None = None
 
 
 class WebSettings(_Section):
@@ -409,6 +431,7 @@ class HubSettings(_Section):
     receipts: ReceiptKeys
     printers: dict[str, PrinterSettings] = {}
     web: WebSettings | None = None
+    broker: BrokerSettings = BrokerSettings()
 
 
 class KioskSection(_Section):

@@ -28,6 +28,7 @@ from hailong.contract.messages import (
     decode_returned,
     decode_unit_config,
 )
+from hailong.mqtt import log_in
 from hailong.settings import MqttSettings
 from kiosk.outbox import Outbox
 
@@ -63,7 +64,7 @@ class Uplink:
         # A persistent session: acks and "already rated" notices published while the kiosk was
         # offline wait at the broker for it.
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
-        client.username_pw_set(self.settings.username, self.settings.password())
+        log_in(client, self.settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         offline = KioskStatusMessage(kiosk=self.kiosk, online=False, version=__version__)
         client.will_set(
