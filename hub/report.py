@@ -1,18 +1,26 @@
 """``hailong report summary``: MĐHL per counter, officer, procedure and field, as plain text.
 
-Counting happens in SQL (GROUP BY key, score); the arithmetic lives in :mod:`hub.domain.satisfaction`.
+Counting happens in SQL on the rollups (``rating_rollups``: ratings per local day, key and score,
+kept by :func:`hub.store.ratings.store_batch`); the arithmetic lives in
+:mod:`hub.domain.satisfaction`. A period that starts or ends inside a local day takes that part of
+the day from ``ratings`` (through the index on unit and time), so figures are exact for any bounds;
+whole days never touch ``ratings``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Literal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from hailong.contract.scale import Factor
 from hailong.settings import Unit
+from hub.domain.fleet import KioskHealth, KioskReport, Thresholds, assess
 from hub.domain.satisfaction import (
     SMALL_SAMPLE,
     GroupSummary,
@@ -20,7 +28,15 @@ from hub.domain.satisfaction import (
     summarize,
     wilson_interval,
 )
-from hub.store.models import KioskStatusRow, RatingRow
+from hub.store.models import (
+    FactorRollupRow,
+    KioskStatusHistoryRow,
+    KioskStatusRow,
+    RatingRollupRow,
+    RatingRow,
+    ReasonRollupRow,
+)
+from hub.store.ratings import LOCAL_ZONE
 
 Dimension = Literal["counter", "officer", "procedure", "field"]
 DIMENSIONS: tuple[Dimension, ...] = ("counter", "officer", "procedure", "field")
@@ -49,20 +65,166 @@ def summary(
     dimension: Dimension,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
 ) -> list[GroupSummary]:
-    """One row per group of ``dimension`` for the unit, ratings in ``[since, until)``."""
-    column = getattr(RatingRow, dimension)
-    query = (
-        select(column, RatingRow.score, func.count())
-        .where(RatingRow.unit == unit.unit.code)
-        .group_by(column, RatingRow.score)
-    )
-    if since is not None:
-        query = query.where(RatingRow.rated_at >= since)
-    if until is not None:
-        query = query.where(RatingRow.rated_at < until)
-    rows = [(key, int(score), int(count)) for key, score, count in session.execute(query)]
+    """One row per group of ``dimension`` for the unit, ratings in ``[since, until)``.
+
+    ``zone`` must be the one the rollups were written with (``store_batch``'s). A naive bound is
+    taken as UTC, as the database stores times.
+    """
+    period = Period.split(since, until, zone)
+    counts: Counter[tuple[str | None, int]] = Counter()
+    if period.has_days:
+        column = getattr(RatingRollupRow, dimension)
+        rolled = (
+            select(column, RatingRollupRow.score, func.sum(RatingRollupRow.n))
+            .where(RatingRollupRow.unit == unit.unit.code, *period.days(RatingRollupRow.day))
+            .group_by(column, RatingRollupRow.score)
+        )
+        for key, score, n in session.execute(rolled):
+            counts[(key or None, int(score))] += int(n)
+    raw_column = getattr(RatingRow, dimension)
+    for start, end in period.edges:
+        raw = (
+            select(raw_column, RatingRow.score, func.count())
+            .where(
+                RatingRow.unit == unit.unit.code,
+                RatingRow.rated_at >= start,
+                RatingRow.rated_at < end,
+            )
+            .group_by(raw_column, RatingRow.score)
+        )
+        for key, score, n in session.execute(raw):
+            counts[(key, int(score))] += int(n)
+    rows = [(key, score, n) for (key, score), n in sorted(counts.items(), key=_null_first)]
     return summarize(rows, _names(unit, dimension))
+
+
+def factor_summary(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[GroupSummary]:
+    """MĐHL per SIPAS factor, from the survey answers of ratings in ``[since, until)``."""
+    period = Period.split(since, until, zone)
+    counts: Counter[tuple[str | None, int]] = Counter()
+    if period.has_days:
+        rolled = (
+            select(FactorRollupRow.factor, FactorRollupRow.score, func.sum(FactorRollupRow.n))
+            .where(FactorRollupRow.unit == unit.unit.code, *period.days(FactorRollupRow.day))
+            .group_by(FactorRollupRow.factor, FactorRollupRow.score)
+        )
+        for factor, score, n in session.execute(rolled):
+            counts[(factor, int(score))] += int(n)
+    for answers in _edge_values(session, unit, period, RatingRow.factors):
+        for factor, score in answers.items():
+            counts[(factor, int(score))] += 1
+    names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
+    rows = [(key, score, n) for (key, score), n in sorted(counts.items(), key=_null_first)]
+    return summarize(rows, names)
+
+
+def reason_counts(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[tuple[str, int]]:
+    """How many ratings in ``[since, until)`` cited each reason, most cited first."""
+    period = Period.split(since, until, zone)
+    counts: Counter[str] = Counter()
+    if period.has_days:
+        rolled = (
+            select(ReasonRollupRow.reason, func.sum(ReasonRollupRow.n))
+            .where(ReasonRollupRow.unit == unit.unit.code, *period.days(ReasonRollupRow.day))
+            .group_by(ReasonRollupRow.reason)
+        )
+        for reason, n in session.execute(rolled):
+            counts[reason] += int(n)
+    for cited in _edge_values(session, unit, period, RatingRow.reasons):
+        counts.update(set(cited))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _edge_values(session: Session, unit: Unit, period: Period, column: Any) -> list[Any]:
+    """``column`` of the ratings in the period's partial days (JSON, folded by the caller)."""
+    values: list[Any] = []
+    for start, end in period.edges:
+        values += session.scalars(
+            select(column).where(
+                RatingRow.unit == unit.unit.code,
+                RatingRow.rated_at >= start,
+                RatingRow.rated_at < end,
+            )
+        )
+    return values
+
+
+def _null_first(item: tuple[tuple[str | None, int], int]) -> tuple[bool, str, int]:
+    (key, score), _n = item
+    return (key is not None, key or "", score)
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[since, until)`` split into whole local days (read from the rollups) and at most two
+    partial days at its edges (read from ``ratings``). Bounds are UTC."""
+
+    first_day: date | None  # whole days from this one (None: from the first rating)...
+    end_day: date | None  # ...up to this one, excluded (None: to the last)
+    edges: tuple[tuple[datetime, datetime], ...]
+    has_days: bool
+
+    @classmethod
+    def split(cls, since: datetime | None, until: datetime | None, zone: tzinfo) -> Period:
+        start = _utc(since) if since is not None else None
+        end = _utc(until) if until is not None else None
+        first_day = _day_on_or_after(start, zone) if start is not None else None
+        end_day = end.astimezone(zone).date() if end is not None else None
+        if first_day is not None and end_day is not None and first_day >= end_day:
+            # Within a day or two: no whole day between the bounds, all of it from ``ratings``.
+            assert start is not None
+            assert end is not None
+            return cls(None, None, ((start, end),) if start < end else (), has_days=False)
+        edges = []
+        if start is not None and first_day is not None:
+            first_midnight = _midnight(first_day, zone)
+            if start < first_midnight:
+                edges.append((start, first_midnight))
+        if end is not None and end_day is not None:
+            end_midnight = _midnight(end_day, zone)
+            if end_midnight < end:
+                edges.append((end_midnight, end))
+        return cls(first_day, end_day, tuple(edges), has_days=True)
+
+    def days(self, day: Any) -> list[ColumnElement[bool]]:
+        """The WHERE clauses selecting the whole days on a rollup's ``day`` column."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.first_day is not None:
+            clauses.append(day >= self.first_day)
+        if self.end_day is not None:
+            clauses.append(day < self.end_day)
+        return clauses
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _day_on_or_after(moment: datetime, zone: tzinfo) -> date:
+    """The first local day that starts at or after ``moment``."""
+    day = moment.astimezone(zone).date()
+    return day if _midnight(day, zone) == moment else day + timedelta(days=1)
 
 
 def _pct(value: float | None) -> str:
@@ -107,6 +269,35 @@ def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -
 def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatusRow]:
     rows = session.scalars(select(KioskStatusRow).where(KioskStatusRow.unit == unit.unit.code))
     return sorted(rows, key=lambda row: row.kiosk)
+
+
+def kiosk_health(
+    session: Session, unit: Unit, now: datetime, thresholds: Thresholds | None = None
+) -> list[KioskHealth]:
+    """Each kiosk flagged offline or backlogged (:func:`hub.domain.fleet.assess`): the latest
+    status, and the last buffer depth reported before it (a last will reports none)."""
+    reports = [
+        KioskReport(row.kiosk, row.online, row.received_at, row.buffer_depth)
+        for row in kiosk_statuses(session, unit)
+    ]
+    for report in list(reports):
+        if report.buffer_depth is None:
+            depth = session.execute(
+                select(KioskStatusHistoryRow.at, KioskStatusHistoryRow.buffer_depth)
+                .where(
+                    KioskStatusHistoryRow.unit == unit.unit.code,
+                    KioskStatusHistoryRow.kiosk == report.kiosk,
+                    KioskStatusHistoryRow.buffer_depth.is_not(None),
+                )
+                .order_by(KioskStatusHistoryRow.at.desc())
+                .limit(1)
+            ).first()
+            if depth is not None:
+                reports.append(
+                    KioskReport(report.kiosk, report.online, depth.at, depth.buffer_depth)
+                )
+    configured = [kiosk.id for kiosk in unit.kiosks]
+    return assess(configured, reports, now, thresholds or Thresholds())
 
 
 def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:

@@ -13,7 +13,10 @@ runtime_pkgs=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0
 )
-test_pkgs=(chromium)  # a real browser for the web pages' tests
+test_pkgs=(
+  chromium    # a real browser for the web pages' tests
+  postgresql  # initdb/pg_ctl: the tests start their own throw-away cluster (tests/conftest.py)
+)
 
 python="${PYTHON:-python3}"
 # Debian's python3 lacks venv/ensurepip until python3-venv is installed.

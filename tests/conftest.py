@@ -100,3 +100,101 @@ def hub_settings(tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys) -> H
 @pytest.fixture
 def hub_sessions(hub_settings: HubSettings) -> sessionmaker[Session]:
     return session_factory(make_engine(hub_settings.hub.database_url))
+
+
+# -- databases: every store test runs on SQLite and on a throw-away PostgreSQL cluster -------------
+
+POSTGRES_BINARIES = Path("/usr/lib/postgresql")  # Debian's layout: <version>/bin/{initdb,pg_ctl}
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of our own on 127.0.0.1 (trust auth), deleted after the session."""
+
+    port: int
+    root: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def _postgres_bin() -> Path | None:
+    """The newest installed version's bin folder, or None."""
+    found = [p.parent for p in POSTGRES_BINARIES.glob("*/bin/pg_ctl")]
+    versions = sorted(found, key=lambda b: int(b.parent.name) if b.parent.name.isdigit() else 0)
+    return versions[-1] if versions else None
+
+
+def _run_as_owner(command: list[str | Path], cwd: Path) -> None:
+    """PostgreSQL refuses to run as root: as root, run it as Debian's ``postgres`` user."""
+    import subprocess
+
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    result = subprocess.run(
+        [*prefix, *map(str, command)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {result.returncode}:\n"
+            f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """initdb + pg_ctl on a temp folder and a free port; stopped and removed at the end."""
+    import shutil
+    import tempfile
+
+    binaries = _postgres_bin()
+    if binaries is None:
+        message = (
+            f"PostgreSQL is not installed (no {POSTGRES_BINARIES}/*/bin/pg_ctl): "
+            "run `bash scripts/setup.sh test`, which installs Debian's postgresql package"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    # Not under pytest's tmp_path: its parents are private to us, and the server runs as postgres.
+    root = Path(tempfile.mkdtemp(prefix="hailong-pg-"))
+    try:
+        if os.geteuid() == 0:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")  # created by Debian's postgresql package
+            os.chown(root, owner.pw_uid, owner.pw_gid)
+        data = root / "data"
+        initdb = [binaries / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        _run_as_owner([*initdb, "--locale=C.UTF-8", "--no-sync"], root)
+        port = broker_mod.free_port()
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        pg_ctl = [binaries / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-t", "60"]
+        _run_as_owner([*pg_ctl, "-o", options, "start"], root)
+        try:
+            yield PostgresServer(port=port, root=root)
+        finally:
+            _run_as_owner([binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh database in the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    import uuid
+
+    import psycopg
+
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server.url().replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield server.url(name)
+    with psycopg.connect(server.url().replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -2,6 +2,11 @@
 
 ``ratings.id`` is the rating's own UUID, so a redelivered rating cannot be stored twice. Payloads
 that break the contract are kept whole in ``dead_letters`` with the reason, never dropped.
+
+The ``*_rollups`` tables count the stored ratings per local day and key; they are written in the
+same transaction as the ratings (:func:`hub.store.ratings.store_batch`) and are what every summary
+reads. A dimension the rating has no value for (a walk-in with no counter, say) is keyed as
+:data:`NO_VALUE`, never NULL, so it can be part of the primary key.
 """
 
 from __future__ import annotations
@@ -124,3 +129,80 @@ class KioskStatusRow(Base):
     refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+NO_VALUE = ""  # the rollup key of a dimension without a value (codes are never empty)
+
+
+class RatingRollupRow(Base):
+    """Stored ratings per unit, local day, stage, counter, officer, procedure, field and score."""
+
+    __tablename__ = "rating_rollups"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the unit's local date
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
+    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    # SQLite keeps the rows in the primary key's b-tree: a unit's days are read in one range scan.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class FactorRollupRow(Base):
+    """Survey answers per SIPAS factor, with the same key as ``rating_rollups`` plus the factor."""
+
+    __tablename__ = "factor_rollups"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
+    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    factor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class ReasonRollupRow(Base):
+    """Ratings citing each reason (a rating counts once per reason), same key minus the score."""
+
+    __tablename__ = "reason_rollups"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
+    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class KioskStatusHistoryRow(Base):
+    """Every status a kiosk reported, as received (``kiosk_status`` keeps only the latest)."""
+
+    __tablename__ = "kiosk_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    kiosk: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # received by the hub (UTC)
+    online: Mapped[bool] = mapped_column(Boolean)
+    buffer_depth: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str | None] = mapped_column(String(40))
+    refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # as reported
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # kiosk clock
+
+    __table_args__ = (Index("ix_kiosk_status_history_unit_kiosk_at", "unit", "kiosk", "at"),)

@@ -1,11 +1,21 @@
-"""Writing ratings and dead letters; reading the receipt register. Works on SQLite and PostgreSQL."""
+"""Writing ratings and dead letters; reading the receipt register. Works on SQLite and PostgreSQL.
+
+Each stored rating is also counted, in the same transaction, in the rollup tables that every
+summary reads (see :mod:`hub.store.models`): one ``INSERT ... ON CONFLICT DO UPDATE SET n = n +
+excluded.n`` per distinct key and batch, in key order so two hubs writing the same keys take their
+row locks in the same order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
@@ -16,13 +26,31 @@ from hailong.contract.messages import (
     ReturnedReceipt,
 )
 from hub.domain.ingest import Attribution, ReceiptFacts
-from hub.store.models import DeadLetterRow, KioskStatusRow, RatingRow, ReceiptRow
+from hub.store.models import (
+    NO_VALUE,
+    DeadLetterRow,
+    FactorRollupRow,
+    KioskStatusHistoryRow,
+    KioskStatusRow,
+    RatingRollupRow,
+    RatingRow,
+    ReasonRollupRow,
+    ReceiptRow,
+)
+
+# The day of a rollup is the unit's local date. Viet Nam has kept UTC+7 all year since 1975.
+LOCAL_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def store_batch(
-    session: Session, items: Sequence[tuple[RatingMessage, Attribution]], now: datetime
+    session: Session,
+    items: Sequence[tuple[RatingMessage, Attribution]],
+    now: datetime,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
 ) -> list[AckOutcome]:
-    """Insert the ratings not stored before; the caller commits, then acknowledges.
+    """Insert the ratings not stored before, and count them in the rollups for their day in
+    ``zone``; the caller commits, then acknowledges.
 
     Idempotent on the rating id: one already in the table, or repeated within the batch, is
     reported as ``duplicate`` and not written again. One rating per receipt and stage: a second
@@ -34,6 +62,7 @@ def store_batch(
     first_by_receipt = _rated_receipts(session, [rating for rating, _ in items])
     # The register decides the stage (see attribute()), so the key uses the attributed one.
     outcomes: list[AckOutcome] = []
+    stored: list[RatingRow] = []
     for rating, attribution in items:
         key = str(rating.id)
         if key in existing:
@@ -53,9 +82,67 @@ def store_batch(
         existing.add(key)
         if receipt is not None:
             first_by_receipt[receipt] = key
-        session.add(_row(rating, attribution, now))
+        row = _row(rating, attribution, now)
+        session.add(row)
+        stored.append(row)
         outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"))
+    add_to_rollups(session, stored, zone)
     return outcomes
+
+
+# unit, local day, stage, counter, officer, procedure, field: the key all three rollups share.
+RollupKey = tuple[str, date, str, str, str, str, str]
+
+
+def rollup_key(row: RatingRow, zone: tzinfo = LOCAL_ZONE) -> RollupKey:
+    return (
+        row.unit,
+        _aware(row.rated_at).astimezone(zone).date(),
+        row.stage,
+        row.counter or NO_VALUE,
+        row.officer or NO_VALUE,
+        row.procedure or NO_VALUE,
+        row.field or NO_VALUE,
+    )
+
+
+def add_to_rollups(session: Session, rows: Iterable[RatingRow], zone: tzinfo = LOCAL_ZONE) -> None:
+    """Count ``rows`` (ratings being stored in this transaction) in the three rollup tables."""
+    scores: Counter[tuple[Any, ...]] = Counter()
+    factors: Counter[tuple[Any, ...]] = Counter()
+    reasons: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        key = rollup_key(row, zone)
+        scores[(*key, row.score)] += 1
+        for factor, score in row.factors.items():
+            factors[(*key, factor, score)] += 1
+        for reason in set(row.reasons):
+            reasons[(*key, reason)] += 1
+    _upsert_counts(session, RatingRollupRow.__table__, scores)
+    _upsert_counts(session, FactorRollupRow.__table__, factors)
+    _upsert_counts(session, ReasonRollupRow.__table__, reasons)
+
+
+def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...], int]) -> None:
+    """Add ``n`` to each key's row, creating it when missing (SQLite >= 3.24 and PostgreSQL)."""
+    if not counts:
+        return
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        insert = sqlite.insert(table)
+    else:  # pragma: no cover - the hub supports SQLite and PostgreSQL
+        raise NotImplementedError(f"rollups are not implemented for {dialect}")
+    names = [column.name for column in table.primary_key.columns]
+    statement = insert.on_conflict_do_update(
+        index_elements=names, set_={"n": table.c.n + insert.excluded.n}
+    )
+    session.execute(
+        statement,
+        [{**dict(zip(names, key, strict=True)), "n": n} for key, n in sorted(counts.items())],
+    )
 
 
 ReceiptKey = tuple[str, str, str]  # unit, dossier code, stage
@@ -97,7 +184,7 @@ def _row(rating: RatingMessage, attribution: Attribution, now: datetime) -> Rati
         score=int(rating.score),
         reasons=list(rating.reasons),
         factors={factor.value: int(score) for factor, score in rating.factors.items()},
-        comment=rating.comment,
+        comment=_text(rating.comment) if rating.comment is not None else None,
         callback_phone=rating.callback_phone,
         lang=rating.lang,
         channel=rating.channel.value,
@@ -111,7 +198,16 @@ def _row(rating: RatingMessage, attribution: Attribution, now: datetime) -> Rati
 def store_dead_letter(
     session: Session, topic: str, payload: bytes, reason: str, now: datetime
 ) -> None:
-    session.add(DeadLetterRow(topic=topic[:200], payload=payload, reason=reason, received_at=now))
+    session.add(
+        DeadLetterRow(
+            topic=_text(topic)[:200], payload=payload, reason=_text(reason), received_at=now
+        )
+    )
+
+
+def _text(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL (valid JSON may carry one as \\u0000): mark it instead."""
+    return value.replace("\x00", "\ufffd")
 
 
 def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFacts]:
@@ -135,18 +231,34 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
 def save_kiosk_status(
     session: Session, unit: str, status: KioskStatusMessage, now: datetime
 ) -> None:
-    """Keep the latest status per kiosk (the kiosk identity comes from the ACL-checked topic)."""
+    """Keep the latest status per kiosk (the kiosk identity comes from the ACL-checked topic), and
+    append it to the kiosk's history as received."""
+    version = _text(status.version[:40]) if status.version is not None else None
+    reported_at = status.at.astimezone(UTC) if status.at else None
+    received_at = now.astimezone(UTC)
     row = session.get(KioskStatusRow, (unit, status.kiosk)) or KioskStatusRow(
         unit=unit, kiosk=status.kiosk
     )
     row.online = status.online
     row.buffer_depth = status.buffer_depth
-    row.version = status.version
+    row.version = version
     if status.online or status.refusals:
         row.refusals = dict(status.refusals)  # the last will carries no counts: keep the old
-    row.reported_at = status.at.astimezone(UTC) if status.at else None
-    row.received_at = now.astimezone(UTC)
+    row.reported_at = reported_at
+    row.received_at = received_at
     session.add(row)
+    session.add(
+        KioskStatusHistoryRow(
+            unit=unit,
+            kiosk=status.kiosk,
+            at=received_at,
+            online=status.online,
+            buffer_depth=status.buffer_depth,
+            version=version,
+            refusals=dict(status.refusals),
+            reported_at=reported_at,
+        )
+    )
 
 
 def pending_returns(session: Session, unit: str, limit: int = 500) -> list[ReturnedReceipt]:

@@ -1,24 +1,45 @@
-"""The summary report: numbers from a real database, headings a unit head can read."""
+"""The summary report: numbers from real databases (SQLite and PostgreSQL), read from the rollups,
+equal to a plain GROUP BY over the raw ratings; headings a unit head can read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
-from hailong.contract.messages import ReceiptRef
-from hailong.contract.scale import Score
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hailong.contract.messages import KioskStatusMessage, RatingMessage, ReceiptRef
+from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import Unit
-from hub.domain.ingest import attribute
-from hub.report import DIMENSIONS, format_summary, summary
+from hub.domain.fleet import Flag
+from hub.domain.ingest import Attribution, attribute
+from hub.domain.satisfaction import GroupSummary, summarize
+from hub.report import (
+    DIMENSIONS,
+    Dimension,
+    _names,
+    factor_summary,
+    format_summary,
+    kiosk_health,
+    reason_counts,
+    summary,
+)
 from hub.store.db import make_engine, session_factory
-from hub.store.ratings import store_batch
+from hub.store.models import RatingRow
+from hub.store.ratings import save_kiosk_status, store_batch
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+HANOI = timezone(timedelta(hours=7))
 
 
-def test_summary_per_dimension(tmp_path: Path, unit: Unit) -> None:
-    sessions = session_factory(make_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
+def test_summary_per_dimension(database_url: str, unit: Unit) -> None:
+    sessions = session_factory(make_engine(database_url))
     plan = (
         [("Q1", "CB001", "1.001193", Score.VERY_SATISFIED)] * 8
         + [("Q1", "CB002", "1.000894", Score.DISSATISFIED)] * 2
@@ -53,3 +74,213 @@ def test_summary_per_dimension(tmp_path: Path, unit: Unit) -> None:
     assert "Quầy 1 – Hộ tịch" in text
     assert "Đăng ký khai sinh (1.001193)" in text
     assert "chưa đủ tin cậy" in text
+
+
+def test_periods_that_cut_through_a_day(database_url: str, unit: Unit) -> None:
+    """Whole local days come from the rollups, the cut parts of days from the ratings."""
+    sessions = session_factory(make_engine(database_url))
+    times = [
+        datetime(2026, 11, 24, 22, 0, tzinfo=HANOI) + timedelta(hours=h) for h in range(0, 60, 4)
+    ]
+    ratings = [
+        make_rating(seq=i + 1, receipt=None, rated_at=at, score=Score(1 + i % 5))
+        for i, at in enumerate(times)
+    ]
+    with sessions.begin() as session:
+        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+
+    def n(since: datetime | None, until: datetime | None) -> int:
+        with sessions() as session:
+            return sum(s.n for s in summary(session, unit, "counter", since, until))
+
+    def expected(since: datetime | None, until: datetime | None) -> int:
+        return sum((since is None or at >= since) and (until is None or at < until) for at in times)
+
+    midnight = datetime(2026, 11, 25, tzinfo=HANOI)
+    bounds = [
+        None,
+        midnight,  # a local day boundary
+        midnight.astimezone(UTC).replace(hour=0),  # UTC midnight: 07:00 in Hà Nội
+        midnight + timedelta(hours=30, minutes=1),
+        midnight + timedelta(days=1),
+        midnight + timedelta(hours=2),
+        midnight + timedelta(hours=2, seconds=1),
+        midnight - timedelta(hours=2),
+    ]
+    for since, until in itertools.product(bounds, repeat=2):
+        assert n(since, until) == expected(since, until), (since, until)
+
+
+def test_survey_factors_and_reasons(database_url: str, unit: Unit) -> None:
+    sessions = session_factory(make_engine(database_url))
+    ratings = [
+        make_rating(
+            seq=1,
+            receipt=None,
+            score=Score.DISSATISFIED,
+            reasons=("late", "rude"),
+            factors={Factor.OFFICER: Score.DISSATISFIED, Factor.RESULT: Score.SATISFIED},
+        ),
+        make_rating(
+            seq=2, receipt=None, reasons=("late",), factors={Factor.OFFICER: Score.SATISFIED}
+        ),
+    ]
+    with sessions.begin() as session:
+        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+    cut = datetime(2026, 11, 25, 9, 0, tzinfo=HANOI)  # both ratings are at 09:30, in a cut day
+    with sessions() as session:
+        for since in (None, cut):
+            factors = {s.key: (s.n, s.satisfied) for s in factor_summary(session, unit, since)}
+            assert factors == {"officer": (2, 1), "result": (1, 1)}
+            assert reason_counts(session, unit, since) == [("late", 2), ("rude", 1)]
+        names = [s.name for s in factor_summary(session, unit)]
+    assert "Công chức giải quyết công việc / The officer who handled it" in names
+
+
+def test_kiosk_health_from_the_stored_statuses(database_url: str, unit: Unit) -> None:
+    sessions = session_factory(make_engine(database_url))
+    minute = timedelta(minutes=1)
+    reports = [
+        (NOW - 3 * minute, KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=0)),
+        (NOW - 20 * minute, KioskStatusMessage(kiosk="kiosk-q2", online=True, buffer_depth=2)),
+        (NOW - 2 * minute, KioskStatusMessage(kiosk="kiosk-q3", online=True, buffer_depth=75)),
+        (NOW - minute, KioskStatusMessage(kiosk="kiosk-q3", online=False)),  # its last will
+    ]
+    for at, status in reports:
+        with sessions.begin() as session:
+            save_kiosk_status(session, unit.unit.code, status, at)
+    with sessions() as session:
+        health = {h.kiosk: (set(h.flags), h.buffer_depth) for h in kiosk_health(session, unit, NOW)}
+    assert health == {
+        "kiosk-q1": (set(), 0),
+        "kiosk-q2": ({Flag.OFFLINE}, 2),  # silent for 20 minutes
+        "kiosk-q3": ({Flag.OFFLINE, Flag.BACKLOGGED}, 75),
+    }
+
+
+# -- the rollups against a plain GROUP BY over the raw ratings, for random ratings ---------------
+
+_units = itertools.count()
+BASE = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+CODES = {
+    "counter": [None, "Q1", "Q2"],
+    "officer": [None, "CB001", "CB003"],
+    "procedure": [None, "1.001193", "2.000815"],
+    "field": [None, "ho-tich", "chung-thuc"],
+}
+
+
+@st.composite
+def _rated(draw: st.DrawFn) -> tuple[RatingMessage, Attribution]:
+    codes = {name: draw(st.sampled_from(values)) for name, values in CODES.items()}
+    stage = draw(st.sampled_from(list(Stage)))
+    minutes = draw(st.integers(0, 4 * 24 * 60))
+    offset = draw(st.sampled_from([7, 0, -5]))
+    rated_at = (BASE + timedelta(minutes=minutes)).astimezone(timezone(timedelta(hours=offset)))
+    code = draw(st.none() | st.integers(1, 6).map(lambda i: f"000.00.20.H41-261125-{i:04d}"))
+    rating = make_rating(
+        seq=draw(st.integers(1, 10_000)),
+        receipt=ReceiptRef(code=code, verified=True) if code else None,
+        stage=stage,
+        score=draw(st.sampled_from(list(Score))),
+        rated_at=rated_at,
+        reasons=tuple(draw(st.lists(st.sampled_from(["late", "rude", "unclear"]), max_size=3))),
+        factors=draw(st.dictionaries(st.sampled_from(list(Factor)), st.sampled_from(list(Score)))),
+    )
+    attribution = Attribution(
+        codes["counter"],
+        codes["officer"],
+        codes["procedure"],
+        codes["field"],
+        receipt_known=bool(code),
+        stage=stage,
+    )
+    return rating, attribution
+
+
+_on_the_hour = st.integers(0, 4 * 24).map(lambda h: BASE + timedelta(hours=h))
+_any_minute = st.integers(0, 4 * 24 * 60).map(lambda m: BASE + timedelta(minutes=m, seconds=30))
+_moment = st.none() | _on_the_hour | _any_minute
+
+
+def _plain_group_by(
+    session: Session,
+    unit: Unit,
+    dimension: Dimension,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[GroupSummary]:
+    """How ``summary`` counted before the rollups: GROUP BY key, score over ``ratings``."""
+    column = getattr(RatingRow, dimension)
+    query = (
+        select(column, RatingRow.score, func.count())
+        .where(RatingRow.unit == unit.unit.code)
+        .group_by(column, RatingRow.score)
+    )
+    if since is not None:
+        query = query.where(RatingRow.rated_at >= since)
+    if until is not None:
+        query = query.where(RatingRow.rated_at < until)
+    rows = [(key, int(score), int(count)) for key, score, count in session.execute(query)]
+    return summarize(rows, _names(unit, dimension))
+
+
+def _in(row: RatingRow, since: datetime | None, until: datetime | None) -> bool:
+    at = row.rated_at.replace(tzinfo=row.rated_at.tzinfo or UTC)
+    return (since is None or at >= since) and (until is None or at < until)
+
+
+@pytest.fixture
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """One database for all of a test's examples; each example rates a unit of its own."""
+    return session_factory(make_engine(database_url))
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rated=st.lists(_rated(), min_size=1, max_size=40),
+    redelivered=st.lists(st.integers(0, 39), max_size=6),
+    cuts=st.lists(st.integers(1, 40), max_size=3),
+    since=_moment,
+    until=_moment,
+)
+def test_rollups_equal_a_plain_group_by_over_the_ratings(
+    sessions: sessionmaker[Session],
+    unit: Unit,
+    rated: list[tuple[RatingMessage, Attribution]],
+    redelivered: list[int],
+    cuts: list[int],
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
+    code = f"T{next(_units):05d}.{uuid.uuid4().hex[:6].upper()}"  # a unit of its own per example
+    this = unit.model_copy(update={"unit": unit.unit.model_copy(update={"code": code})})
+    items = [
+        (rating.model_copy(update={"unit": code}), attribution) for rating, attribution in rated
+    ]
+    items += [items[i] for i in redelivered if i < len(items)]  # redelivered: duplicates
+    edges = [0, *sorted(c for c in cuts if c < len(items)), len(items)]
+    for start, end in itertools.pairwise(edges):
+        with sessions.begin() as session:
+            store_batch(session, items[start:end], NOW)
+    with sessions() as session:
+        for dimension in DIMENSIONS:
+            expected = _plain_group_by(session, this, dimension, since, until)
+            assert summary(session, this, dimension, since, until) == expected, dimension
+        raw = [
+            row
+            for row in session.scalars(select(RatingRow).where(RatingRow.unit == code))
+            if _in(row, since, until)
+        ]
+        factor_rows = [(f, s, 1) for row in raw for f, s in row.factors.items()]
+        factor_names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
+        assert factor_summary(session, this, since, until) == summarize(factor_rows, factor_names)
+        cited: dict[str, int] = {}
+        for row in raw:
+            for reason in set(row.reasons):
+                cited[reason] = cited.get(reason, 0) + 1
+        assert dict(reason_counts(session, this, since, until)) == cited

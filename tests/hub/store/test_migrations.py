@@ -1,29 +1,89 @@
-"""The migrations build exactly the schema the models describe, and old databases are adopted."""
+"""The migrations build exactly the schema the models describe, old databases are adopted, and
+revision 0002 counts the ratings already stored into the rollups exactly as ``store_batch`` does.
+Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import UTC, datetime, timedelta, timezone
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store.db import make_engine
-from hub.store.models import Base
+from hailong.contract.messages import ReceiptRef
+from hailong.contract.scale import Factor, Score, Stage
+from hub.domain.ingest import Attribution
+from hub.store.db import _alembic_config, make_engine, session_factory
+from hub.store.models import Base, FactorRollupRow, RatingRollupRow, ReasonRollupRow
+from hub.store.ratings import store_batch
+from tests.hailong.contract.test_messages import make_rating
+
+# The tables of the versions made before migrations existed (revision 0001).
+FIRST_TABLES = ("dead_letters", "dossier_sequences", "kiosk_status", "ratings", "receipts")
+ROLLUPS = (RatingRollupRow, FactorRollupRow, ReasonRollupRow)
 
 
-def test_migrations_match_the_models(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+def test_migrations_match_the_models(database_url: str) -> None:
+    engine = make_engine(database_url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
 
 
-def test_a_database_made_before_migrations_is_adopted(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = create_engine(url)
-    Base.metadata.create_all(old)  # how the first versions created their tables
+def test_a_database_made_before_migrations_is_adopted(database_url: str) -> None:
+    old = create_engine(database_url)
+    # How the first versions created their tables.
+    Base.metadata.create_all(old, tables=[Base.metadata.tables[name] for name in FIRST_TABLES])
     old.dispose()
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     assert "alembic_version" in inspect(engine).get_table_names()
-    make_engine(url)  # opening again is a no-op
+    assert "rating_rollups" in inspect(engine).get_table_names()
+    make_engine(database_url)  # opening again is a no-op
+
+
+def _snapshot(sessions: sessionmaker[Session]) -> dict[str, set[tuple[object, ...]]]:
+    with sessions() as session:
+        return {
+            model.__tablename__: {
+                tuple(getattr(row, c.name) for c in model.__table__.columns)
+                for row in session.scalars(select(model))
+            }
+            for model in ROLLUPS
+        }
+
+
+def test_the_upgrade_to_0002_counts_the_stored_ratings(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    hanoi = timezone(timedelta(hours=7))
+    attribution = Attribution("Q1", "CB001", "1.001193", "ho-tich", receipt_known=True)
+    nobody = Attribution(None, None, None, None, receipt_known=False)
+    ratings = [
+        (
+            make_rating(
+                seq=i + 1,
+                receipt=ReceiptRef(code=f"000.00.20.H41-261125-{i + 1:04d}", verified=True),
+                score=list(Score)[i % 5],
+                rated_at=datetime(2026, 11, 24, 20, 0, tzinfo=UTC) + timedelta(hours=3 * i),
+                reasons=("late", "rude")[: i % 3],
+                factors={Factor.OFFICER: Score.SATISFIED} if i % 2 else {},
+                stage=Stage.RETURN if i % 4 == 0 else Stage.RECEPTION,
+            ),
+            attribution if i % 3 else nobody,
+        )
+        for i in range(30)
+    ]
+    now = datetime(2026, 11, 30, tzinfo=hanoi)
+    for start in range(0, len(ratings), 7):
+        with sessions.begin() as session:
+            store_batch(session, ratings[start : start + 7], now)
+    kept = _snapshot(sessions)
+    assert sum(n for *_, n in kept["rating_rollups"]) == 30
+    with engine.begin() as connection:  # back to 0001 (the rollups go), then up again
+        command.downgrade(_alembic_config(connection), "0001")
+    assert "rating_rollups" not in inspect(engine).get_table_names()
+    engine.dispose()
+    engine = make_engine(database_url)
+    assert _snapshot(session_factory(engine)) == kept

@@ -1,20 +1,27 @@
-"""Storing ratings on a real SQLite database: idempotent on the rating id."""
+"""Storing ratings on real SQLite and PostgreSQL databases: idempotent on the rating id."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.messages import RatingMessage, ReceiptRef
+from hailong.contract.messages import KioskStatusMessage, RatingMessage, ReceiptRef
 from hailong.contract.scale import Factor, Score, Stage
 from hub.domain.ingest import Attribution
 from hub.store.db import SchemaError, make_engine, session_factory
-from hub.store.models import DeadLetterRow, RatingRow
-from hub.store.ratings import store_batch, store_dead_letter
+from hub.store.models import (
+    DeadLetterRow,
+    FactorRollupRow,
+    KioskStatusHistoryRow,
+    KioskStatusRow,
+    RatingRollupRow,
+    RatingRow,
+    ReasonRollupRow,
+)
+from hub.store.ratings import save_kiosk_status, store_batch, store_dead_letter
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -25,8 +32,8 @@ RETURN_ATTR = Attribution(
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    return session_factory(make_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
+def sessions(database_url: str) -> sessionmaker[Session]:
+    return session_factory(make_engine(database_url))
 
 
 def _rating(seq: int, **overrides: object) -> RatingMessage:
@@ -125,11 +132,110 @@ def test_walk_ins_without_a_receipt_never_collide(sessions: sessionmaker[Session
     assert [o.outcome for o in outcomes] == ["stored"] * 3
 
 
-def test_an_older_database_is_refused_at_start_naming_the_missing_columns(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_an_older_database_is_refused_at_start_naming_the_missing_columns(
+    database_url: str,
+) -> None:
+    url = database_url
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE receipts DROP COLUMN origin")
     engine.dispose()
     with pytest.raises(SchemaError, match=r"missing receipts\.origin"):
         make_engine(url)
+
+
+def _rollups(
+    sessions: sessionmaker[Session], model: type, *columns: str
+) -> dict[tuple[object, ...], int]:
+    with sessions() as session:
+        rows = session.scalars(select(model)).all()
+    return {tuple(getattr(row, c) for c in columns): row.n for row in rows}
+
+
+def test_only_stored_ratings_are_counted_per_local_day(sessions: sessionmaker[Session]) -> None:
+    hanoi = timezone(timedelta(hours=7))
+    early = datetime(2026, 11, 25, 1, 30, tzinfo=hanoi)  # still 24 November in UTC
+    first, second = _rating(1, rated_at=early), _rating(2, score=Score.VERY_SATISFIED)
+    walk_in = make_rating(seq=3, receipt=None, counter=None, officer=None, procedure=None)
+    no_one = Attribution(None, None, None, None, receipt_known=False)
+    with sessions.begin() as session:
+        store_batch(session, [(first, ATTR), (second, ATTR), (walk_in, no_one)], NOW)
+    again = _rating(1, kiosk="kiosk-q2")  # the same receipt: kept aside, not counted
+    with sessions.begin() as session:
+        outcomes = store_batch(session, [(first, ATTR), (again, ATTR), (second, ATTR)], NOW)
+    assert [o.outcome for o in outcomes] == ["duplicate", "already_rated", "duplicate"]
+    day = date(2026, 11, 25)
+    key = ("reception", "Q1", "CB001", "1.001193", "ho-tich")
+    assert _rollups(
+        sessions,
+        RatingRollupRow,
+        "day",
+        "stage",
+        "counter",
+        "officer",
+        "procedure",
+        "field",
+        "score",
+    ) == {
+        (day, *key, 4): 1,
+        (day, *key, 5): 1,
+        (day, "reception", "", "", "", "", 4): 1,
+    }
+
+
+def test_survey_answers_and_reasons_are_rolled_up(sessions: sessionmaker[Session]) -> None:
+    low = {"score": Score.DISSATISFIED, "factors": {Factor.OFFICER: Score.NEUTRAL}}
+    ratings = [
+        _rating(1, reasons=("late", "rude", "late"), **low),
+        _rating(2, reasons=("late",), **low),
+        _rating(3, factors={Factor.OFFICER: Score.SATISFIED, Factor.RESULT: Score.SATISFIED}),
+    ]
+    with sessions.begin() as session:
+        store_batch(session, [(r, ATTR) for r in ratings[:2]], NOW)
+    with sessions.begin() as session:
+        store_batch(session, [(ratings[2], ATTR)], NOW)
+    assert _rollups(sessions, FactorRollupRow, "factor", "score") == {
+        ("officer", 3): 2,
+        ("officer", 4): 1,
+        ("result", 4): 1,
+    }
+    # A rating counts once per reason it cites.
+    assert _rollups(sessions, ReasonRollupRow, "reason") == {("late",): 2, ("rude",): 1}
+
+
+def test_a_nul_in_a_comment_does_not_block_the_batch(sessions: sessionmaker[Session]) -> None:
+    """Valid JSON may carry \\u0000, which PostgreSQL's text refuses: the hub must not retry forever."""
+    rating = _rating(1, comment="xin chào\x00!")
+    with sessions.begin() as session:
+        store_batch(session, [(rating, ATTR)], NOW)
+        store_dead_letter(session, "hailong/v1/x/y/ratings", b"{}", "bad \x00 value", NOW)
+    with sessions() as session:
+        row = session.get(RatingRow, str(rating.id))
+        assert row is not None
+        assert row.comment == "xin chào\ufffd!"
+        assert session.scalars(select(DeadLetterRow.reason)).one() == "bad \ufffd value"
+
+
+def test_kiosk_statuses_keep_the_latest_and_a_history(sessions: sessionmaker[Session]) -> None:
+    reports = [
+        KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=3, refusals={"forged": 2}),
+        KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=0, version="v" * 60),
+        KioskStatusMessage(kiosk="kiosk-q1", online=False),  # the last will
+    ]
+    for minute, status in enumerate(reports):
+        with sessions.begin() as session:
+            save_kiosk_status(session, "000.00.20.H41", status, NOW + timedelta(minutes=minute))
+    with sessions() as session:
+        latest = session.get(KioskStatusRow, ("000.00.20.H41", "kiosk-q1"))
+        history = session.scalars(
+            select(KioskStatusHistoryRow).order_by(KioskStatusHistoryRow.at)
+        ).all()
+    assert latest is not None
+    assert (latest.online, latest.refusals) == (False, {})
+    assert [(h.online, h.buffer_depth, h.refusals) for h in history] == [
+        (True, 3, {"forged": 2}),
+        (True, 0, {}),
+        (False, None, {}),
+    ]
+    assert history[1].version == "v" * 40  # a longer version string would fail on PostgreSQL
+    assert history[2].at.replace(tzinfo=history[2].at.tzinfo or UTC) == NOW + timedelta(minutes=2)
