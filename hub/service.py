@@ -5,36 +5,60 @@ paho's network thread only enqueues messages; a worker thread drains the queue i
 in one transaction, commits, and only then publishes one ack per kiosk. If the commit fails (the
 database is gone, the disk is full) the batch is retried with back-off and nothing is acknowledged,
 so the kiosks keep their copies: the broker's PUBACK is never what makes a rating safe.
+
+One hub, or several workers. Without ``[hub] workers_group`` the hub keeps a persistent MQTT
+session (``clean_session=False``), so ratings published while it restarts wait at the broker. With
+``workers_group = "hub"`` every worker subscribes to ``$share/hub/hailong/v1/+/+/ratings`` and the
+broker hands each rating to one of them; each worker commits and acknowledges what it received.
+Shared workers use clean sessions: Mosquitto keeps routing a share of the ratings to a stopped
+worker that has a persistent session, where they would wait until it returns.
+
+Stopping is graceful: a shared worker unsubscribes first (the broker sends the rest to the other
+workers), a single hub stops acknowledging new messages to the broker (they are redelivered to its
+persistent session on the next start); then everything already received is committed and
+acknowledged before the connection closes. A crash loses only what was received and not yet
+committed, and the kiosks resend that, since nothing of it was acknowledged.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract import topics
 from hailong.contract.messages import (
+    MAX_PAYLOAD_BYTES,
     AckMessage,
     AckOutcome,
     ContractError,
     KioskStatusMessage,
     RatedMessage,
     RatedReceipt,
+    RatingMessage,
     ReturnedMessage,
     decode_kiosk_status,
+    packed,
 )
+from hailong.mqtt import log_in
 from hailong.settings import HubSettings, Unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify
 from hub.store.ratings import (
@@ -48,12 +72,42 @@ from hub.store.ratings import (
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 1.0
+# Upper bounds (seconds) of the batch latency histogram: from taking a batch off the queue to
+# its acks handed to the broker.
+BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_worker_numbers = itertools.count(1)
+
+
+@dataclass
+class LatencyHistogram:
+    """Cumulative-on-read histogram: ``counts[i]`` observations fell in bucket ``i`` (the last
+    bucket is +Inf)."""
+
+    bounds: tuple[float, ...] = BATCH_SECONDS_BUCKETS
+    counts: list[int] = field(default_factory=lambda: [0] * (len(BATCH_SECONDS_BUCKETS) + 1))
+    total: float = 0.0
+    count: int = 0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, seconds)] += 1
+        self.total += seconds
+        self.count += 1
+
+    def cumulative(self) -> list[tuple[float, int]]:
+        """(upper bound, observations at or below it), ending with (+inf, count)."""
+        running = 0
+        out: list[tuple[float, int]] = []
+        for bound, n in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            running += n
+            out.append((bound, running))
+        return out
 
 
 @dataclass
 class IngestCounters:
-    """Running totals, for tests now and for the operators' metrics later."""
+    """Running totals since this worker started (exported by :mod:`hub.metrics`)."""
 
+    received: int = 0
     stored: int = 0
     duplicates: int = 0
     already_rated: int = 0
@@ -61,11 +115,63 @@ class IngestCounters:
     batches: int = 0
     commit_failures: int = 0
     acks_published: int = 0
+    batch_seconds: LatencyHistogram = field(default_factory=LatencyHistogram)
 
 
 def _code(accepted: Accepted) -> str:
     receipt = accepted.rating.receipt
     return receipt.code if receipt else ""
+
+
+@lru_cache(maxsize=4096)
+def _origin(topic: str) -> topics.KioskTopic | None:
+    try:
+        return topics.parse_kiosk_topic(topic)
+    except topics.TopicError:
+        return None
+
+
+def classify_fast(topic: str, payload: bytes) -> Accepted | Rejected:
+    """:func:`hub.domain.ingest.classify`, with pydantic parsing the JSON itself for valid ratings.
+
+    Anything the fast path does not accept goes through ``classify``, so rejections and their
+    reasons are exactly the same; an accepted rating equals what ``classify`` would return.
+    """
+    if len(payload) <= MAX_PAYLOAD_BYTES:
+        try:
+            rating = RatingMessage.model_validate_json(payload)
+        except ValidationError:
+            pass
+        else:
+            origin = _origin(topic)
+            if (
+                "v" in rating.model_fields_set  # the contract requires it; the model defaults it
+                and origin is not None
+                and origin.kind == "ratings"
+                and (rating.unit, rating.kiosk) == (origin.unit, origin.kiosk)
+            ):
+                return Accepted(topic, payload, rating)
+    return classify(topic, payload)
+
+
+def _confirmed(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether the broker has confirmed it; a message dropped with the connection counts as done
+    (paho raises for those), since only the kiosks' resend can make up for it."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return True
+
+
+def shared_filter(group: str, subscription: str) -> str:
+    return f"$share/{group}/{subscription}"
+
+
+def default_client_id(group: str | None) -> str:
+    """One fixed id for a single hub (its persistent session), a unique one per shared worker."""
+    if group is None:
+        return "hailong-hub"
+    return f"hailong-hub-{socket.gethostname()[:20]}-{os.getpid()}-{next(_worker_numbers)}"
 
 
 class HubService:
@@ -75,9 +181,9 @@ class HubService:
         unit: Unit,
         sessions: sessionmaker[Session],
         *,
-        max_batch: int = 500,
+        max_batch: int = 1000,
         max_wait: float = 0.02,
-        client_id: str = "hailong-hub",
+        client_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.unit = unit
@@ -85,24 +191,49 @@ class HubService:
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.counters = IngestCounters()
-        self._inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self._statuses: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.group = settings.hub.workers_group
+        self.client_id = client_id or default_client_id(self.group)
+        self.ratings_filter = (
+            shared_filter(self.group, topics.RATINGS_SUBSCRIPTION)
+            if self.group
+            else topics.RATINGS_SUBSCRIPTION
+        )
+        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._statuses: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         # Set once the broker confirmed the hub's subscriptions (cleared on disconnect).
         self.ready = threading.Event()
+        self._unsubscribed = threading.Event()
+        # Stopping: take no more ratings (single hub: leave them unacknowledged at the broker).
+        self._closing = threading.Event()
+        # The worker commits what is queued, then exits.
+        self._draining = threading.Event()
+        # The worker exits at once, committing nothing more (a crash, or a drain that timed out).
         self._stopping = threading.Event()
+        self._unconfirmed: list[mqtt.MQTTMessageInfo] = []
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
-        self._client = self._make_client(client_id)
+        self._client = self._make_client(self.client_id)
+
+    @property
+    def inbox_depth(self) -> int:
+        """Ratings received from the broker and not yet taken into a batch (the queue lag)."""
+        return self._inbox.qsize()
 
     # -- MQTT ---------------------------------------------------------------------------------
 
     def _make_client(self, client_id: str) -> mqtt.Client:
         mqtt_settings = self.settings.mqtt
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        client.username_pw_set(mqtt_settings.username, mqtt_settings.password())
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=self.group is not None,
+            manual_ack=True,
+        )
+        log_in(client, mqtt_settings)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.on_subscribe = lambda *_args: self.ready.set()
+        client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
         client.on_disconnect = lambda *_args: self.ready.clear()
         return client
 
@@ -112,16 +243,25 @@ class HubService:
         if reason.is_failure:
             log.error("broker refused the hub: %s", reason)
             return
-        log.info("connected to the broker; publishing unit configuration")
+        if self._closing.is_set():
+            return
+        log.info("%s connected to the broker; publishing unit configuration", self.client_id)
         config = self.unit.to_message().to_bytes()
         client.publish(topics.unit_config(self.unit.unit.code), config, qos=1, retain=True)
-        client.subscribe([(topics.RATINGS_SUBSCRIPTION, 1), (topics.STATUS_SUBSCRIPTION, 1)])
+        # Statuses are not shared: every worker keeps the latest per kiosk (an idempotent
+        # upsert), and a shared subscription would not receive the retained ones.
+        client.subscribe([(self.ratings_filter, 1), (topics.STATUS_SUBSCRIPTION, 1)])
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic.endswith("/status"):
             self._statuses.put((message.topic, bytes(message.payload)))
+        elif self._closing.is_set():
+            # Not acknowledged to the broker: a persistent session gets it again next time.
+            return
         else:
             self._inbox.put((message.topic, bytes(message.payload)))
+            self.counters.received += 1
+        client.ack(message.mid, message.qos)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -131,11 +271,31 @@ class HubService:
         self._client.connect_async(mqtt_settings.host, mqtt_settings.port, mqtt_settings.keepalive)
         self._client.loop_start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit and acknowledge everything received, then disconnect (see the module doc)."""
+        deadline = time.monotonic() + timeout
+        if self.group is not None and self.ready.is_set():
+            # The broker sends the rest to the other workers; what it sent before the UNSUBACK
+            # is already queued here.
+            self._client.unsubscribe(self.ratings_filter)
+            self._unsubscribed.wait(min(5.0, timeout))
+        self._closing.set()
+        self._draining.set()
+        if self._worker.is_alive():
+            self._worker.join(timeout=max(0.1, deadline - time.monotonic()))
+        if self._worker.is_alive():
+            log.warning("%s: drain timed out; the kiosks will resend the rest", self.client_id)
+            self._stopping.set()
+            self._worker.join(timeout=5)
+        for info in self._unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if not _confirmed(info):
+                with contextlib.suppress(RuntimeError, ValueError):
+                    info.wait_for_publish(remaining)
         self._client.disconnect()
         self._client.loop_stop()
-        self._stopping.set()
-        self._worker.join(timeout=10)
 
     def __enter__(self) -> HubService:
         self.start()
@@ -160,19 +320,30 @@ class HubService:
                 self._save_statuses()
             batch = self._next_batch()
             if not batch:
+                if self._draining.is_set():
+                    break
                 continue
+            started = time.monotonic()
             try:
-                self._ingest_until_committed(batch)
+                if self._ingest_until_committed(batch):
+                    self.counters.batch_seconds.observe(time.monotonic() - started)
             except Exception:  # the worker must outlive any single bad batch
                 log.exception("unexpected error while ingesting a batch")
+        self._save_statuses()
 
     def _next_batch(self) -> list[tuple[str, bytes]]:
         try:
-            batch = [self._inbox.get(timeout=0.2)]
+            first = self._inbox.get(timeout=0.01 if self._draining.is_set() else 0.2)
         except queue.Empty:
             return []
+        batch = [first]
         deadline = time.monotonic() + self.max_wait
         while len(batch) < self.max_batch:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except queue.Empty:
+                pass
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -182,12 +353,14 @@ class HubService:
                 break
         return batch
 
-    def _ingest_until_committed(self, batch: list[tuple[str, bytes]]) -> None:
+    def _ingest_until_committed(self, batch: list[tuple[str, bytes]]) -> bool:
         delay = 0.1
         while not self._stopping.is_set():
             try:
                 acks, rated = self._commit(batch)
             except SQLAlchemyError as exc:
+                # Also a unique-key race with another worker storing a resent copy: the retry
+                # sees the committed row and reports a duplicate.
                 self.counters.commit_failures += 1
                 log.warning(
                     "commit failed (%s); retrying in %.1f s, nothing acknowledged", exc, delay
@@ -197,8 +370,9 @@ class HubService:
                 continue
             self._publish_acks(acks)
             self._publish_rated(rated)
-            return
+            return True
         log.warning("stopping with an uncommitted batch of %d; kiosks will resend it", len(batch))
+        return False
 
     def _commit(
         self, batch: list[tuple[str, bytes]]
@@ -206,7 +380,7 @@ class HubService:
         """Store the batch in one transaction; returns the acks per kiosk and, per unit, the
         receipts that now have their rating (for the other kiosks' "already rated" lists)."""
         now = datetime.now(UTC)
-        verdicts = [classify(topic, payload) for topic, payload in batch]
+        verdicts = [classify_fast(topic, payload) for topic, payload in batch]
         accepted = [v for v in verdicts if isinstance(v, Accepted)]
         rejected = [v for v in verdicts if isinstance(v, Rejected)]
         acks: dict[tuple[str, str], list[AckOutcome]] = defaultdict(list)
@@ -234,23 +408,44 @@ class HubService:
         return acks, rated
 
     def _count(self, outcomes: list[AckOutcome], dead: int) -> None:
-        self.counters.batches += 1
-        self.counters.stored += sum(o.outcome == "stored" for o in outcomes)
-        self.counters.duplicates += sum(o.outcome == "duplicate" for o in outcomes)
-        self.counters.already_rated += sum(o.outcome == "already_rated" for o in outcomes)
-        self.counters.dead_letters += dead
+        counters = self.counters
+        counters.batches += 1
+        for o in outcomes:
+            if o.outcome == "stored":
+                counters.stored += 1
+            elif o.outcome == "duplicate":
+                counters.duplicates += 1
+            elif o.outcome == "already_rated":
+                counters.already_rated += 1
+        counters.dead_letters += dead
+
+    def _publish(self, topic: str, payload: bytes) -> bool:
+        """Hand one QoS 1 message to paho; False when it could not even be queued (no link).
+
+        The kiosks resend whatever they never see acknowledged, so a lost ack costs a
+        duplicate, never a rating; ``stop`` waits for the queued ones.
+        """
+        info = self._client.publish(topic, payload, qos=1)
+        self._unconfirmed = [i for i in self._unconfirmed if not _confirmed(i)]
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        self._unconfirmed.append(info)
+        return True
 
     def _publish_acks(self, acks: dict[tuple[str, str], list[AckOutcome]]) -> None:
         for (unit, kiosk), outcomes in acks.items():
-            message = AckMessage(results=tuple(outcomes))
-            self._client.publish(topics.acks(unit, kiosk), message.to_bytes(), qos=1)
+            for payload in packed(outcomes, lambda chunk: AckMessage(results=chunk)):
+                self._publish(topics.acks(unit, kiosk), payload)
             self.counters.acks_published += len(outcomes)
 
     def _save_statuses(self) -> None:
         """Kiosk statuses (retained, small, rare): the latest per kiosk, for the operators."""
         pending: list[tuple[str, KioskStatusMessage]] = []
-        while not self._statuses.empty():
-            topic, payload = self._statuses.get_nowait()
+        while True:
+            try:
+                topic, payload = self._statuses.get_nowait()
+            except queue.Empty:
+                break
             try:
                 origin = topics.parse_kiosk_topic(topic)
                 status = decode_kiosk_status(payload)
@@ -272,18 +467,17 @@ class HubService:
         """Tell the kiosks about results handed back (by any path: CLI, staff page, API).
 
         The register is the outbox here: a return is marked announced only once published, so a
-        hub restart or a broker outage delays the notice but never loses it.
+        hub restart or a broker outage delays the notice but never loses it. (With several
+        workers two may announce the same return; kiosks take it twice without harm.)
         """
         try:
             with self.sessions.begin() as session:
                 returned = pending_returns(session, self.unit.unit.code)
                 if not returned:
                     return
-                message = ReturnedMessage(receipts=tuple(returned))
-                info = self._client.publish(
-                    topics.returned(self.unit.unit.code), message.to_bytes(), qos=1
-                )
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                topic = topics.returned(self.unit.unit.code)
+                payloads = packed(returned, lambda chunk: ReturnedMessage(receipts=chunk))
+                if not all([self._publish(topic, payload) for payload in payloads]):
                     session.rollback()
                     return
                 mark_announced(session, [r.code for r in returned])
@@ -292,6 +486,5 @@ class HubService:
 
     def _publish_rated(self, rated: dict[str, list[RatedReceipt]]) -> None:
         for unit, receipts in rated.items():
-            for start in range(0, len(receipts), 500):
-                message = RatedMessage(receipts=tuple(receipts[start : start + 500]))
-                self._client.publish(topics.rated(unit), message.to_bytes(), qos=1)
+            for payload in packed(receipts, lambda chunk: RatedMessage(receipts=chunk)):
+                self._publish(topics.rated(unit), payload)

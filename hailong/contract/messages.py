@@ -7,6 +7,7 @@ hub dead-letters it) rather than guessing, so a v2 can be rolled out beside v1 o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
@@ -254,3 +255,37 @@ def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
         return UUID(str(data["id"])), int(data["seq"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
+
+
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+def packed(
+    items: Sequence[_Item],
+    build: Callable[[tuple[_Item, ...]], _Message],
+    *,
+    max_items: int = 500,
+    limit: int = MAX_PAYLOAD_BYTES,
+) -> list[bytes]:
+    """Payloads of ``build(chunk)`` that carry ``items`` in order, each within ``limit`` bytes.
+
+    Every payload of the contract fits in 16 KiB (kiosks refuse bigger ones), yet a batch of a
+    thousand ratings from one kiosk needs a thousand outcomes: the hub sends them as several
+    messages. Sizes are counted from each item's own JSON, so packing is one pass.
+    """
+    envelope = len(build(()).to_bytes())
+    payloads: list[bytes] = []
+    chunk: list[_Item] = []
+    size = envelope
+    for item in items:
+        item_size = len(item.model_dump_json(exclude_none=True).encode()) + 1  # and its comma
+        if chunk and (size + item_size > limit or len(chunk) >= max_items):
+            payloads.append(build(tuple(chunk)).to_bytes())
+            chunk, size = [], envelope
+        if envelope + item_size > limit:
+            raise ContractError(f"one item of {item_size} bytes cannot fit in {limit}")
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        payloads.append(build(tuple(chunk)).to_bytes())
+    return payloads

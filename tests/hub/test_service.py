@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hailong.contract import topics
 from hailong.contract.messages import (
     AckMessage,
+    AckOutcome,
     RatingMessage,
     UnitConfigMessage,
     decode_ack,
@@ -24,6 +26,7 @@ from hailong.contract.messages import (
 )
 from hailong.settings import HubSettings, Unit
 from hub.service import HubService
+from hub.store.db import make_engine, session_factory
 from hub.store.models import DeadLetterRow, RatingRow
 from tests.conftest import UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
@@ -161,3 +164,86 @@ def test_no_ack_before_commit_and_delivery_after_the_database_returns(
     ack = kiosk.next_ack()
     assert [(r.id, r.outcome) for r in ack.results] == [(rating.id, "stored")]
     assert _ratings(hub_sessions) == 1
+
+
+def _rating_burst(count: int) -> list[RatingMessage]:
+    """Distinct receipts, so every rating is stored (one rating per receipt and stage)."""
+    return [
+        make_rating(seq=n, receipt={"code": f"{UNIT_CODE}-261125-{n:04d}", "verified": True})
+        for n in range(1, count + 1)
+    ]
+
+
+def _publish_all(kiosk: KioskPeer, ratings: list[RatingMessage]) -> None:
+    infos = [
+        kiosk.client.publish(topics.ratings(UNIT_CODE, "kiosk-q1"), r.to_bytes(), qos=1)
+        for r in ratings
+    ]
+    for info in infos:
+        info.wait_for_publish(20)
+
+
+def _collect_acks(kiosk: KioskPeer, expected: int, timeout: float = 30) -> list[AckOutcome]:
+    outcomes: list[AckOutcome] = []
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < expected and time.monotonic() < deadline:
+        with contextlib.suppress(queue.Empty):
+            outcomes.extend(kiosk.next_ack(timeout=0.5).results)
+    return outcomes
+
+
+@pytest.mark.timeout(120)
+def test_a_burst_of_a_thousand_is_acknowledged_in_contract_sized_messages(
+    kiosk: KioskPeer, hub_sessions: sessionmaker[Session], hub: HubService
+) -> None:
+    """One batch may hold a thousand ratings of one kiosk: the acks are split, every one decodes
+    (KioskPeer decodes with the kiosk's own decoder, which refuses anything over 16 KiB)."""
+    ratings = _rating_burst(1000)
+    _publish_all(kiosk, ratings)
+    outcomes = _collect_acks(kiosk, len(ratings))
+    assert sorted(o.seq for o in outcomes) == list(range(1, 1001))
+    assert {o.outcome for o in outcomes} == {"stored"}
+    assert _ratings(hub_sessions) == 1000
+    assert hub.counters.stored == 1000
+
+
+@pytest.mark.timeout(120)
+def test_three_shared_workers_store_and_acknowledge_each_rating_once(
+    broker: Broker, hub_settings: HubSettings, unit: Unit, database_url: str
+) -> None:
+    """``$share/hub/...``: the broker hands each rating to one of three workers on one database;
+    each is stored once and acknowledged once, and a resent copy is reported a duplicate."""
+    settings = hub_settings.model_copy(
+        update={
+            "hub": hub_settings.hub.model_copy(
+                update={"workers_group": "hub", "database_url": database_url}
+            )
+        }
+    )
+    sessions = session_factory(make_engine(database_url))
+    workers = [HubService(settings, unit, sessions, max_batch=50) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    peer: KioskPeer | None = None
+    try:
+        assert all(w.ready.wait(10) for w in workers)
+        peer = KioskPeer(broker)
+        ratings = _rating_burst(600)
+        _publish_all(peer, ratings)
+        outcomes = _collect_acks(peer, len(ratings))
+        assert sorted(o.seq for o in outcomes) == list(range(1, 601))
+        assert {o.outcome for o in outcomes} == {"stored"}
+        assert sum(w.counters.stored for w in workers) == 600
+        assert all(w.counters.received > 0 for w in workers), "the broker shared the work"
+        assert _ratings(sessions) == 600
+        _publish_all(peer, ratings[:10])  # a kiosk resending what it has no ack for
+        again = _collect_acks(peer, 10)
+        assert sorted(o.seq for o in again) == list(range(1, 11))
+        assert {o.outcome for o in again} == {"duplicate"}
+        assert _ratings(sessions) == 600
+        assert peer.acks.empty()
+    finally:
+        if peer is not None:
+            peer.close()
+        for worker in workers:
+            worker.stop()

@@ -120,3 +120,36 @@ def test_kiosk_status_round_trips() -> None:
         kiosk="kiosk-q1", online=True, buffer_depth=3, version="0.1.0", at=datetime.now(UTC)
     )
     assert messages.decode_kiosk_status(status.to_bytes()) == status
+
+
+_outcomes = st.builds(
+    AckOutcome,
+    id=st.uuids(),
+    seq=st.integers(min_value=1, max_value=2**31),
+    outcome=st.sampled_from(["stored", "duplicate", "already_rated", "rejected"]),
+    reason=st.none() | st.text(max_size=100),
+)
+
+
+@given(items=st.lists(_outcomes, max_size=400), limit=st.integers(min_value=2500, max_value=20_000))
+def test_packed_payloads_fit_the_limit_and_keep_every_item_in_order(
+    items: list[AckOutcome], limit: int
+) -> None:
+    payloads = messages.packed(items, lambda chunk: AckMessage(results=chunk), limit=limit)
+    assert all(len(p) <= limit for p in payloads)
+    decoded = [messages.decode_ack(p) for p in payloads]
+    assert [r for ack in decoded for r in ack.results] == items
+    assert all(ack.results for ack in decoded)
+
+
+def test_a_thousand_outcomes_need_several_contract_sized_acks() -> None:
+    items = [AckOutcome(id=uuid.uuid4(), seq=n, outcome="stored") for n in range(1, 1001)]
+    payloads = messages.packed(items, lambda chunk: AckMessage(results=chunk))
+    assert len(payloads) > 1
+    assert all(len(p) <= messages.MAX_PAYLOAD_BYTES for p in payloads)
+
+
+def test_an_item_too_big_for_any_payload_is_refused() -> None:
+    item = AckOutcome(id=uuid.uuid4(), seq=1, outcome="rejected", reason="x" * 2000)
+    with pytest.raises(ContractError, match="cannot fit"):
+        messages.packed([item], lambda chunk: AckMessage(results=chunk), limit=1000)
