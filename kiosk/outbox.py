@@ -4,15 +4,18 @@ A rating leaves the outbox only when the hub acknowledges that it committed it (
 ``duplicate``). A ``rejected`` rating is kept, marked, and no longer sent. The file survives power
 loss (SQLite WAL with ``synchronous=FULL``); the kiosk can run offline for days.
 
-The Qt thread appends and the MQTT thread acknowledges, so every method takes one lock.
+The Qt thread appends and the MQTT threads publish and acknowledge, so every method takes one lock;
+none of them reads more than the rows it returns, so a backlog of 100,000 ratings never holds the
+lock (and the Qt thread waiting on it) for long.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,6 +34,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -77,6 +81,20 @@ _state = Table(
 )
 
 
+# Ids per statement in ``IN (...)`` lists: well below SQLite's limit on bound variables (32,766,
+# or 999 before SQLite 3.32), however many ids a caller passes.
+_IDS_PER_STATEMENT = 500
+
+
+@dataclass(frozen=True)
+class DueRating:
+    """A pending rating to (re)publish: its identity, its place in the kiosk's order, its bytes."""
+
+    id: UUID
+    seq: int
+    payload: bytes
+
+
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -120,43 +138,67 @@ class Outbox:
 
     def due(self, now: datetime, resend_after: float) -> list[tuple[UUID, bytes]]:
         """Pending ratings never sent, or sent more than ``resend_after`` seconds ago, oldest first."""
-        cutoff = now.timestamp() - resend_after
+        return [(r.id, r.payload) for r in self.due_batch(now, resend_after, limit=None)]
+
+    def due_batch(
+        self, now: datetime, resend_after: float, *, after_seq: int = 0, limit: int | None = 1000
+    ) -> list[DueRating]:
+        """At most ``limit`` of the ratings :meth:`due` returns, those after ``after_seq`` only.
+
+        The uplink walks a large backlog in windows with this (``after_seq`` is the last seq it
+        published), so each call reads only the rows it returns, in seq order along the unique
+        index on ``seq``, instead of every payload in the outbox.
+        """
+        cutoff = (now - timedelta(seconds=resend_after)).astimezone(UTC)
+        query = (
+            select(_outbox.c.id, _outbox.c.seq, _outbox.c.payload)
+            .where(
+                _outbox.c.state == "pending",
+                _outbox.c.seq > after_seq,
+                # Both sides are UTC in SQLAlchemy's fixed-width text form, so SQLite compares
+                # them as the instants they are.
+                or_(_outbox.c.last_sent_at.is_(None), _outbox.c.last_sent_at <= cutoff),
+            )
+            .order_by(_outbox.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
         with self._lock, self._engine.connect() as conn:
-            rows = conn.execute(
-                select(_outbox.c.id, _outbox.c.payload, _outbox.c.last_sent_at)
-                .where(_outbox.c.state == "pending")
-                .order_by(_outbox.c.seq)
-            ).all()
-        return [
-            (UUID(row.id), row.payload)
-            for row in rows
-            if row.last_sent_at is None or _ts(row.last_sent_at) <= cutoff
-        ]
+            rows = conn.execute(query).all()
+        return [DueRating(UUID(row.id), row.seq, row.payload) for row in rows]
 
     def mark_sent(self, ids: Iterable[UUID], now: datetime) -> None:
+        """Remember when these ratings were published, so they are due again only after
+        ``resend_after`` (one transaction, however many ids)."""
         keys = [str(i) for i in ids]
         if not keys:
             return
         with self._lock, self._engine.begin() as conn:
-            conn.execute(
-                update(_outbox)
-                .where(_outbox.c.id.in_(keys))
-                .values(last_sent_at=now.astimezone(UTC))
-            )
+            for chunk in _chunks(keys):
+                conn.execute(
+                    update(_outbox)
+                    .where(_outbox.c.id.in_(chunk))
+                    .values(last_sent_at=now.astimezone(UTC))
+                )
 
     def acknowledge(self, results: Iterable[AckOutcome]) -> int:
         """Apply the hub's verdicts; returns how many ratings left the outbox."""
-        done = [str(r.id) for r in results if r.outcome in ("stored", "duplicate", "already_rated")]
-        rejected = [r for r in results if r.outcome == "rejected"]
+        verdicts = list(results)
+        done = [
+            str(r.id) for r in verdicts if r.outcome in ("stored", "duplicate", "already_rated")
+        ]
+        rejected = [r for r in verdicts if r.outcome == "rejected"]
+        removed = 0
         with self._lock, self._engine.begin() as conn:
-            removed = conn.execute(delete(_outbox).where(_outbox.c.id.in_(done))).rowcount
+            for chunk in _chunks(done):
+                removed += conn.execute(delete(_outbox).where(_outbox.c.id.in_(chunk))).rowcount
             for r in rejected:
                 conn.execute(
                     update(_outbox)
                     .where(_outbox.c.id == str(r.id))
                     .values(state="rejected", reject_reason=r.reason)
                 )
-        return int(removed or 0)
+        return removed
 
     def depth(self) -> int:
         return self._count(_outbox.c.state == "pending")
@@ -241,6 +283,6 @@ class Outbox:
         conn.execute(insert(_state).values(key=key, value=value))
 
 
-def _ts(value: datetime) -> float:
-    """SQLite returns naive datetimes; they were written in UTC."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(keys), _IDS_PER_STATEMENT):
+        yield keys[start : start + _IDS_PER_STATEMENT]

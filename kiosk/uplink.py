@@ -3,6 +3,13 @@
 The outbox is the queue: the uplink publishes only while connected (paho would otherwise pile up
 messages in memory), republishes whatever is due on every (re)connection and every few seconds,
 and deletes nothing itself: only an ack from the hub (sent after its commit) empties the outbox.
+
+Publishing happens on the uplink's own thread, never on the Qt thread (``notify_new`` only wakes
+it) nor on paho's network thread (which must keep reading acks). It walks the outbox in seq order
+and keeps at most ``window`` ratings published and not yet acknowledged; each ack makes room for
+more. So a kiosk back online with 100,000 buffered ratings holds a few thousand payloads in memory,
+not all of them; the hub is fed steadily rather than flooded; and a rating is resent only when its
+own ack is overdue (``resend_after``), not because the hub was still busy with the ones before it.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -34,6 +42,15 @@ from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 60.0
+# Ratings published and not yet acknowledged by the hub, at most: enough to keep a hub that commits
+# in batches of 1000 busy while the acks of the previous batch travel back; few enough that their
+# payloads (about 400 bytes each) are nothing in memory.
+DEFAULT_WINDOW = 4000
+# Ratings read from the outbox and published per step.
+PUBLISH_CHUNK = 500
+# Publishes paho sends before the broker's PUBACKs (measured with bench/backlog.py: 20 feeds the
+# hub 4,000 ratings/s, 200 over 6,000 on 2 CPUs; 500 is no faster).
+MQTT_IN_FLIGHT = 200
 
 
 class Uplink:
@@ -47,6 +64,7 @@ class Uplink:
         resend_after: float = 30.0,
         on_config: Callable[[UnitConfigMessage], None] | None = None,
         on_change: Callable[[], None] | None = None,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
         self.settings = mqtt_settings
         self.unit, self.kiosk, self.outbox = unit, kiosk, outbox
@@ -55,7 +73,20 @@ class Uplink:
         self.on_change = on_change
         self.connected = False
         self.last_ack_at: datetime | None = None
+        self.window = max(1, window)
         self._send_lock = threading.Lock()
+        # Published and not yet acknowledged: id -> time.monotonic() of sending. Emptied when a
+        # new connection's first pass starts, since that pass publishes every pending rating.
+        self._in_flight: dict[UUID, float] = {}
+        self._in_flight_lock = threading.Lock()
+        # The last seq published in the current pass over the outbox (0: start from the oldest).
+        self._cursor = 0
+        # Set on each new connection: the next pass publishes every pending rating (acks may have
+        # been lost with the old connection), not only those whose resend_after ran out.
+        self._new_connection = threading.Event()
+        self._full_pass = False
+        # Wakes the uplink thread: a new rating, a new connection, an ack that made room, stop.
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._resender = threading.Thread(target=self._resend_loop, name="uplink", daemon=True)
         self._client = self._make_client()
@@ -66,6 +97,9 @@ class Uplink:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
         log_in(client, self.settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # paho's default of 20 unacknowledged publishes makes a drain wait on round trips to the
+        # broker (the hub then gets half-full batches); the window bounds memory, not this.
+        client.max_inflight_messages_set(MQTT_IN_FLIGHT)
         offline = KioskStatusMessage(kiosk=self.kiosk, online=False, version=__version__)
         client.will_set(
             topics.status(self.unit, self.kiosk), offline.to_bytes(), qos=1, retain=True
@@ -83,6 +117,7 @@ class Uplink:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self.connected:
             status = self._status(online=False)
             self._client.publish(topics.status(self.unit, self.kiosk), status, qos=1, retain=True)
@@ -91,26 +126,74 @@ class Uplink:
         self._resender.join(timeout=5)
 
     def notify_new(self) -> None:
-        """A rating was just committed to the outbox: send it now if the hub is reachable."""
-        self.flush()
+        """A rating was just committed to the outbox: have the uplink thread send it now if the hub
+        is reachable. Called on the Qt thread, so it only wakes that thread."""
+        self._wake.set()
 
-    def flush(self, resend_after: float | None = None) -> int:
-        """Publish every due rating; returns how many were handed to the broker."""
+    def flush(self) -> int:
+        """Publish due ratings, oldest first, while fewer than ``window`` await the hub's ack;
+        returns how many were handed to the broker. Runs on the uplink thread.
+
+        One pass walks the outbox from the oldest pending rating to the newest (``_cursor`` keeps
+        its place between calls while the window is full); a rating is due if never sent, sent
+        more than ``resend_after`` seconds ago, or, in the first pass of a connection, pending at
+        all. The pass ends when nothing after the cursor is due; the next starts from the oldest
+        again and picks up ratings whose ack is overdue.
+        """
         if not self.connected:
             return 0
-        wait = self.resend_after if resend_after is None else resend_after
+        total = 0
         with self._send_lock:
-            now = datetime.now(UTC)
-            due = self.outbox.due(now, wait)
+            if self._new_connection.is_set():
+                self._new_connection.clear()
+                self._cursor, self._full_pass = 0, True
+                with self._in_flight_lock:
+                    self._in_flight.clear()  # this pass publishes them all again
             topic = topics.ratings(self.unit, self.kiosk)
-            sent = []
-            for rating_id, payload in due:
-                info = self._client.publish(topic, payload, qos=1)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    break  # connection dropped mid-flush; the rest stays due
-                sent.append(rating_id)
-            self.outbox.mark_sent(sent, now)
-        return len(sent)
+            while self.connected and not self._stop.is_set():
+                room = self._room()
+                if room <= 0:
+                    break  # an ack makes room and wakes the uplink thread
+                now = datetime.now(UTC)
+                wait = 0.0 if self._full_pass else self.resend_after
+                due = self.outbox.due_batch(
+                    now, wait, after_seq=self._cursor, limit=min(room, PUBLISH_CHUNK)
+                )
+                if not due:
+                    self._cursor, self._full_pass = 0, False
+                    break
+                # In flight before publishing: an ack may beat the end of this loop.
+                sent_at = time.monotonic()
+                with self._in_flight_lock:
+                    for rating in due:
+                        self._in_flight[rating.id] = sent_at
+                sent = []
+                for rating in due:
+                    info = self._client.publish(topic, rating.payload, qos=1)
+                    if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                        break  # connection dropped mid-flush; the rest stays due
+                    sent.append(rating)
+                if len(sent) < len(due):
+                    with self._in_flight_lock:
+                        for rating in due[len(sent) :]:
+                            self._in_flight.pop(rating.id, None)
+                self.outbox.mark_sent([rating.id for rating in sent], now)
+                total += len(sent)
+                if len(sent) < len(due):
+                    break
+                self._cursor = sent[-1].seq
+        return total
+
+    def _room(self) -> int:
+        """How many more ratings the window takes. A rating whose ack is overdue no longer counts:
+        its ack is presumed lost and it is due again (the hub takes a second copy harmlessly)."""
+        overdue = time.monotonic() - self.resend_after
+        with self._in_flight_lock:
+            if len(self._in_flight) >= self.window:
+                lost = [key for key, sent_at in self._in_flight.items() if sent_at <= overdue]
+                for key in lost:
+                    del self._in_flight[key]
+            return self.window - len(self._in_flight)
 
     def _status(self, *, online: bool) -> bytes:
         return KioskStatusMessage(
@@ -142,7 +225,8 @@ class Uplink:
         status = self._status(online=True)
         self._client.publish(topics.status(self.unit, self.kiosk), status, qos=1, retain=True)
         # Everything pending is due again: acks may have been lost with the old connection.
-        self.flush(resend_after=0)
+        self._new_connection.set()
+        self._wake.set()
         self._changed()
 
     def _on_disconnect(self, *_args: Any) -> None:
@@ -156,6 +240,10 @@ class Uplink:
                 ack = decode_ack(payload)
                 self.outbox.acknowledge(ack.results)
                 self.last_ack_at = datetime.now(UTC)
+                with self._in_flight_lock:
+                    for result in ack.results:
+                        self._in_flight.pop(result.id, None)
+                self._wake.set()  # room in the window: publish the next ratings
             elif message.topic == topics.rated(self.unit):
                 self.outbox.mark_rated(decode_rated(payload).receipts)
             elif message.topic == topics.returned(self.unit):
@@ -173,7 +261,11 @@ class Uplink:
     def _resend_loop(self) -> None:
         interval = max(0.2, min(5.0, self.resend_after / 2))
         last_status = time.monotonic()
-        while not self._stop.wait(interval):
+        while not self._stop.is_set():
+            self._wake.wait(interval)
+            self._wake.clear()  # before flushing: a wake-up during the flush is not lost
+            if self._stop.is_set():
+                break
             try:
                 self.flush()
                 if self.connected and time.monotonic() - last_status >= STATUS_EVERY_S:

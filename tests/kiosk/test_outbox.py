@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+import pytest
 
 from hailong.contract.messages import AckOutcome, RatedReceipt, ReceiptRef
 from hailong.contract.scale import Stage
@@ -98,3 +100,46 @@ def test_already_rated_ack_leaves_the_outbox_and_notices_mark_receipts(tmp_path:
     outbox.mark_rated([])
     assert outbox.has_rated("000.00.20.H41-261125-0009", Stage.RETURN)
     assert not outbox.has_rated("000.00.20.H41-261125-0009", Stage.RECEPTION)
+
+
+# -- windows over a large backlog (the uplink's due_batch, chunked id lists) ---------------------
+
+
+def test_due_batch_walks_pending_ratings_in_seq_order_after_a_cursor(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")
+    ids = [_append(outbox) for _ in range(6)]
+    outbox.acknowledge([AckOutcome(id=ids[1], seq=2, outcome="rejected", reason="bad")])
+    outbox.mark_sent([ids[2]], NOW)  # in flight: not due until resend_after has passed
+    first = outbox.due_batch(NOW, 30, limit=2)
+    assert [(r.seq, r.id) for r in first] == [(1, ids[0]), (4, ids[3])]
+    rest = outbox.due_batch(NOW, 30, after_seq=first[-1].seq, limit=2)
+    assert [r.seq for r in rest] == [5, 6]
+    assert outbox.due_batch(NOW, 30, after_seq=6) == []
+    later = outbox.due_batch(NOW + timedelta(seconds=30), 30)
+    assert [r.seq for r in later] == [1, 3, 4, 5, 6]  # overdue again; the rejected one never
+    assert later[0].payload == outbox.due(NOW, 30)[0][1]
+
+
+def test_due_compares_send_times_as_instants_whatever_the_offset(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")
+    rating_id = _append(outbox)
+    hanoi = timezone(timedelta(hours=7))
+    outbox.mark_sent([rating_id], NOW.astimezone(hanoi))
+    assert outbox.due(NOW + timedelta(seconds=29, microseconds=999_999), 30) == []
+    assert [i for i, _ in outbox.due((NOW + timedelta(seconds=30)).astimezone(hanoi), 30)] == [
+        rating_id
+    ]
+
+
+def test_long_id_lists_are_marked_and_acknowledged_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many ids an ack or a window carries, SQLite's limit on bound variables is kept."""
+    monkeypatch.setattr("kiosk.outbox._IDS_PER_STATEMENT", 3)
+    outbox = Outbox(tmp_path / "outbox.db")
+    ids = [_append(outbox) for _ in range(8)]
+    outbox.mark_sent(iter(ids), NOW)
+    assert outbox.due(NOW, 30) == []
+    verdicts = (AckOutcome(id=i, seq=n + 1, outcome="stored") for n, i in enumerate(ids[:7]))
+    assert outbox.acknowledge(verdicts) == 7  # a generator is read once, all of it
+    assert [i for i, _ in outbox.due(NOW, 0)] == [ids[7]]

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -20,7 +21,7 @@ from hailong.contract.messages import (
 )
 from hailong.contract.scale import Stage
 from hailong.settings import ReceiptKeys
-from kiosk.outbox import Outbox
+from kiosk.outbox import DueRating, Outbox
 from kiosk.uplink import Uplink
 from tests.conftest import UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
@@ -179,3 +180,183 @@ def test_receipts_rated_at_another_kiosk_are_refused_here_too(
     finally:
         again.stop()
         hub.close()
+
+
+# -- a backlog: windows, resends, the threads that do the work ------------------------------------
+
+
+class HoldingHub:
+    """Logged in as the hub: records every rating received (seq, in order) and acknowledges only
+    when told to, so a test decides when the kiosk may let go. Resubscribes after a reconnection."""
+
+    def __init__(self, broker: Broker) -> None:
+        settings = broker.mqtt_settings("hub")
+        self.lock = threading.Lock()
+        self.received: list[int] = []
+        self.held: list[AckOutcome] = []
+        self.subscribed = threading.Event()
+        # A persistent session, as the real hub keeps: ratings a kiosk publishes after a broker
+        # restart, before this client is back, wait for it instead of being dropped.
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="test-holding-hub", clean_session=False
+        )
+        self.client.username_pw_set(settings.username, settings.password())
+        self.client.on_connect = lambda client, *_: client.subscribe(
+            topics.RATINGS_SUBSCRIPTION, qos=1
+        )
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+        assert self.subscribed.wait(5)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        rating = decode_rating(message.payload)
+        with self.lock:
+            self.received.append(rating.seq)
+            self.held.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"))
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+    def received_after(self, first: int) -> set[int]:
+        """The seqs received after the first ``first`` messages."""
+        with self.lock:
+            return set(self.received[first:])
+
+    def ack_held(self) -> int:
+        """Acknowledge everything received so far (as the hub does after its commit)."""
+        with self.lock:
+            held, self.held = self.held, []
+        if held:
+            ack = AckMessage(results=tuple(held))
+            self.client.publish(topics.acks(UNIT_CODE, "kiosk-q1"), ack.to_bytes(), qos=1)
+        return len(held)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class RecordingOutbox(Outbox):
+    """Notes which thread reads ratings to publish."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.readers: set[str] = set()
+
+    def due_batch(self, *args: Any, **kwargs: Any) -> list[DueRating]:
+        self.readers.add(threading.current_thread().name)
+        return super().due_batch(*args, **kwargs)
+
+
+def _append_many(outbox: Outbox, count: int) -> None:
+    for _ in range(count):
+        outbox.append(lambda seq: make_rating(seq=seq))
+
+
+def test_a_backlog_goes_out_in_windows_and_leaves_only_on_acks(
+    broker: Broker, outbox: Outbox
+) -> None:
+    """At most ``window`` ratings await the hub's ack; each ack makes room for the next ones, in
+    seq order; nothing leaves the outbox unacknowledged, and everything is delivered once."""
+    _append_many(outbox, 25)
+    hub = HoldingHub(broker)
+    uplink = Uplink(broker.mqtt_settings("kiosk-q1"), UNIT_CODE, "kiosk-q1", outbox, window=10)
+    uplink.start()
+    try:
+        wait_for(lambda: hub.count() == 10)
+        time.sleep(0.5)  # the window is full: nothing more goes out without an ack
+        assert (hub.count(), outbox.depth()) == (10, 25)
+        while outbox.depth() > 0:
+            wait_for(lambda: hub.count() == min(25, 25 - outbox.depth() + 10))
+            acked = hub.ack_held()
+            assert acked <= 10
+            expected_depth = 25 - hub.count()
+            wait_for(lambda expected=expected_depth: outbox.depth() == expected)
+        time.sleep(0.3)
+        assert hub.received == list(range(1, 26))  # each once, oldest first
+    finally:
+        uplink.stop()
+        hub.close()
+
+
+def test_a_full_window_whose_acks_are_overdue_is_resent_and_kept(
+    broker: Broker, outbox: Outbox
+) -> None:
+    _append_many(outbox, 8)
+    hub = HoldingHub(broker)
+    uplink = Uplink(
+        broker.mqtt_settings("kiosk-q1"),
+        UNIT_CODE,
+        "kiosk-q1",
+        outbox,
+        resend_after=0.5,
+        window=4,
+    )
+    uplink.start()
+    try:
+        # 1-4; once their acks are overdue the window takes 5-8, and later 1-4 again.
+        wait_for(lambda: hub.count() > len(set(hub.received)) and hub.count() >= 8)
+        assert outbox.depth() == 8  # a broker PUBACK is no reason to forget a rating
+        with hub.lock:
+            assert hub.received[:4] == [1, 2, 3, 4]
+            assert set(hub.received) == set(range(1, 9))
+            hub.held.clear()  # those acks are "lost"
+        deadline = time.monotonic() + 10
+        while outbox.depth() > 0 and time.monotonic() < deadline:
+            hub.ack_held()
+            time.sleep(0.1)
+        assert outbox.depth() == 0
+    finally:
+        uplink.stop()
+        hub.close()
+
+
+def test_everything_pending_is_sent_again_on_a_new_connection(
+    broker: Broker, outbox: Outbox
+) -> None:
+    """Acks may be lost with a connection: after a reconnection every pending rating goes out
+    at once, without waiting for resend_after."""
+    _append_many(outbox, 5)
+    hub = HoldingHub(broker)
+    uplink = _uplink(broker, outbox, resend_after=60)
+    uplink.start()
+    try:
+        wait_for(lambda: hub.count() == 5)
+        hub.subscribed.clear()
+        broker.restart()
+        assert hub.subscribed.wait(15)
+        # The broker may also redeliver some of the first round to the hub's session; what counts
+        # is that all five come again long before resend_after.
+        wait_for(lambda: hub.received_after(5) >= {1, 2, 3, 4, 5}, timeout=20)
+        assert outbox.depth() == 5
+        wait_for(lambda: hub.ack_held() == 0 and outbox.depth() == 0)
+    finally:
+        uplink.stop()
+        hub.close()
+
+
+def test_neither_the_ui_thread_nor_the_network_thread_reads_the_outbox_to_publish(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """notify_new (called on the Qt thread after each rating) only wakes the uplink thread, and
+    paho's network thread only applies acks: with a large backlog neither blocks on it."""
+    box = RecordingOutbox(tmp_path / "recording.db")
+    hub = HubPeer(broker)
+    uplink = _uplink(broker, box)
+    uplink.start()
+    try:
+        wait_for(lambda: uplink.connected)
+        _append_many(box, 3)
+        started = time.perf_counter()
+        uplink.notify_new()
+        assert time.perf_counter() - started < 0.05
+        wait_for(lambda: box.depth() == 0)
+        assert box.readers == {"uplink"}
+    finally:
+        uplink.stop()
+        hub.close()
+        box.close()
