@@ -96,3 +96,23 @@ def test_memory_bench() -> None:
     ratio = line(lines, r"ratio final/after-build: ")
     assert number_before(ratio, "x") > 0
     line(lines, r"goal: final rss < 200 MB -> ")
+
+
+def test_summary_bench() -> None:
+    lines = run_bench("summary.py", timeout=60)
+    line(lines, r"check rollups = add_to_rollups \(.*\): ok$")
+    line(lines, r"check summary = raw GROUP BY \(.*, quarter, .*\): ok$")
+    generation = figures(line(lines, r"generation: "))
+    assert generation["ratings"] == 200_000
+    assert_positive(generation, "seconds", "rating_rollups", "factor_rollups", "reason_rollups")
+    assert_positive(
+        figures(line(lines, r"database: ")), "size_mb", "ratings_mb", "rating_rollups_mb"
+    )
+    for dimension in ("counter", "officer", "procedure", "all"):
+        for kind in ("rollups", "baseline"):
+            assert_positive(
+                figures(line(lines, rf"{kind} {dimension}: p50_ms=")), "p50_ms", "p95_ms", "max_ms"
+            )
+        ratio = figures(line(lines, rf"ratio rollups/baseline {dimension}: "))
+        assert_positive(ratio, "p50", "p95", "speedup_p95")
+    line(lines, r"goal: p95 < 50 ms -> (met|NOT met)")

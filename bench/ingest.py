@@ -1,0 +1,526 @@
+"""Hub ingest through a real Mosquitto: ratings published by the kiosks' users until every one is
+committed and its ack is back at the kiosk, against Mosquitto's own C clients as the baseline.
+
+    python bench/ingest.py [--quick] [--count N] [--workers 3] [--postgres URL] [--dir DIR]
+
+All runs publish the same ratings (valid, each with its own verified receipt) with
+``mosquitto_pub -l`` (C, QoS 1), one process per kiosk user, as fast as the broker takes them.
+
+* baseline: ``mosquitto_sub -C N`` (C, QoS 1) logged in as the hub drains them: the broker's and the
+  C client's ceiling on this machine.
+* hub: ``HubService`` processes (this script with ``--worker``) commit them to a fresh database and
+  acknowledge after each commit; an ack collector (``--collect-acks``, paho, logged in as each
+  kiosk) counts the acknowledged rating ids. The time is from the first publish to the last ack:
+  every rating committed *and* acknowledged. One worker is the default deployment (a persistent
+  session); "3 workers" share the ratings through ``$share/hub/...``.
+
+The figures are printed with the ratio to the baseline; the goals are informational (no pass/fail).
+With ``--postgres URL`` the hub runs are repeated on PostgreSQL in a throwaway schema (created and
+dropped; the database itself is left alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import _common
+
+if TYPE_CHECKING:
+    from hailong.provision import SecretsLayout
+    from hailong.settings import HubSettings
+
+HERE = Path(__file__).resolve()
+GOAL_RATE = 10_000.0
+GOAL_RATIO = 0.5
+KIOSKS = ("kiosk-q1", "kiosk-q2", "kiosk-q3")  # the example unit's kiosks (config/unit.toml)
+COUNTERS = {"kiosk-q1": "Q1", "kiosk-q2": "Q2", "kiosk-q3": "Q3"}
+
+
+# -- the ratings -----------------------------------------------------------------------------------
+
+
+def rating_payloads(kiosk: str, count: int, first_seq: int = 1) -> list[bytes]:
+    """``count`` valid ratings of ``kiosk`` (seq from ``first_seq``), each with its own receipt."""
+    from hailong.contract.messages import RatingMessage, ReceiptRef
+    from hailong.contract.receipt import DossierCode
+    from hailong.contract.scale import Score
+
+    index = KIOSKS.index(kiosk) if kiosk in KIOSKS else 9
+    rated_at = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    out = []
+    for seq in range(first_seq, first_seq + count):
+        # A different reception day per 9,999 ratings and per kiosk: never the same dossier.
+        day = date(2020, 1, 1) + timedelta(days=index * 400 + (seq - 1) // 9999)
+        code = DossierCode(_common.UNIT_CODE, day, (seq - 1) % 9999 + 1)
+        rating = RatingMessage(
+            id=uuid.uuid4(),
+            unit=_common.UNIT_CODE,
+            kiosk=kiosk,
+            seq=seq,
+            receipt=ReceiptRef(code=str(code), verified=True),
+            counter=COUNTERS.get(kiosk, "Q1"),
+            officer="CB001",
+            procedure="1.001193",
+            score=Score(seq % 5 + 1),
+            rated_at=rated_at,
+            duration_ms=12_000,
+        )
+        out.append(rating.to_bytes())
+    return out
+
+
+def split(count: int, parts: int) -> list[int]:
+    return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
+
+
+# -- Mosquitto's C clients ---------------------------------------------------------------------------
+
+
+def _password(layout: SecretsLayout, user: str) -> str:
+    return layout.mqtt_password_file(user).read_text().strip()
+
+
+def c_publishers(
+    layout: SecretsLayout, port: int, files: dict[str, Path]
+) -> list[subprocess.Popen[bytes]]:
+    """One ``mosquitto_pub -l`` per kiosk user, each sending its file's lines (QoS 1)."""
+    from hailong.contract import topics
+
+    procs = []
+    for kiosk, path in files.items():
+        with path.open("rb") as lines:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        "mosquitto_pub",
+                        *("-h", "127.0.0.1", "-p", str(port)),
+                        *("-u", kiosk, "-P", _password(layout, kiosk)),
+                        *("-i", f"bench-pub-{kiosk}", "-q", "1"),
+                        *("-t", topics.ratings(_common.UNIT_CODE, kiosk), "-l"),
+                    ],
+                    stdin=lines,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+    return procs
+
+
+def wait_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for other in procs:
+                other.kill()
+            raise RuntimeError(f"{what} did not finish in {timeout:.0f} s") from None
+        if proc.returncode != 0:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+
+
+def baseline(layout: SecretsLayout, port: int, files: dict[str, Path], count: int) -> float:
+    """Seconds for ``mosquitto_sub`` (hub user, QoS 1) to receive ``count`` published messages."""
+    from hailong.contract import topics
+
+    common = [
+        *("-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", _password(layout, "hub")),
+        *("-i", f"bench-baseline-{os.getpid()}", "-q", "1", "-c"),
+        *("-t", topics.RATINGS_SUBSCRIPTION),
+    ]
+    # A persistent session subscribed first (-E: exit on SUBACK), so no message can be missed.
+    subprocess.run(["mosquitto_sub", *common, "-E"], check=True, timeout=10)
+    sub = subprocess.Popen(["mosquitto_sub", *common, "-C", str(count)], stdout=subprocess.DEVNULL)
+    time.sleep(0.3)  # connected; anything published from now on is queued or delivered
+    start = time.monotonic()
+    pubs = c_publishers(layout, port, files)
+    wait_all(pubs, 300, "mosquitto_pub")
+    wait_all([sub], 300, "mosquitto_sub")
+    return time.monotonic() - start
+
+
+# -- hub workers and the ack collector (child processes of this script) -------------------------------
+
+
+def hub_settings(
+    layout: SecretsLayout, port: int, database_url: str, group: str | None
+) -> HubSettings:
+    from hailong.settings import HubSection, HubSettings
+
+    return HubSettings(
+        hub=HubSection(
+            unit_file=_common.REPO / "config" / "unit.toml",
+            database_url=database_url,
+            public_base_url=_common.BASE_URL,
+            workers_group=group,
+        ),
+        mqtt=_common.mqtt_settings(layout, port, user="hub"),
+        receipts=_common.receipt_keys(layout.receipt_keys),
+    )
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """``--worker``: one HubService until stdin closes; prints "ready", then its counters."""
+    from hailong.provision import SecretsLayout
+    from hailong.settings import load_unit
+    from hub.service import HubService
+    from hub.store.db import make_engine, session_factory
+
+    settings = hub_settings(SecretsLayout(args.secrets), args.port, args.db, args.group)
+    unit = load_unit(settings.hub.unit_file)
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    service = HubService(settings, unit, sessions, client_id=args.client_id, max_batch=args.batch)
+    service.start()
+    if not service.ready.wait(20):
+        print("not ready", flush=True)
+        return 1
+    print(f"ready pid={os.getpid()}", flush=True)
+    sys.stdin.read()  # the parent closes our stdin to stop us
+    service.stop(timeout=30)
+    c = service.counters
+    report = {
+        "stored": c.stored,
+        "duplicates": c.duplicates,
+        "batches": c.batches,
+        "commit_failures": c.commit_failures,
+        "acks": c.acks_published,
+        "batch_seconds": c.batch_seconds.total,
+    }
+    print(json.dumps(report), flush=True)
+    return 0
+
+
+def run_collector(args: argparse.Namespace) -> int:
+    """``--collect-acks``: logged in as each kiosk, count acknowledged ids until ``--count``."""
+    import paho.mqtt.client as mqtt
+
+    from hailong.contract import topics
+    from hailong.provision import SecretsLayout
+
+    layout = SecretsLayout(args.secrets)
+    lock = threading.Lock()
+    seen: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    done = threading.Event()
+    subscribed = threading.Semaphore(0)
+    clients = []
+    for kiosk in args.kiosks.split(","):
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{kiosk}-{os.getpid()}"
+        )
+        client.username_pw_set(kiosk, _password(layout, kiosk))
+
+        def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+            results = json.loads(message.payload)["results"]
+            with lock:
+                for result in results:
+                    seen[result["id"]] += 1
+                    outcomes[result["outcome"]] += 1
+                if len(seen) >= args.count:
+                    done.set()
+
+        client.on_message = on_message
+        client.on_subscribe = lambda *_a: subscribed.release()
+        client.connect("127.0.0.1", args.port)
+        client.subscribe(topics.acks(_common.UNIT_CODE, kiosk), qos=1)
+        client.loop_start()
+        clients.append(client)
+    for _ in clients:
+        if not subscribed.acquire(timeout=10):
+            print("not subscribed", flush=True)
+            return 1
+    print("ready", flush=True)
+    finished = done.wait(args.timeout)
+    time.sleep(0.5 if finished else 0)  # late duplicates, if any, would show here
+    with lock:
+        twice = sum(1 for n in seen.values() if n > 1)
+        print(
+            json.dumps({"acked": len(seen), "acked_twice": twice, "outcomes": dict(outcomes)}),
+            flush=True,
+        )
+    for client in clients:
+        client.loop_stop()
+        client.disconnect()
+    return 0 if finished else 1
+
+
+def _child(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(HERE), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _expect_ready(proc: subprocess.Popen[str], what: str) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("ready"):
+        proc.kill()
+        raise RuntimeError(f"{what} did not start: {line!r}")
+    return line
+
+
+@contextlib.contextmanager
+def hub_workers(
+    layout_root: Path, port: int, database_url: str, workers: int, batch: int
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """``workers`` HubService processes (a shared subscription when more than one)."""
+    from hub.store.db import make_engine
+
+    make_engine(database_url).dispose()  # the schema, once, before the workers open it
+    group = "hub" if workers > 1 else None
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for n in range(workers):
+            args = ["--worker", "--secrets", str(layout_root), "--port", str(port)]
+            args += ["--db", database_url, "--batch", str(batch)]
+            if group:
+                args += ["--group", group, "--client-id", f"bench-hub-{n + 1}"]
+            procs.append(_child(*args))
+        for n, proc in enumerate(procs):
+            _expect_ready(proc, f"hub worker {n + 1}")
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None and proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+        for proc in procs:
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def worker_reports(procs: Sequence[subprocess.Popen[str]]) -> list[dict[str, float]]:
+    reports = []
+    for proc in procs:
+        assert proc.stdout is not None
+        out = proc.stdout.read().strip().splitlines()
+        reports.append(json.loads(out[-1]) if out else {})
+    return reports
+
+
+@dataclass
+class HubRun:
+    name: str
+    count: int
+    seconds: float
+    acked: int
+    acked_twice: int
+    stored: int
+    duplicates: int
+    commit_failures: int
+    rows: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"{self.name}: n={self.count} seconds={self.seconds:.2f} rate_per_s={self.rate:.0f} "
+            f"acked={self.acked} acked_twice={self.acked_twice} stored={self.stored} "
+            f"duplicates={self.duplicates} commit_failures={self.commit_failures} "
+            f"rows={self.rows}"
+        )
+
+
+def count_rows(database_url: str) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from hub.store.models import RatingRow
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(RatingRow)).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def hub_run(
+    name: str,
+    layout: SecretsLayout,
+    port: int,
+    files: dict[str, Path],
+    count: int,
+    database_url: str,
+    workers: int,
+    batch: int,
+) -> HubRun:
+    with hub_workers(layout.root, port, database_url, workers, batch) as procs:
+        collector = _child(
+            "--collect-acks",
+            *("--secrets", str(layout.root), "--port", str(port), "--count", str(count)),
+            *("--kiosks", ",".join(files)),
+        )
+        _expect_ready(collector, "ack collector")
+        start = time.monotonic()
+        pubs = c_publishers(layout, port, files)
+        wait_all(pubs, 600, "mosquitto_pub")
+        assert collector.stdout is not None
+        summary_line = collector.stdout.readline()
+        seconds = time.monotonic() - start
+        collector.wait(timeout=10)
+        if collector.returncode != 0:
+            raise RuntimeError(f"{name}: not every rating was acknowledged: {summary_line}")
+        summary = json.loads(summary_line)
+    reports = worker_reports(procs)
+    return HubRun(
+        name,
+        count,
+        seconds,
+        int(summary["acked"]),
+        int(summary["acked_twice"]),
+        int(sum(r.get("stored", 0) for r in reports)),
+        int(sum(r.get("duplicates", 0) for r in reports)),
+        int(sum(r.get("commit_failures", 0) for r in reports)),
+        count_rows(database_url),
+    )
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A throwaway schema in the given database; yields a URL whose search_path is that schema."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"hailong_bench_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        parsed = make_url(url)
+        scoped = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def fresh_sqlite(root: Path, name: str) -> str:
+    path = root / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 ratings instead of 100,000")
+    parser.add_argument("--count", type=int, help="ratings per run (overrides --quick)")
+    parser.add_argument("--workers", type=int, default=3, help="workers of the shared run")
+    parser.add_argument("--batch", type=int, default=1000, help="the hub's max_batch")
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument("--dir", type=Path, help="where the databases go (default: temp folder)")
+    # Child process roles (used by this script and bench/backlog.py).
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--collect-acks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--secrets", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--group", help=argparse.SUPPRESS)
+    parser.add_argument("--client-id", help=argparse.SUPPRESS)
+    parser.add_argument("--kiosks", help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=600, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return run_worker(args)
+    if args.collect_acks:
+        return run_collector(args)
+    return run_bench(args)
+
+
+def mosquitto_version() -> str:
+    out = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True, check=False)
+    first = (out.stdout or out.stderr).splitlines()
+    return first[0].replace("mosquitto version ", "") if first else "?"
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    count = args.count or (2_000 if args.quick else 100_000)
+    if not shutil.which("mosquitto_pub") or not shutil.which("mosquitto_sub"):
+        print("mosquitto_pub and mosquitto_sub are needed (apt-get install mosquitto-clients)")
+        return 2
+    _common.sigterm_as_interrupt()
+    runs: list[HubRun] = []
+    with contextlib.ExitStack() as stack:
+        root = stack.enter_context(_common.temp_dir("hailong-bench-ingest-", args.dir))
+        layout = _common.throwaway_secrets(root / "secrets")
+        print(
+            f"# ingest: {count} ratings from {len(KIOSKS)} kiosk users through Mosquitto "
+            f"{mosquitto_version()} (QoS 1, loopback), {os.cpu_count()} CPUs"
+        )
+        print(f"# databases in {root} ({_common.filesystem_of(root)}); hub max_batch={args.batch}")
+        files: dict[str, Path] = {}
+        for kiosk, n in zip(KIOSKS, split(count, len(KIOSKS)), strict=True):
+            files[kiosk] = root / f"{kiosk}.jsonl"
+            files[kiosk].write_bytes(b"\n".join(rating_payloads(kiosk, n)) + b"\n")
+        size = sum(p.stat().st_size for p in files.values()) / count
+        print(f"# one rating is {size:.0f} bytes of JSON; publishers: mosquitto_pub -l per kiosk")
+        broker = stack.enter_context(_common.mosquitto(root, layout))
+        base_seconds = baseline(layout, broker.port, files, count)
+        base_rate = count / base_seconds
+        print(
+            f"baseline (mosquitto_pub -l -> mosquitto_sub, C, QoS 1): n={count} "
+            f"seconds={base_seconds:.2f} rate_per_s={base_rate:.0f}"
+        )
+        plans: list[tuple[str, str, int]] = [
+            ("hub sqlite 1 worker", "sqlite1", 1),
+            (f"hub sqlite {args.workers} workers (shared subscription)", "sqliteN", args.workers),
+        ]
+        for name, db, workers in plans:
+            url = fresh_sqlite(root, db)
+            runs.append(hub_run(name, layout, broker.port, files, count, url, workers, args.batch))
+            print(runs[-1].line(), flush=True)
+        if args.postgres:
+            for name, workers in (
+                ("hub postgresql 1 worker", 1),
+                (f"hub postgresql {args.workers} workers (shared subscription)", args.workers),
+            ):
+                with postgres_schema(args.postgres) as url:
+                    run = hub_run(name, layout, broker.port, files, count, url, workers, args.batch)
+                runs.append(run)
+                print(run.line(), flush=True)
+    for run in runs:
+        print(f"ratio {run.name}/baseline: rate={_common.ratio(run.rate, base_rate)}")
+    single = runs[0]
+    verdict_rate = "met" if single.rate >= GOAL_RATE else "NOT met"
+    verdict_ratio = "met" if single.rate / base_rate >= GOAL_RATIO else "NOT met"
+    print(
+        f"goal: sqlite 1 worker >= {GOAL_RATE:.0f} ratings/s committed and acknowledged -> "
+        f"{verdict_rate}; ratio >= {GOAL_RATIO} -> {verdict_ratio} (informational)"
+    )
+    lost = [r.name for r in runs if r.rows != r.count or r.acked != r.count]
+    if lost:
+        print(f"ERROR: ratings missing in {', '.join(lost)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
