@@ -286,6 +286,10 @@ def hub_workers(
 
     make_engine(database_url).dispose()  # the schema, once, before the workers open it
     group = "hub" if workers > 1 else None
+    # The single hub keeps a persistent session, as in production. Its own id per run, purged
+    # afterwards: otherwise the broker keeps queueing the next runs' ratings for it, and a later
+    # single-worker run would receive them twice.
+    single_id = f"bench-hub-single-{uuid.uuid4().hex[:8]}"
     procs: list[subprocess.Popen[str]] = []
     try:
         for n in range(workers):
@@ -293,6 +297,8 @@ def hub_workers(
             args += ["--db", database_url, "--batch", str(batch)]
             if group:
                 args += ["--group", group, "--client-id", f"bench-hub-{n + 1}"]
+            else:
+                args += ["--client-id", single_id]
             procs.append(_child(*args))
         for n, proc in enumerate(procs):
             _expect_ready(proc, f"hub worker {n + 1}")
@@ -307,6 +313,21 @@ def hub_workers(
                 proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if group is None:
+            purge_session(layout_root, port, single_id)
+
+
+def purge_session(layout_root: Path, port: int, client_id: str) -> None:
+    """Connect once with a clean session under ``client_id``: the broker drops the old one."""
+    from hailong.contract import topics
+    from hailong.provision import SecretsLayout
+
+    password = _password(SecretsLayout(layout_root), "hub")
+    subprocess.run(
+        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", password,
+         "-i", client_id, "-t", topics.RATINGS_SUBSCRIPTION, "-E"],
+        check=False, timeout=10, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def worker_reports(procs: Sequence[subprocess.Popen[str]]) -> list[dict[str, float]]:

@@ -630,7 +630,8 @@ def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> st
     scratch = make_engine("sqlite://")
     try:
         with OrmSession(scratch) as expected:
-            add_to_rollups(expected, rows)
+            columns = [column.key for column in RatingRow.__table__.columns]
+            add_to_rollups(expected, [{c: getattr(row, c) for c in columns} for row in rows])
             for model in (RatingRollupRow, FactorRollupRow, ReasonRollupRow):
                 table = model.__table__
                 want = {tuple(row) for row in expected.execute(select(table))}

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,7 +106,10 @@ def hub(config_path: Path, no_web: bool) -> None:
 
             web = settings.web
             click.echo(f"staff page: http://{web.bind}:{web.port}/staff")
-            uvicorn.run(create_app(settings, unit, sessions), host=web.bind, port=web.port)
+            app = create_app(
+                settings, unit, sessions, on_rated=service.announce_rated, ingest=service
+            )
+            uvicorn.run(app, host=web.bind, port=web.port)
     finally:
         service.stop()
 
@@ -379,8 +382,11 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
 
     settings, unit = _load_hub(config_path)
     sessions = session_factory(make_engine(settings.hub.database_url))
-    start = since.replace(tzinfo=UTC) if since else None
-    end = until.replace(tzinfo=UTC) if until else None
+    from hub.store.ratings import LOCAL_ZONE
+
+    # The dates an officer types are Hà Nội dates, as the rollups' days are.
+    start = since.replace(tzinfo=LOCAL_ZONE) if since else None
+    end = until.replace(tzinfo=LOCAL_ZONE) if until else None
     with sessions() as session:
         tables = {dim: summary(session, unit, dim, start, end) for dim in DIMENSIONS}
     click.echo(format_summary(unit, tables))
@@ -397,6 +403,20 @@ def report_kiosks(config_path: Path) -> None:
     sessions = session_factory(make_engine(settings.hub.database_url))
     with sessions() as session:
         click.echo(format_kiosks(unit, kiosk_statuses(session, unit)))
+
+
+@report.command("gaps")
+@hub_option
+def report_gaps(config_path: Path) -> None:
+    """Ratings each kiosk sent that never arrived: gaps in its seq numbers."""
+    from hub.report import format_gaps
+    from hub.store.db import make_engine, session_factory
+    from hub.store.gaps import find_gaps
+
+    settings, unit = _load_hub(config_path)
+    sessions = session_factory(make_engine(settings.hub.database_url))
+    with sessions() as session:
+        click.echo(format_gaps(unit, find_gaps(session, unit.unit.code)))
 
 
 @cli.command()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hailong.contract.scale import Factor
 from hailong.settings import Unit
 from hub.domain.fleet import KioskHealth, KioskReport, Thresholds, assess
+from hub.domain.gaps import KioskGaps
 from hub.domain.satisfaction import (
     SMALL_SAMPLE,
     GroupSummary,
@@ -300,6 +301,12 @@ def kiosk_health(
     return assess(configured, reports, now, thresholds or Thresholds())
 
 
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL_ZONE):%d/%m %H:%M}"
+
+
 def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
     """One line per configured kiosk; a kiosk never heard from says so."""
     by_id = {row.kiosk: row for row in rows}
@@ -310,11 +317,43 @@ def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
             lines.append(f"  {entry.id:<12} chưa kết nối lần nào / never connected")
             continue
         link = "trực tuyến / online" if row.online else "ngoại tuyến / offline"
-        seen = row.received_at.replace(tzinfo=row.received_at.tzinfo or UTC).astimezone()
+        seen = row.received_at.replace(tzinfo=row.received_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
         refused = ", ".join(f"{reason} {count}" for reason, count in sorted(row.refusals.items()))
+        acked = _local(row.last_ack_at)
+        scanner = (row.devices or {}).get("scanner", "?")
         lines.append(
             f"  {entry.id:<12} {link:<22} chờ gửi / buffered {row.buffer_depth or 0:>5}"
             f"  v{row.version or '?'}  {seen:%d/%m %H:%M}"
+            f"  xác nhận cuối / last ack {acked}  máy quét / scanner {scanner}"
             f"  từ chối / refused: {refused or '0'}"
         )
+    return "\n".join(lines)
+
+
+def format_gaps(unit: Unit, gaps: list[KioskGaps]) -> str:
+    """One line per kiosk of the unit (configured, or heard from): how many ratings it sent that
+    the hub never received, and which seqs. Refused ratings (dead letters) are not missing."""
+    by_id = {g.kiosk: g for g in gaps if g.unit == unit.unit.code}
+    lines = [f"Đánh giá bị thiếu của {unit.unit.name} / Missing ratings of {unit.unit.code}"]
+    for kiosk in sorted({*(entry.id for entry in unit.kiosks), *by_id}):
+        found = by_id.get(kiosk)
+        if found is None:
+            lines.append(f"  {kiosk}: chưa có đánh giá / no ratings yet")
+            continue
+        # Seqs still in the kiosk's outbox are on their way: not counted, but said.
+        queued = (
+            f"từ {found.pending_from} còn chờ gửi / from {found.pending_from} still queued"
+            if found.queued_below_highest
+            else None
+        )
+        if found.ok:
+            upto = f"1–{found.highest}" + (f"; {queued}" if queued else "")
+            lines.append(f"  {kiosk}: không thiếu / no gaps ({upto})")
+            continue
+        ranges = ", ".join(str(span) for span in found.ranges)
+        if found.more_ranges:
+            ranges += f" (+{found.more_ranges} khoảng khác / more ranges)"
+        if queued:
+            ranges += f" ({queued})"
+        lines.append(f"  {kiosk}: thiếu {found.missing} / {found.missing} missing: {ranges}")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import gc
 import itertools
 import logging
 import os
@@ -35,6 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -58,8 +60,9 @@ from hailong.contract.messages import (
     decode_kiosk_status,
     packed,
 )
+from hailong.contract.scale import Stage
 from hailong.mqtt import log_in
-from hailong.settings import HubSettings, Unit
+from hailong.settings import ConfigError, HubSettings, Unit, load_unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify
 from hub.store.ratings import (
     mark_announced,
@@ -163,6 +166,15 @@ def _confirmed(info: mqtt.MQTTMessageInfo) -> bool:
         return True
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells an edited file apart: modification time and size (None: missing)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def shared_filter(group: str, subscription: str) -> str:
     return f"$share/{group}/{subscription}"
 
@@ -210,6 +222,8 @@ class HubService:
         # The worker exits at once, committing nothing more (a crash, or a drain that timed out).
         self._stopping = threading.Event()
         self._unconfirmed: list[mqtt.MQTTMessageInfo] = []
+        self._publish_lock = threading.Lock()  # the worker and the web threads publish
+        self._unit_stamp = _stamp(settings.hub.unit_file)
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
         self._client = self._make_client(self.client_id)
 
@@ -246,8 +260,7 @@ class HubService:
         if self._closing.is_set():
             return
         log.info("%s connected to the broker; publishing unit configuration", self.client_id)
-        config = self.unit.to_message().to_bytes()
-        client.publish(topics.unit_config(self.unit.unit.code), config, qos=1, retain=True)
+        self._publish_config()
         # Statuses are not shared: every worker keeps the latest per kiosk (an idempotent
         # upsert), and a shared subscription would not receive the retained ones.
         client.subscribe([(self.ratings_filter, 1), (topics.STATUS_SUBSCRIPTION, 1)])
@@ -266,6 +279,10 @@ class HubService:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Everything alive now (SQLAlchemy's mappers, pydantic's schemas, the unit) lives as long
+        # as the process: frozen, the collector stops rescanning it during every batch, which
+        # had doubled the time to validate a rating.
+        gc.freeze()
         self._worker.start()
         mqtt_settings = self.settings.mqtt
         self._client.connect_async(mqtt_settings.host, mqtt_settings.port, mqtt_settings.keepalive)
@@ -318,6 +335,7 @@ class HubService:
                 next_announcement = time.monotonic() + ANNOUNCE_EVERY_S
                 self._announce_returns()
                 self._save_statuses()
+                self._reload_unit_if_changed()
             batch = self._next_batch()
             if not batch:
                 if self._draining.is_set():
@@ -419,18 +437,53 @@ class HubService:
                 counters.already_rated += 1
         counters.dead_letters += dead
 
-    def _publish(self, topic: str, payload: bytes) -> bool:
+    def _publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
         """Hand one QoS 1 message to paho; False when it could not even be queued (no link).
 
         The kiosks resend whatever they never see acknowledged, so a lost ack costs a
         duplicate, never a rating; ``stop`` waits for the queued ones.
         """
-        info = self._client.publish(topic, payload, qos=1)
-        self._unconfirmed = [i for i in self._unconfirmed if not _confirmed(i)]
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            return False
-        self._unconfirmed.append(info)
-        return True
+        with self._publish_lock:
+            info = self._client.publish(topic, payload, qos=qos, retain=retain)
+            self._unconfirmed = [i for i in self._unconfirmed if not _confirmed(i)]
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return False
+            self._unconfirmed.append(info)
+            return True
+
+    def announce_rated(self, code: str, stage: Stage) -> None:
+        """A receipt rated outside MQTT (the online page, in a web thread): the kiosks add it to
+        their "already rated" lists, as for a rating a kiosk sent."""
+        self._publish_rated({self.unit.unit.code: [RatedReceipt(code=code, stage=stage)]})
+
+    def _publish_config(self) -> None:
+        """The unit's catalogue, retained: a kiosk gets the latest on every (re)connection."""
+        config = self.unit.to_message().to_bytes()
+        self._publish(topics.unit_config(self.unit.unit.code), config, retain=True)
+
+    def _reload_unit_if_changed(self) -> None:
+        """An edited unit file (a new officer, a renamed procedure) reaches every kiosk without
+        restarting anything; a file that no longer validates is reported and the running
+        catalogue kept."""
+        path = self.settings.hub.unit_file
+        stamp = _stamp(path)
+        if stamp == self._unit_stamp:
+            return
+        self._unit_stamp = stamp
+        try:
+            unit = load_unit(path)
+        except ConfigError as exc:
+            log.error("%s changed but is not valid; keeping the running catalogue:\n%s", path, exc)
+            return
+        if unit.unit.code != self.unit.unit.code:
+            log.error(
+                "%s now names unit %s; a hub serves one unit: restart it", path, unit.unit.code
+            )
+            return
+        self.unit = unit
+        if self.ready.is_set():
+            log.info("%s changed: publishing the new catalogue to the kiosks", path)
+            self._publish_config()
 
     def _publish_acks(self, acks: dict[tuple[str, str], list[AckOutcome]]) -> None:
         for (unit, kiosk), outcomes in acks.items():

@@ -246,6 +246,8 @@ class KioskController(QObject):
             if scanned is None:
                 return False
             self.last_scan = scanned
+            if self.uplink:
+                self.uplink.devices.scanned(datetime.now(UTC))
             if self.window.in_maintenance:
                 self._show_status()
             else:

@@ -203,6 +203,14 @@ class Outbox:
     def depth(self) -> int:
         return self._count(_outbox.c.state == "pending")
 
+    def oldest_pending_seq(self) -> int | None:
+        """The seq of the oldest rating not yet acknowledged (None: nothing pending)."""
+        with self._lock, self._engine.connect() as conn:
+            seq = conn.execute(
+                select(func.min(_outbox.c.seq)).where(_outbox.c.state == "pending")
+            ).scalar()
+        return int(seq) if seq is not None else None
+
     def rejected_count(self) -> int:
         return self._count(_outbox.c.state == "rejected")
 

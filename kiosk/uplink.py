@@ -14,10 +14,12 @@ own ack is overdue (``resend_after``), not because the hub was still busy with t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -29,6 +31,7 @@ from hailong import __version__
 from hailong.contract import topics
 from hailong.contract.messages import (
     ContractError,
+    DeviceState,
     KioskStatusMessage,
     UnitConfigMessage,
     decode_ack,
@@ -53,6 +56,20 @@ PUBLISH_CHUNK = 500
 MQTT_IN_FLIGHT = 200
 
 
+@dataclass
+class DeviceReport:
+    """What the kiosk has seen of its devices, for its status. The Qt thread writes, the uplink
+    thread reads: plain values, no reference back to the Qt side."""
+
+    # A keyboard-mode USB scanner cannot be probed: "unknown" until it delivers a scan.
+    states: dict[str, DeviceState] = field(default_factory=lambda: {"scanner": "unknown"})
+    last_scan_at: datetime | None = None
+
+    def scanned(self, at: datetime) -> None:
+        self.last_scan_at = at
+        self.states["scanner"] = "ok"
+
+
 class Uplink:
     def __init__(
         self,
@@ -71,6 +88,7 @@ class Uplink:
         self.resend_after = resend_after
         self.on_config = on_config
         self.on_change = on_change
+        self.devices = DeviceReport()
         self.connected = False
         self.last_ack_at: datetime | None = None
         self.window = max(1, window)
@@ -120,7 +138,11 @@ class Uplink:
         self._wake.set()
         if self.connected:
             status = self._status(online=False)
-            self._client.publish(topics.status(self.unit, self.kiosk), status, qos=1, retain=True)
+            topic = topics.status(self.unit, self.kiosk)
+            info = self._client.publish(topic, status, qos=1, retain=True)
+            # The broker's PUBACK before the DISCONNECT, so "offline" is really recorded.
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=2)
         self._client.disconnect()
         self._client.loop_stop()
         self._resender.join(timeout=5)
@@ -203,6 +225,10 @@ class Uplink:
             version=__version__,
             refusals=self.outbox.refusals(),
             at=datetime.now(UTC),
+            last_ack_at=self.last_ack_at,
+            oldest_pending_seq=self.outbox.oldest_pending_seq(),
+            devices=dict(self.devices.states),
+            last_scan_at=self.devices.last_scan_at,
         ).to_bytes()
 
     def _on_connect(
@@ -221,11 +247,13 @@ class Uplink:
         )
 
     def _on_subscribed(self) -> None:
+        # Everything pending is due again: acks may have been lost with the old connection. Set
+        # before ``connected``, so no flush publishes on this connection ahead of the full pass
+        # (which would send those ratings twice).
+        self._new_connection.set()
         self.connected = True
         status = self._status(online=True)
         self._client.publish(topics.status(self.unit, self.kiosk), status, qos=1, retain=True)
-        # Everything pending is due again: acks may have been lost with the old connection.
-        self._new_connection.set()
         self._wake.set()
         self._changed()
 

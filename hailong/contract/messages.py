@@ -180,6 +180,10 @@ class UnitConfigMessage(_Message):
     policy: KioskPolicy = KioskPolicy()
 
 
+# "unknown": a keyboard-mode USB scanner cannot be probed, only seen working (last_scan_at).
+DeviceState = Literal["ok", "missing", "error", "unknown"]
+
+
 class KioskStatusMessage(_Message):
     """Retained on ``.../<kiosk>/status``; the kiosk's last will publishes ``online: false``."""
 
@@ -190,6 +194,15 @@ class KioskStatusMessage(_Message):
     at: datetime | None = None
     # Receipts refused at this kiosk since it was installed, per reason (bad_signature, ...).
     refusals: dict[Code, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # When the hub last acknowledged a rating of this kiosk (the kiosk's clock).
+    last_ack_at: datetime | None = None
+    # The oldest rating still in the outbox: the hub's gap report treats seqs from here on as
+    # not yet delivered rather than lost.
+    oldest_pending_seq: Annotated[int, Field(ge=1)] | None = None
+    # The attached devices as the kiosk sees them, e.g. {"scanner": "ok"}.
+    devices: dict[Code, DeviceState] = Field(default_factory=dict)
+    # The last receipt scan the kiosk recognised (a scanner silent for days may be unplugged).
+    last_scan_at: datetime | None = None
 
 
 def _decode(payload: bytes) -> dict[str, Any]:

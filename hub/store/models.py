@@ -117,7 +117,8 @@ class DossierSequenceRow(Base):
 
 
 class KioskStatusRow(Base):
-    """The last status each kiosk reported: link, buffer depth, version, refusals per reason."""
+    """The last status each kiosk reported: link, buffer depth, version, refusals per reason,
+    last ack, oldest pending seq, devices."""
 
     __tablename__ = "kiosk_status"
 
@@ -129,6 +130,11 @@ class KioskStatusRow(Base):
     refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Since revision 0003 (None for statuses received before it, or from older kiosks).
+    last_ack_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    oldest_pending_seq: Mapped[int | None] = mapped_column(Integer)
+    devices: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 NO_VALUE = ""  # the rollup key of a dimension without a value (codes are never empty)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,8 +21,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
 from hub.receipts.desk import ReceiptDesk
-from hub.web import api, citizen, dashboard, staff
+from hub.store.ratings import LOCAL_ZONE
+from hub.web import api, citizen, dashboard, ops, staff
 from hub.web.accounts import Accounts, ApiTokens
+
+if TYPE_CHECKING:
+    from hub.service import HubService
 
 HERE = Path(__file__).parent
 
@@ -32,8 +37,10 @@ def create_app(
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_rated: Callable[[str, Stage], object] | None = None,
+    ingest: HubService | None = None,
 ) -> FastAPI:
-    """``on_rated`` tells the kiosks about a receipt rated online (the hub's MQTT side)."""
+    """``on_rated`` tells the kiosks about a receipt rated online (the hub's MQTT side);
+    ``ingest`` is the worker running in this process, whose figures ``/metrics`` shows."""
     web = settings.web
     if web is None:
         raise ValueError("the hub configuration has no [web] section")
@@ -46,10 +53,12 @@ def create_app(
     app.state.accounts = Accounts(web.accounts_file)
     app.state.tokens = ApiTokens(web.api_tokens_file)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates.env.filters["local_time"] = local_time
     app.state.clock = clock
     app.state.keyring = settings.receipts.keyring()
     app.state.public_base_url = settings.hub.public_base_url
     app.state.on_rated = on_rated
+    app.state.ingest = ingest
     app.add_middleware(
         SessionMiddleware,
         secret_key=_session_key(web),
@@ -63,12 +72,21 @@ def create_app(
     app.include_router(api.router)
     app.include_router(citizen.router)
     app.include_router(dashboard.router)
+    app.include_router(ops.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored instant as Hà Nội reads it (SQLite hands back UTC without its zone)."""
+    if value is None:
+        return "—"
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"{aware.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
 
 
 def _session_key(web: WebSettings) -> str:

@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,13 +23,15 @@ from hailong.contract.messages import (
     RatingMessage,
     UnitConfigMessage,
     decode_ack,
+    decode_rated,
     decode_unit_config,
 )
-from hailong.settings import HubSettings, Unit
+from hailong.contract.scale import Stage
+from hailong.settings import HubSettings, Unit, load_unit
 from hub.service import HubService
 from hub.store.db import make_engine, session_factory
 from hub.store.models import DeadLetterRow, RatingRow
-from tests.conftest import UNIT_CODE, Broker
+from tests.conftest import REPO, UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
 
 pytestmark = pytest.mark.timeout(60)
@@ -247,3 +250,58 @@ def test_three_shared_workers_store_and_acknowledge_each_rating_once(
             peer.close()
         for worker in workers:
             worker.stop()
+
+
+def _listener(broker: Broker, topic: str) -> tuple[mqtt.Client, queue.Queue[bytes]]:
+    """A kiosk-q1 client that collects every payload on ``topic``."""
+    settings = broker.mqtt_settings("kiosk-q1")
+    got: queue.Queue[bytes] = queue.Queue()
+    subscribed = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="kiosk-q1-listener")
+    client.username_pw_set(settings.username, settings.password())
+    client.on_message = lambda _c, _u, message: got.put(bytes(message.payload))
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    client.subscribe(topic, qos=1)
+    assert subscribed.wait(5)
+    return client, got
+
+
+def test_an_edited_unit_file_reaches_the_kiosks_without_a_restart(
+    broker: Broker, hub_settings: HubSettings, hub_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    unit_file = tmp_path / "unit.toml"
+    unit_file.write_text((REPO / "config" / "unit.toml").read_text(encoding="utf-8"))
+    settings = hub_settings.model_copy(
+        update={"hub": hub_settings.hub.model_copy(update={"unit_file": unit_file})}
+    )
+    client, configs = _listener(broker, topics.unit_config(UNIT_CODE))
+    with HubService(settings, load_unit(unit_file), hub_sessions) as hub:
+        try:
+            assert hub.ready.wait(10)
+            first = decode_unit_config(configs.get(timeout=10))
+            text = unit_file.read_text(encoding="utf-8")
+            unit_file.write_text(text.replace(first.name, "Trung tâm Phục vụ hành chính công mới"))
+            renamed = decode_unit_config(configs.get(timeout=10))
+            assert renamed.name == "Trung tâm Phục vụ hành chính công mới"
+            unit_file.write_text("[unit]\ncode = 'broken", encoding="utf-8")  # not valid TOML
+            with pytest.raises(queue.Empty):
+                configs.get(timeout=2.5)
+            assert hub.unit.unit.name == "Trung tâm Phục vụ hành chính công mới"
+        finally:
+            client.loop_stop()
+            client.disconnect()
+
+
+def test_a_receipt_rated_online_is_announced_to_the_kiosks(broker: Broker, hub: HubService) -> None:
+    client, rated = _listener(broker, topics.rated(UNIT_CODE))
+    try:
+        hub.announce_rated(f"{UNIT_CODE}-261125-0042", Stage.RECEPTION)
+        message = decode_rated(rated.get(timeout=10))
+        assert [(r.code, r.stage) for r in message.receipts] == [
+            (f"{UNIT_CODE}-261125-0042", Stage.RECEPTION)
+        ]
+    finally:
+        client.loop_stop()
+        client.disconnect()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ from hailong.contract import topics
 from hailong.contract.messages import (
     AckMessage,
     AckOutcome,
+    KioskStatusMessage,
     RatedMessage,
     RatedReceipt,
+    decode_kiosk_status,
     decode_rating,
 )
 from hailong.contract.scale import Stage
@@ -360,3 +364,32 @@ def test_neither_the_ui_thread_nor_the_network_thread_reads_the_outbox_to_publis
         uplink.stop()
         hub.close()
         box.close()
+
+
+def test_the_status_tells_the_hub_what_is_pending_and_how_the_devices_are(
+    broker: Broker, outbox: Outbox
+) -> None:
+    _append_many(outbox, 3)
+    uplink = _uplink(broker, outbox)
+    uplink.devices.scanned(datetime.now(UTC))
+    uplink.start()
+    settings = broker.mqtt_settings("hub")
+    statuses: queue.Queue[KioskStatusMessage] = queue.Queue()
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-status")
+    listener.username_pw_set(settings.username, settings.password())
+    listener.on_message = lambda _c, _u, m: statuses.put(decode_kiosk_status(m.payload))
+    listener.connect("127.0.0.1", broker.port)
+    listener.loop_start()
+    try:
+        wait_for(lambda: uplink.connected)
+        listener.subscribe(topics.status(UNIT_CODE, "kiosk-q1"), qos=1)  # retained
+        status = statuses.get(timeout=10)
+        assert status.online
+        assert (status.buffer_depth, status.oldest_pending_seq) == (3, 1)
+        assert status.devices == {"scanner": "ok"}
+        assert status.last_scan_at is not None
+        assert status.last_ack_at is None  # no hub has acknowledged anything yet
+    finally:
+        listener.loop_stop()
+        listener.disconnect()
+        uplink.stop()

@@ -239,3 +239,30 @@ def test_kiosk_statuses_keep_the_latest_and_a_history(sessions: sessionmaker[Ses
     ]
     assert history[1].version == "v" * 40  # a longer version string would fail on PostgreSQL
     assert history[2].at.replace(tzinfo=history[2].at.tzinfo or UTC) == NOW + timedelta(minutes=2)
+
+
+def test_the_last_will_keeps_what_the_kiosk_last_said_of_acks_devices_and_scans(
+    sessions: sessionmaker[Session],
+) -> None:
+    acked, scanned = NOW - timedelta(minutes=3), NOW - timedelta(hours=2)
+    online = KioskStatusMessage(
+        kiosk="kiosk-q1",
+        online=True,
+        buffer_depth=4,
+        last_ack_at=acked,
+        oldest_pending_seq=118,
+        devices={"scanner": "ok"},
+        last_scan_at=scanned,
+    )
+    for minute, status in enumerate([online, KioskStatusMessage(kiosk="kiosk-q1", online=False)]):
+        with sessions.begin() as session:
+            save_kiosk_status(session, "000.00.20.H41", status, NOW + timedelta(minutes=minute))
+    with sessions() as session:
+        row = session.get(KioskStatusRow, ("000.00.20.H41", "kiosk-q1"))
+    assert row is not None
+    assert row.online is False
+    assert (row.oldest_pending_seq, row.devices) == (118, {"scanner": "ok"})
+    assert row.last_ack_at is not None
+    assert row.last_ack_at.replace(tzinfo=row.last_ack_at.tzinfo or UTC) == acked
+    assert row.last_scan_at is not None
+    assert row.last_scan_at.replace(tzinfo=row.last_scan_at.tzinfo or UTC) == scanned
