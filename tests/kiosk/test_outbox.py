@@ -143,3 +143,30 @@ def test_long_id_lists_are_marked_and_acknowledged_in_chunks(
     verdicts = (AckOutcome(id=i, seq=n + 1, outcome="stored") for n, i in enumerate(ids[:7]))
     assert outbox.acknowledge(verdicts) == 7  # a generator is read once, all of it
     assert [i for i, _ in outbox.due(NOW, 0)] == [ids[7]]
+
+
+def test_the_pending_count_follows_every_commit_and_survives_reopening(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.db")
+    ratings = [box.append(lambda seq: make_rating(seq=seq)) for _ in range(4)]
+    assert box.depth() == 4
+    box.acknowledge(
+        [
+            AckOutcome(id=ratings[0].id, seq=1, outcome="stored"),
+            AckOutcome(id=ratings[1].id, seq=2, outcome="rejected", reason="bad"),
+            AckOutcome(id=ratings[0].id, seq=1, outcome="duplicate"),  # an ack seen twice
+            AckOutcome(id=uuid.uuid4(), seq=99, outcome="stored"),  # not ours
+        ]
+    )
+    assert box.depth() == 2
+    box.close()
+    assert Outbox(tmp_path / "outbox.db").depth() == 2
+
+
+def test_acks_commit_without_waiting_for_the_disk_but_appends_still_do(tmp_path: Path) -> None:
+    """Losing an applied ack in a power cut costs a resend; losing a rating is not allowed."""
+    box = Outbox(tmp_path / "outbox.db")
+    rating = box.append(lambda seq: make_rating(seq=seq))
+    box.mark_sent([rating.id], datetime.now(UTC))
+    box.acknowledge([AckOutcome(id=rating.id, seq=1, outcome="stored")])
+    with box._engine.connect() as conn:  # the pooled connection the next append uses
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
