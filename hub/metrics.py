@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hailong.settings import Unit
 from hub.domain.fleet import Flag, KioskHealth
-from hub.report import kiosk_health
+from hub.report import PrinterState, kiosk_health, printer_states
 from hub.store.models import DeadLetterRow
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ class MetricsSnapshot:
     unit: str
     dead_letters_kept: int
     kiosks: tuple[KioskHealth, ...]
-    ingest: IngestFigures | None = None  # None: no ingest worker in this process
+    ingest: IngestFigures | None = None
+    printers: tuple[PrinterState, ...] = ()  # None: no ingest worker in this process
 
 
 def collect(
@@ -77,7 +78,8 @@ def collect(
             batch_count=h.count,
         )
     health = tuple(kiosk_health(session, unit, now))
-    return MetricsSnapshot(unit.unit.code, int(kept), health, figures)
+    printers = tuple(printer_states(session, unit))
+    return MetricsSnapshot(unit.unit.code, int(kept), health, figures, printers)
 
 
 def render(snapshot: MetricsSnapshot) -> str:
@@ -88,6 +90,7 @@ def render(snapshot: MetricsSnapshot) -> str:
             "Payloads kept in the dead-letter table (refused or second ratings of a receipt).",
             [(unit, snapshot.dead_letters_kept)])  # fmt: skip
     _fleet(out, unit, snapshot.kiosks)
+    _printers(out, unit, snapshot.printers)
     if snapshot.ingest is not None:
         _ingest(out, unit, snapshot.ingest)
     return "\n".join(out) + "\n"
@@ -110,6 +113,16 @@ def _fleet(out: list[str], unit: dict[str, str], kiosks: Sequence[KioskHealth]) 
     ]
     _family(out, "hailong_kiosk_buffer_depth", "gauge",
             "Ratings in the kiosk's outbox, not yet acknowledged (its last report).", depths)  # fmt: skip
+
+
+def _printers(out: list[str], unit: dict[str, str], printers: Sequence[PrinterState]) -> None:
+    known = [p for p in printers if p.last_printed is not None]
+    _family(out, "hailong_printer_ok", "gauge",
+            "1 if the counter's last receipt printed, 0 if it did not.",
+            [({**unit, "counter": p.counter}, int(bool(p.last_printed))) for p in known])  # fmt: skip
+    _family(out, "hailong_receipts_unprinted", "gauge",
+            "Receipts in the register waiting for a reprint.",
+            [({**unit, "counter": p.counter}, p.unprinted) for p in printers])  # fmt: skip
 
 
 def _ingest(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:

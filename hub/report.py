@@ -36,6 +36,7 @@ from hub.store.models import (
     RatingRollupRow,
     RatingRow,
     ReasonRollupRow,
+    ReceiptRow,
 )
 from hub.store.ratings import LOCAL_ZONE
 
@@ -270,6 +271,46 @@ def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -
 def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatusRow]:
     rows = session.scalars(select(KioskStatusRow).where(KioskStatusRow.unit == unit.unit.code))
     return sorted(rows, key=lambda row: row.kiosk)
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """A counter's receipt printer as the register shows it: whether the last receipt printed,
+    and how many receipts still wait for a reprint (paper out, cover open, offline)."""
+
+    counter: str
+    last_printed: bool | None  # None: nothing issued at this counter yet
+    last_at: datetime | None
+    unprinted: int
+
+
+def printer_states(session: Session, unit: Unit) -> list[PrinterState]:
+    """One line per configured counter (the printer is the counter's, driven by the hub)."""
+    code = unit.unit.code
+    unprinted = dict(
+        session.execute(
+            select(ReceiptRow.counter, func.count())
+            .where(ReceiptRow.unit == code, ReceiptRow.printed.is_(False))
+            .group_by(ReceiptRow.counter)
+        ).all()
+    )
+    states = []
+    for counter in unit.counters:
+        last = session.execute(
+            select(ReceiptRow.printed, ReceiptRow.issued_at)
+            .where(ReceiptRow.unit == code, ReceiptRow.counter == counter.code)
+            .order_by(ReceiptRow.issued_at.desc())
+            .limit(1)
+        ).first()
+        states.append(
+            PrinterState(
+                counter.code,
+                bool(last.printed) if last else None,
+                last.issued_at if last else None,
+                int(unprinted.get(counter.code, 0)),
+            )
+        )
+    return states
 
 
 def kiosk_health(

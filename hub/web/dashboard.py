@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from hailong.settings import Unit
 from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
 from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
-from hub.report import DIMENSIONS, Dimension, kiosk_statuses, summary
+from hub.report import DIMENSIONS, Dimension, kiosk_statuses, printer_states, summary
 from hub.web.accounts import Account
 from hub.web.pages import render
 
@@ -82,6 +82,7 @@ def dashboard(
     with request.app.state.sessions() as session:
         tables = {dim: summary(session, unit, dim, *selected.bounds()) for dim in DIMENSIONS}
         fleet = kiosk_statuses(session, unit) if account.role != "officer" else []
+        printers = printer_states(session, unit) if account.role != "officer" else []
     if account.role == "officer":
         # An officer sees the unit's headline figures and their own line, nobody else's.
         tables = {"officer": [s for s in tables["officer"] if s.key == account.officer]}
@@ -97,6 +98,7 @@ def dashboard(
         small=SMALL_SAMPLE,
         flag_below=unit.unit.target_rate,
         fleet=fleet,
+        printers=printers,
         kiosk_ids=[k.id for k in unit.kiosks],
     )
 

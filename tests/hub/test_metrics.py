@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.domain.fleet import Flag, KioskHealth
 from hub.metrics import IngestFigures, MetricsSnapshot, render
+from hub.report import PrinterState
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -32,7 +33,12 @@ def _snapshot() -> MetricsSnapshot:
         batch_buckets=((0.01, 3), (0.1, 9), (float("inf"), 10)),
         batch_seconds_sum=0.42, batch_count=10,
     )  # fmt: skip
-    return MetricsSnapshot("000.00.20.H41", 10, kiosks, ingest)
+    printers = (
+        PrinterState("Q1", True, NOW, 0),
+        PrinterState("Q2", False, NOW, 3),
+        PrinterState("Q3", None, None, 0),
+    )
+    return MetricsSnapshot("000.00.20.H41", 10, kiosks, ingest, printers)
 
 
 def test_every_figure_parses_back_with_its_labels() -> None:
@@ -48,6 +54,9 @@ def test_every_figure_parses_back_with_its_labels() -> None:
     assert samples[("hailong_broker_connected", frozenset({unit}))] == 1
     assert samples[("hailong_batch_seconds_bucket", frozenset({unit, ("le", "+Inf")}))] == 10
     assert samples[("hailong_batch_seconds_count", frozenset({unit}))] == 10
+    assert samples[("hailong_printer_ok", frozenset({unit, ("counter", "Q2")}))] == 0
+    assert ("hailong_printer_ok", frozenset({unit, ("counter", "Q3")})) not in samples
+    assert samples[("hailong_receipts_unprinted", frozenset({unit, ("counter", "Q2")}))] == 3
 
 
 def test_without_an_ingest_worker_only_the_database_figures_are_shown() -> None:

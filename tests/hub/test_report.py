@@ -284,3 +284,29 @@ def test_rollups_equal_a_plain_group_by_over_the_ratings(
             for reason in set(row.reasons):
                 cited[reason] = cited.get(reason, 0) + 1
         assert dict(reason_counts(session, this, since, until)) == cited
+
+
+def test_each_counters_printer_shows_its_last_print_and_what_awaits_a_reprint(
+    database_url: str, unit: Unit
+) -> None:
+    from hub.report import printer_states
+    from hub.store.models import ReceiptRow
+
+    sessions = session_factory(make_engine(database_url))
+    issued = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    plan = [("Q1", True), ("Q1", False), ("Q2", False), ("Q2", True)]  # in issuing order
+    with sessions.begin() as session:
+        for n, (counter, printed) in enumerate(plan, start=1):
+            session.add(
+                ReceiptRow(
+                    dossier_code=f"000.00.20.H41-261125-{n:04d}", unit=unit.unit.code,
+                    procedure="1.001193", counter=counter, officer="CB001", key_id="k1",
+                    url="https://hailong.example.gov.vn/r/x", issued_at=issued + timedelta(minutes=n),
+                    printed=printed,
+                )
+            )  # fmt: skip
+    with sessions() as session:
+        states = {p.counter: p for p in printer_states(session, unit)}
+    assert (states["Q1"].last_printed, states["Q1"].unprinted) == (False, 1)
+    assert (states["Q2"].last_printed, states["Q2"].unprinted) == (True, 1)
+    assert (states["Q3"].last_printed, states["Q3"].unprinted) == (None, 0)
