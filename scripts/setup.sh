@@ -16,6 +16,7 @@ runtime_pkgs=(
 test_pkgs=(
   chromium    # a real browser for the web pages' tests
   postgresql  # initdb/pg_ctl: the tests start their own throw-away cluster (tests/conftest.py)
+  poppler-utils  # pdftoppm: the quarterly PDF report rendered to PNG (tests/hub/exports/)
 )
 
 python="${PYTHON:-python3}"

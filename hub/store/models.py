@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -212,3 +213,43 @@ class KioskStatusHistoryRow(Base):
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # kiosk clock
 
     __table_args__ = (Index("ix_kiosk_status_history_unit_kiosk_at", "unit", "kiosk", "at"),)
+
+
+class FollowUpRow(Base):
+    """The follow-up of a dissatisfied rating (see :mod:`hub.domain.followup`), created on its
+    first action: a dissatisfied rating without a row is open. ``state`` and the assignee are
+    what the trail in ``follow_up_events`` says; they are kept here to list and filter quickly."""
+
+    __tablename__ = "follow_ups"
+
+    rating_id: Mapped[str] = mapped_column(String(36), ForeignKey("ratings.id"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(40))  # the officer's user name
+    assignee_officer: Mapped[str | None] = mapped_column(String(40))  # their officer code
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the rating arrived
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the last action
+    version: Mapped[int] = mapped_column(Integer)  # events in the trail: a stale form is refused
+
+    __table_args__ = (
+        Index("ix_follow_ups_unit_state", "unit", "state"),
+        Index("ix_follow_ups_unit_updated_at", "unit", "updated_at"),
+        Index("ix_follow_ups_assignee", "assignee"),
+    )
+
+
+class FollowUpEventRow(Base):
+    """The audit trail of a follow-up: who did what, when, with which note. Only ever appended."""
+
+    __tablename__ = "follow_up_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rating_id: Mapped[str] = mapped_column(String(36), ForeignKey("follow_ups.rating_id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(40))  # user name
+    action: Mapped[str] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(40))  # assign and reopen only
+    assignee_officer: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_follow_up_events_rating_id_id", "rating_id", "id"),)

@@ -86,6 +86,10 @@ class Accounts:
         users[username] = {"hash": _hasher.hash(password), "role": role, "officer": officer}
         _write_private_json(self.path, {"users": users})
 
+    def all(self) -> list[Account]:
+        """Every account, by user name (no password hashes)."""
+        return [account for name in sorted(self._users()) if (account := self.get(name))]
+
     def get(self, username: str) -> Account | None:
         entry = self._users().get(username)
         if entry is None:
