@@ -180,7 +180,8 @@ def test_receipts_rated_at_another_kiosk_are_refused_here_too(
     again.start()
     try:
         wait_for(lambda: outbox.has_rated("000.00.20.H41-261125-0042", Stage.RECEPTION))
-        assert again.connected
+        # The session's queued notice may arrive before the kiosk's SUBACK marks it connected.
+        wait_for(lambda: again.connected)
     finally:
         again.stop()
         hub.close()
