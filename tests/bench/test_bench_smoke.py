@@ -116,3 +116,30 @@ def test_summary_bench() -> None:
         ratio = figures(line(lines, rf"ratio rollups/baseline {dimension}: "))
         assert_positive(ratio, "p50", "p95", "speedup_p95")
     line(lines, r"goal: p95 < 50 ms -> (met|NOT met)")
+
+
+def test_pages_bench() -> None:
+    lines = run_bench("pages.py", "--ratings", "20000", "--repeat", "3", timeout=120)
+    assert_positive(figures(line(lines, r"baseline GET /healthz: ")), "p95_ms")
+    for page in ("dashboard quarter", "follow-up list", "metrics", "api receipt lookup"):
+        assert_positive(figures(line(lines, rf"{page}: ")), "p50_ms", "p95_ms", "ratio_p95")
+    line(lines, r"goal: every page p95 < 100 ms -> (met|NOT met)")
+
+
+@pytest.mark.skipif(shutil.which("mosquitto_pub") is None, reason="mosquitto-clients missing")
+def test_ingest_bench() -> None:
+    lines = run_bench("ingest.py", "--count", "1500", timeout=180)
+    assert_positive(figures(line(lines, r"baseline ")), "n", "seconds", "rate_per_s")
+    single = figures(line(lines, r"hub sqlite 1 worker: "))
+    assert single["acked"] == single["rows"] == 1500
+    assert single["acked_twice"] == 0
+    line(lines, r"goal: sqlite 1 worker >= 10000 ")
+
+
+@pytest.mark.skipif(shutil.which("mosquitto_pub") is None, reason="mosquitto-clients missing")
+def test_backlog_bench() -> None:
+    lines = run_bench("backlog.py", timeout=180)
+    drain = figures(line(lines, r"drain "))
+    assert drain["acked"] == drain["n"]
+    assert drain["depth_left"] == 0
+    line(lines, r"goal: 100,000 drained in < 20 s -> ")
