@@ -327,6 +327,14 @@ FROM ratings AS r, json_each(r.reasons) AS j WHERE r.rowid > :low AND r.rowid <=
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ON CONFLICT ({_KEY}, reason) DO UPDATE SET n = n + excluded.n
 """,
+    """
+INSERT INTO hour_rollups (unit, day, hour, score, n)
+SELECT r.unit, date(r.rated_at, :zone_shift),
+    CAST(strftime('%H', r.rated_at, :zone_shift) AS INTEGER), r.score, count(*)
+FROM ratings AS r WHERE r.rowid > :low AND r.rowid <= :high
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (unit, day, hour, score) DO UPDATE SET n = n + excluded.n
+""",
 )
 
 
@@ -457,7 +465,7 @@ def _check_generated(conn: sqlite3.Connection, total: int) -> dict[str, int]:
         raise RuntimeError(f"generated {ratings} ratings, rollups count {counted}, wanted {total}")
     return {
         table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("rating_rollups", "factor_rollups", "reason_rollups")
+        for table in ("rating_rollups", "factor_rollups", "reason_rollups", "hour_rollups")
     }
 
 
@@ -605,12 +613,18 @@ def check_summary_matches_raw(
 
 def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> str:
     """The first ``days`` local days of the quarter for one unit: the generated rollup rows equal
-    those :func:`hub.store.ratings.add_to_rollups` writes for the same ratings (all three tables)."""
+    those :func:`hub.store.ratings.add_to_rollups` writes for the same ratings (all four tables)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
     from hub.store.db import make_engine
-    from hub.store.models import FactorRollupRow, RatingRollupRow, RatingRow, ReasonRollupRow
+    from hub.store.models import (
+        FactorRollupRow,
+        HourRollupRow,
+        RatingRollupRow,
+        RatingRow,
+        ReasonRollupRow,
+    )
     from hub.store.ratings import add_to_rollups
 
     since, _ = quarter_bounds()
@@ -632,7 +646,7 @@ def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> st
         with OrmSession(scratch) as expected:
             columns = [column.key for column in RatingRow.__table__.columns]
             add_to_rollups(expected, [{c: getattr(row, c) for c in columns} for row in rows])
-            for model in (RatingRollupRow, FactorRollupRow, ReasonRollupRow):
+            for model in (RatingRollupRow, FactorRollupRow, ReasonRollupRow, HourRollupRow):
                 table = model.__table__
                 want = {tuple(row) for row in expected.execute(select(table))}
                 got = {
@@ -771,7 +785,7 @@ def print_generation(db: Path, generated: Generated) -> None:
         f"rate_per_s={rate:.0f} {rows}"
     )
     sizes = table_sizes_mb(db)
-    tables = ("ratings", "rating_rollups", "factor_rollups", "reason_rollups")
+    tables = ("ratings", "rating_rollups", "factor_rollups", "reason_rollups", "hour_rollups")
     parts = " ".join(f"{name}_mb={sizes[name]:.1f}" for name in tables if name in sizes)
     print(f"database: size_mb={size_mb(db):.1f} {parts}")
 

@@ -95,6 +95,13 @@ class Unit(_Section):
 
     @model_validator(mode="after")
     def _references_exist(self) -> Unit:
+        for name in ("fields", "counters", "officers", "procedures", "reasons", "kiosks"):
+            codes = [
+                getattr(item, "id" if name == "kiosks" else "code") for item in getattr(self, name)
+            ]
+            for i, code in enumerate(codes):
+                if code in codes[:i]:
+                    raise ValueError(f"{name}[{i}] {code!r} is already {name}[{codes.index(code)}]")
         counters = {c.code for c in self.counters}
         fields = {f.code for f in self.fields}
         for i, officer in enumerate(self.officers):

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from hailong.contract.scale import Factor
+from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import Unit
 from hub.domain.fleet import KioskHealth, KioskReport, Thresholds, assess
 from hub.domain.gaps import KioskGaps
@@ -31,6 +31,7 @@ from hub.domain.satisfaction import (
 )
 from hub.store.models import (
     FactorRollupRow,
+    HourRollupRow,
     KioskStatusHistoryRow,
     KioskStatusRow,
     RatingRollupRow,
@@ -103,31 +104,45 @@ def summary(
     return summarize(rows, _names(unit, dimension))
 
 
+FACTOR_NAMES = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
+
+
 def factor_summary(
     session: Session,
     unit: Unit,
     since: datetime | None = None,
     until: datetime | None = None,
     *,
+    officer: str | None = None,
     zone: tzinfo = LOCAL_ZONE,
 ) -> list[GroupSummary]:
-    """MĐHL per SIPAS factor, from the survey answers of ratings in ``[since, until)``."""
+    """MĐHL per SIPAS factor, from the survey answers of ratings in ``[since, until)`` (only
+    those of ``officer`` when given)."""
     period = Period.split(since, until, zone)
+    rows = _factor_counts(session, unit, period, officer)
+    return summarize(rows, FACTOR_NAMES)
+
+
+def _factor_counts(
+    session: Session, unit: Unit, period: Period, officer: str | None
+) -> list[tuple[str | None, int, int]]:
     counts: Counter[tuple[str | None, int]] = Counter()
     if period.has_days:
         rolled = (
             select(FactorRollupRow.factor, FactorRollupRow.score, func.sum(FactorRollupRow.n))
-            .where(FactorRollupRow.unit == unit.unit.code, *period.days(FactorRollupRow.day))
+            .where(
+                FactorRollupRow.unit == unit.unit.code,
+                *period.days(FactorRollupRow.day),
+                *_of_officer(FactorRollupRow.officer, officer),
+            )
             .group_by(FactorRollupRow.factor, FactorRollupRow.score)
         )
         for factor, score, n in session.execute(rolled):
             counts[(factor, int(score))] += int(n)
-    for answers in _edge_values(session, unit, period, RatingRow.factors):
+    for answers in _edge_values(session, unit, period, RatingRow.factors, officer):
         for factor, score in answers.items():
             counts[(factor, int(score))] += 1
-    names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
-    rows = [(key, score, n) for (key, score), n in sorted(counts.items(), key=_null_first)]
-    return summarize(rows, names)
+    return [(key, score, n) for (key, score), n in sorted(counts.items(), key=_null_first)]
 
 
 def reason_counts(
@@ -136,25 +151,38 @@ def reason_counts(
     since: datetime | None = None,
     until: datetime | None = None,
     *,
+    officer: str | None = None,
     zone: tzinfo = LOCAL_ZONE,
 ) -> list[tuple[str, int]]:
-    """How many ratings in ``[since, until)`` cited each reason, most cited first."""
+    """How many ratings in ``[since, until)`` cited each reason, most cited first (only the
+    ratings of ``officer`` when given)."""
     period = Period.split(since, until, zone)
     counts: Counter[str] = Counter()
     if period.has_days:
         rolled = (
             select(ReasonRollupRow.reason, func.sum(ReasonRollupRow.n))
-            .where(ReasonRollupRow.unit == unit.unit.code, *period.days(ReasonRollupRow.day))
+            .where(
+                ReasonRollupRow.unit == unit.unit.code,
+                *period.days(ReasonRollupRow.day),
+                *_of_officer(ReasonRollupRow.officer, officer),
+            )
             .group_by(ReasonRollupRow.reason)
         )
         for reason, n in session.execute(rolled):
             counts[reason] += int(n)
-    for cited in _edge_values(session, unit, period, RatingRow.reasons):
+    for cited in _edge_values(session, unit, period, RatingRow.reasons, officer):
         counts.update(set(cited))
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _edge_values(session: Session, unit: Unit, period: Period, column: Any) -> list[Any]:
+def _of_officer(column: Any, officer: str | None) -> list[ColumnElement[bool]]:
+    """The WHERE clause keeping one officer's ratings (none: every rating)."""
+    return [] if officer is None else [column == officer]
+
+
+def _edge_values(
+    session: Session, unit: Unit, period: Period, column: Any, officer: str | None = None
+) -> list[Any]:
     """``column`` of the ratings in the period's partial days (JSON, folded by the caller)."""
     values: list[Any] = []
     for start, end in period.edges:
@@ -163,6 +191,7 @@ def _edge_values(session: Session, unit: Unit, period: Period, column: Any) -> l
                 RatingRow.unit == unit.unit.code,
                 RatingRow.rated_at >= start,
                 RatingRow.rated_at < end,
+                *_of_officer(RatingRow.officer, officer),
             )
         )
     return values
@@ -227,6 +256,273 @@ def _day_on_or_after(moment: datetime, zone: tzinfo) -> date:
     """The first local day that starts at or after ``moment``."""
     day = moment.astimezone(zone).date()
     return day if _midnight(day, zone) == moment else day + timedelta(days=1)
+
+
+# -- the dashboard's analysis for unit heads: stages, SIPAS factors, the 5 levels, reasons, hours --
+
+STAGE_NAMES: dict[str, str] = {
+    Stage.RECEPTION.value: "Tiếp nhận hồ sơ / Reception of the dossier",
+    Stage.RETURN.value: "Trả kết quả / Return of the result",
+}
+# The last line of the provincial SIPAS report's factor table (seed 000): the service overall,
+# here the citizen's main answer (the face) rather than a survey question.
+OVERALL = "overall"
+OVERALL_NAME = "Cung ứng dịch vụ hành chính công nói chung / The public service overall"
+WEEKDAYS: tuple[tuple[str, str], ...] = (
+    ("Thứ 2", "Mon"),
+    ("Thứ 3", "Tue"),
+    ("Thứ 4", "Wed"),
+    ("Thứ 5", "Thu"),
+    ("Thứ 6", "Fri"),
+    ("Thứ 7", "Sat"),
+    ("Chủ nhật", "Sun"),
+)
+OPENING_HOURS = tuple(range(7, 18))  # 07:00-17:59, the columns shown even when empty
+
+
+@dataclass(frozen=True)
+class ScoreShare:
+    """How many ratings of the period gave one level of the 5-level scale, and their share."""
+
+    score: Score
+    n: int
+    percent: float | None  # None when the period has no rating
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    """A reason for dissatisfaction as the unit's catalogue names it, with the SIPAS factor it
+    counts against (None for a code the catalogue no longer has) and how many ratings cited it."""
+
+    code: str
+    name: str
+    name_en: str
+    factor: Factor | None
+    n: int
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    n: int
+    satisfied: int
+
+    @property
+    def rate(self) -> float | None:
+        return satisfaction_rate(self.satisfied, self.n)
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """Ratings per local weekday (0 = Monday) and local hour; a cell without ratings is absent.
+    ``hours`` are the opening hours, widened to any hour that has ratings."""
+
+    hours: tuple[int, ...]
+    cells: Mapping[tuple[int, int], HeatCell]
+
+    def cell(self, weekday: int, hour: int) -> HeatCell | None:
+        return self.cells.get((weekday, hour))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the dashboard's analysis sections show for one period."""
+
+    stages: list[GroupSummary]
+    factors: list[GroupSummary]
+    distribution: list[ScoreShare]
+    reasons: list[ReasonLine]
+    heat_map: HeatMap | None  # None when restricted to one officer (the hours have no officer)
+
+
+def _empty(key: str, name: str) -> GroupSummary:
+    low, high = wilson_interval(0, 0)
+    return GroupSummary(key, name, 0, 0, None, low, high)
+
+
+def _rating_counts(
+    session: Session, unit: Unit, period: Period, column: str, officer: str | None
+) -> Counter[tuple[Any, int]]:
+    """Ratings per value of ``column`` (a column of ``rating_rollups`` and ``ratings``) and score."""
+    counts: Counter[tuple[Any, int]] = Counter()
+    if period.has_days:
+        rolled_column = getattr(RatingRollupRow, column)
+        rolled = (
+            select(rolled_column, RatingRollupRow.score, func.sum(RatingRollupRow.n))
+            .where(
+                RatingRollupRow.unit == unit.unit.code,
+                *period.days(RatingRollupRow.day),
+                *_of_officer(RatingRollupRow.officer, officer),
+            )
+            .group_by(rolled_column, RatingRollupRow.score)
+        )
+        for key, score, n in session.execute(rolled):
+            counts[(key, int(score))] += int(n)
+    raw_column = getattr(RatingRow, column)
+    for start, end in period.edges:
+        raw = (
+            select(raw_column, RatingRow.score, func.count())
+            .where(
+                RatingRow.unit == unit.unit.code,
+                RatingRow.rated_at >= start,
+                RatingRow.rated_at < end,
+                *_of_officer(RatingRow.officer, officer),
+            )
+            .group_by(raw_column, RatingRow.score)
+        )
+        for key, score, n in session.execute(raw):
+            counts[(key, int(score))] += int(n)
+    return counts
+
+
+def stage_summary(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[GroupSummary]:
+    """MĐHL per service moment (tiếp nhận, trả kết quả), both always listed, in that order."""
+    period = Period.split(since, until, zone)
+    counts = _rating_counts(session, unit, period, "stage", officer)
+    found = {s.key: s for s in summarize([(k, s, n) for (k, s), n in counts.items()], STAGE_NAMES)}
+    lines = [
+        found.pop(stage.value) if stage.value in found else _empty(stage.value, STAGE_NAMES[stage])
+        for stage in Stage
+    ]
+    return lines + sorted(found.values(), key=lambda s: s.name)
+
+
+def factor_table(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[GroupSummary]:
+    """The provincial SIPAS report's table (seed 000): MĐHL per factor in the survey's order
+    (access, procedure, officer, result, feedback; a factor nobody answered has n = 0), then the
+    service overall (key :data:`OVERALL`, from every rating's score)."""
+    period = Period.split(since, until, zone)
+    found = {
+        s.key: s for s in summarize(_factor_counts(session, unit, period, officer), FACTOR_NAMES)
+    }
+    lines = [found.get(f.value) or _empty(f.value, FACTOR_NAMES[f.value]) for f in Factor]
+    scores = _rating_counts(session, unit, period, "unit", officer)
+    overall = summarize([(OVERALL, s, n) for (_, s), n in scores.items()], {OVERALL: OVERALL_NAME})
+    return lines + (overall or [_empty(OVERALL, OVERALL_NAME)])
+
+
+def score_distribution(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[ScoreShare]:
+    """The ratings of the period on each of the 5 levels, "Rất hài lòng" first (the kiosk's order)."""
+    period = Period.split(since, until, zone)
+    per_score: Counter[int] = Counter()
+    for (_, score), n in _rating_counts(session, unit, period, "unit", officer).items():
+        per_score[score] += n
+    total = sum(per_score.values())
+    return [
+        ScoreShare(score, per_score[score], satisfaction_rate(per_score[score], total))
+        for score in sorted(Score, reverse=True)
+    ]
+
+
+def reason_table(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> list[ReasonLine]:
+    """The reasons cited in the period, most cited first, named from the unit's catalogue."""
+    catalogue = {reason.code: reason for reason in unit.reasons}
+    lines = []
+    for code, n in reason_counts(session, unit, since, until, officer=officer, zone=zone):
+        known = catalogue.get(code)
+        if known is None:
+            lines.append(ReasonLine(code, code, code, None, n))
+        else:
+            lines.append(ReasonLine(code, known.name, known.name_en, known.factor, n))
+    return lines
+
+
+def hour_heat_map(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
+) -> HeatMap:
+    """Ratings and MĐHL per local weekday and hour of the day, from ``hour_rollups`` (whole days)
+    and ``ratings`` (the cut parts of days at the period's edges)."""
+    period = Period.split(since, until, zone)
+    totals: Counter[tuple[int, int]] = Counter()
+    satisfied: Counter[tuple[int, int]] = Counter()
+
+    def count(day: date, hour: int, score: int, n: int) -> None:
+        totals[(day.weekday(), hour)] += n
+        if Score(score).is_satisfied:
+            satisfied[(day.weekday(), hour)] += n
+
+    if period.has_days:
+        rolled = (
+            select(
+                HourRollupRow.day,
+                HourRollupRow.hour,
+                HourRollupRow.score,
+                func.sum(HourRollupRow.n),
+            )
+            .where(HourRollupRow.unit == unit.unit.code, *period.days(HourRollupRow.day))
+            .group_by(HourRollupRow.day, HourRollupRow.hour, HourRollupRow.score)
+        )
+        for day, hour, score, n in session.execute(rolled):
+            count(day, int(hour), int(score), int(n))
+    for start, end in period.edges:
+        raw = select(RatingRow.rated_at, RatingRow.score).where(
+            RatingRow.unit == unit.unit.code,
+            RatingRow.rated_at >= start,
+            RatingRow.rated_at < end,
+        )
+        for rated_at, score in session.execute(raw):
+            local = _utc(rated_at).astimezone(zone)
+            count(local.date(), local.hour, int(score), 1)
+    cells = {key: HeatCell(n, satisfied[key]) for key, n in totals.items()}
+    hours = sorted({*OPENING_HOURS, *(hour for _, hour in cells)})
+    return HeatMap(tuple(hours), cells)
+
+
+def analysis(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> Analysis:
+    """The dashboard's analysis of ``[since, until)``; with ``officer``, only that officer's
+    ratings, and no heat map (``hour_rollups`` are per unit, not per officer)."""
+    bounds = (session, unit, since, until)
+    return Analysis(
+        stages=stage_summary(*bounds, officer=officer, zone=zone),
+        factors=factor_table(*bounds, officer=officer, zone=zone),
+        distribution=score_distribution(*bounds, officer=officer, zone=zone),
+        reasons=reason_table(*bounds, officer=officer, zone=zone),
+        heat_map=hour_heat_map(*bounds, zone=zone) if officer is None else None,
+    )
 
 
 def _pct(value: float | None) -> str:

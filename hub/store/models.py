@@ -197,6 +197,21 @@ class ReasonRollupRow(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class HourRollupRow(Base):
+    """Stored ratings per unit, local day, local hour of the day (0-23) and score: the dashboard's
+    hour-by-weekday heat map (the weekday is the day's)."""
+
+    __tablename__ = "hour_rollups"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the unit's local date
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # local, 0-23
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class KioskStatusHistoryRow(Base):
     """Every status a kiosk reported, as received (``kiosk_status`` keeps only the latest)."""
 

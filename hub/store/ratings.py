@@ -32,6 +32,7 @@ from hub.store.models import (
     NO_VALUE,
     DeadLetterRow,
     FactorRollupRow,
+    HourRollupRow,
     KioskStatusHistoryRow,
     KioskStatusRow,
     RatingRollupRow,
@@ -140,9 +141,13 @@ RollupKey = tuple[str, date, str, str, str, str, str]
 
 
 def rollup_key(row: Mapping[str, Any], zone: tzinfo = LOCAL_ZONE) -> RollupKey:
+    return _rollup_key(row, _aware(row["rated_at"]).astimezone(zone))
+
+
+def _rollup_key(row: Mapping[str, Any], local: datetime) -> RollupKey:
     return (
         row["unit"],
-        _aware(row["rated_at"]).astimezone(zone).date(),
+        local.date(),
         row["stage"],
         row["counter"] or NO_VALUE,
         row["officer"] or NO_VALUE,
@@ -155,13 +160,16 @@ def add_to_rollups(
     session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
 ) -> None:
     """Count ``rows`` (the values of ratings being stored in this transaction, see
-    :func:`rating_values`) in the three rollup tables."""
+    :func:`rating_values`) in the four rollup tables."""
     scores: Counter[tuple[Any, ...]] = Counter()
     factors: Counter[tuple[Any, ...]] = Counter()
     reasons: Counter[tuple[Any, ...]] = Counter()
+    hours: Counter[tuple[Any, ...]] = Counter()
     for row in rows:
-        key = rollup_key(row, zone)
+        local = _aware(row["rated_at"]).astimezone(zone)
+        key = _rollup_key(row, local)
         scores[(*key, row["score"])] += 1
+        hours[(key[0], key[1], local.hour, row["score"])] += 1
         for factor, score in row["factors"].items():
             factors[(*key, factor, score)] += 1
         for reason in set(row["reasons"]):
@@ -169,6 +177,7 @@ def add_to_rollups(
     _upsert_counts(session, RatingRollupRow.__table__, scores)
     _upsert_counts(session, FactorRollupRow.__table__, factors)
     _upsert_counts(session, ReasonRollupRow.__table__, reasons)
+    _upsert_counts(session, HourRollupRow.__table__, hours)
 
 
 def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...], int]) -> None:

@@ -22,7 +22,7 @@ from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
 from hub.receipts.desk import ReceiptDesk
 from hub.store.ratings import LOCAL_ZONE
-from hub.web import api, citizen, dashboard, exports, followup, ops, staff
+from hub.web import admin, api, citizen, dashboard, exports, followup, ops, staff
 from hub.web.accounts import Accounts, ApiTokens
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(exports.router)
     app.include_router(followup.router)
+    app.include_router(admin.routes(settings))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""The unit head's dashboard (MĐHL by period and by counter, officer, procedure, field; the kiosk
-fleet) and the public summary a unit links from its website. Roles are checked here, on the
+"""The unit head's dashboard (MĐHL by period and by counter, officer, procedure, field; by stage
+and SIPAS factor, the 5 levels, the reasons for dissatisfaction, the hour-by-weekday heat map; the
+kiosk fleet) and the public summary a unit links from its website. Roles are checked here, on the
 server: a unit head sees the unit, an officer only their own figures, the public page no names."""
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from fastapi.responses import HTMLResponse
 from hailong.settings import Unit
 from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
 from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
-from hub.report import DIMENSIONS, Dimension, kiosk_statuses, printer_states, summary
+from hub.report import (
+    DIMENSIONS,
+    WEEKDAYS,
+    Dimension,
+    analysis,
+    kiosk_statuses,
+    printer_states,
+    summary,
+)
 from hub.web.accounts import Account
 from hub.web.pages import render
 
@@ -83,6 +92,9 @@ def dashboard(
         tables = {dim: summary(session, unit, dim, *selected.bounds()) for dim in DIMENSIONS}
         fleet = kiosk_statuses(session, unit) if account.role != "officer" else []
         printers = printer_states(session, unit) if account.role != "officer" else []
+        # An officer's analysis counts their own ratings only, and has no heat map.
+        mine = (account.officer or "") if account.role == "officer" else None
+        analysed = analysis(session, unit, *selected.bounds(), officer=mine)
     if account.role == "officer":
         # An officer sees the unit's headline figures and their own line, nobody else's.
         tables = {"officer": [s for s in tables["officer"] if s.key == account.officer]}
@@ -100,6 +112,8 @@ def dashboard(
         fleet=fleet,
         printers=printers,
         kiosk_ids=[k.id for k in unit.kiosks],
+        analysis=analysed,
+        weekdays=WEEKDAYS,
     )
 
 

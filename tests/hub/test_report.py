@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,16 +23,18 @@ from hub.domain.satisfaction import GroupSummary, summarize
 from hub.report import (
     DIMENSIONS,
     Dimension,
+    HeatCell,
     _names,
     factor_summary,
     format_summary,
+    hour_heat_map,
     kiosk_health,
     reason_counts,
     summary,
 )
 from hub.store.db import make_engine, session_factory
 from hub.store.models import RatingRow
-from hub.store.ratings import save_kiosk_status, store_batch
+from hub.store.ratings import LOCAL_ZONE, save_kiosk_status, store_batch
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -284,6 +287,16 @@ def test_rollups_equal_a_plain_group_by_over_the_ratings(
             for reason in set(row.reasons):
                 cited[reason] = cited.get(reason, 0) + 1
         assert dict(reason_counts(session, this, since, until)) == cited
+        heat: Counter[tuple[int, int, bool]] = Counter()
+        for row in raw:
+            local = row.rated_at.replace(tzinfo=row.rated_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
+            heat[(local.weekday(), local.hour, Score(row.score).is_satisfied)] += 1
+        cells = hour_heat_map(session, this, since, until).cells
+        assert {(*key, ok): n for key, c in cells.items() for ok, n in _split(c) if n} == heat
+
+
+def _split(cell: HeatCell) -> list[tuple[bool, int]]:
+    return [(True, cell.satisfied), (False, cell.n - cell.satisfied)]
 
 
 def test_each_counters_printer_shows_its_last_print_and_what_awaits_a_reprint(

@@ -16,13 +16,19 @@ from hailong.contract.messages import ReceiptRef
 from hailong.contract.scale import Factor, Score, Stage
 from hub.domain.ingest import Attribution
 from hub.store.db import _alembic_config, make_engine, session_factory
-from hub.store.models import Base, FactorRollupRow, RatingRollupRow, ReasonRollupRow
+from hub.store.models import (
+    Base,
+    FactorRollupRow,
+    HourRollupRow,
+    RatingRollupRow,
+    ReasonRollupRow,
+)
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
 
 # The tables of the versions made before migrations existed (revision 0001).
 FIRST_TABLES = ("dead_letters", "dossier_sequences", "kiosk_status", "ratings", "receipts")
-ROLLUPS = (RatingRollupRow, FactorRollupRow, ReasonRollupRow)
+ROLLUPS = (RatingRollupRow, FactorRollupRow, ReasonRollupRow, HourRollupRow)
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -57,9 +63,8 @@ def _snapshot(sessions: sessionmaker[Session]) -> dict[str, set[tuple[object, ..
         }
 
 
-def test_the_upgrade_to_0002_counts_the_stored_ratings(database_url: str) -> None:
-    engine = make_engine(database_url)
-    sessions = session_factory(engine)
+def _store_thirty(sessions: sessionmaker[Session]) -> None:
+    """30 ratings 3 hours apart from 03:00 local on 25/11, in batches of 7, as the hub stores them."""
     hanoi = timezone(timedelta(hours=7))
     attribution = Attribution("Q1", "CB001", "1.001193", "ho-tich", receipt_known=True)
     nobody = Attribution(None, None, None, None, receipt_known=False)
@@ -82,11 +87,36 @@ def test_the_upgrade_to_0002_counts_the_stored_ratings(database_url: str) -> Non
     for start in range(0, len(ratings), 7):
         with sessions.begin() as session:
             store_batch(session, ratings[start : start + 7], now)
+
+
+def test_the_upgrade_to_0002_counts_the_stored_ratings(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    _store_thirty(sessions)
     kept = _snapshot(sessions)
     assert sum(n for *_, n in kept["rating_rollups"]) == 30
     with engine.begin() as connection:  # back to 0001 (the rollups go), then up again
         command.downgrade(_alembic_config(connection), "0001")
     assert "rating_rollups" not in inspect(engine).get_table_names()
+    engine.dispose()
+    engine = make_engine(database_url)
+    assert _snapshot(session_factory(engine)) == kept
+
+
+def test_the_upgrade_to_0005_counts_the_stored_ratings_per_hour(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    _store_thirty(sessions)
+    kept = _snapshot(sessions)
+    # 3 h apart from 03:00 local: 8 a day, one per hour 03, 06, ..., 21; 30 = 3 days of 8, then 6.
+    hours = {(day.day, hour): n for _, day, hour, _, n in kept["hour_rollups"]}
+    assert hours[(25, 3)] == hours[(28, 18)] == 1
+    assert (28, 21) not in hours
+    assert list(hours.values()) == [1] * 30
+    with engine.begin() as connection:  # back to 0004 (only the hour rollups go), then up again
+        command.downgrade(_alembic_config(connection), "0004")
+    assert "hour_rollups" not in inspect(engine).get_table_names()
+    assert "rating_rollups" in inspect(engine).get_table_names()
     engine.dispose()
     engine = make_engine(database_url)
     assert _snapshot(session_factory(engine)) == kept
