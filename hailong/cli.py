@@ -17,13 +17,22 @@ from typing import TYPE_CHECKING
 import click
 
 from hailong import __version__
-from hailong.settings import ConfigError, HubSettings, Unit, load_hub, load_kiosk, load_unit
+from hailong.settings import (
+    ConfigError,
+    HubSettings,
+    Unit,
+    load_bridge,
+    load_hub,
+    load_kiosk,
+    load_unit,
+)
 
 if TYPE_CHECKING:
     from hub.receipts.desk import Printed, ReceiptDesk
 
 DEFAULT_HUB = Path("config/hub.toml")
 DEFAULT_KIOSK = Path("config/kiosk.toml")
+DEFAULT_BRIDGE = Path("config/button-box.toml")
 
 hub_option = click.option(
     "--config",
@@ -141,6 +150,21 @@ def kiosk(config_path: Path, windowed: bool, screenshots: Path | None) -> None:
         click.echo(f"{len(paths)} screenshots in {screenshots}")
         return
     sys.exit(run_kiosk(settings, windowed=windowed))
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_BRIDGE,
+    show_default=True,
+)
+def bridge(config_path: Path) -> None:
+    """Run a serial button box (scan, press, light) as a counter without a screen."""
+    from firmware_bridge.bridge import run_bridge
+
+    sys.exit(run_bridge(load_bridge(config_path)))
 
 
 @cli.group()

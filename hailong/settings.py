@@ -459,6 +459,46 @@ class KioskSettings(_Section):
     receipts: ReceiptKeys
 
 
+class SerialBridgeSection(_Section):
+    """A serial button box (``hailong bridge``, docs/serial-protocol.md).
+
+    The device is found by ``port`` (a path; not resolved, so /dev/serial/by-id/ links stay
+    stable) or, when ``port`` is unset, by ``vendor_id``/``product_id`` (hex integers, as
+    ``lsusb`` shows them).
+    """
+
+    port: str | None = None
+    vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)] | None = None
+    product_id: Annotated[int, Field(ge=0, le=0xFFFF)] | None = None
+    baudrate: Annotated[int, Field(gt=0)] = 115200
+    # No frame (heartbeats come every second) for this long: the device is reported "silent".
+    silent_after_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
+    # A press with no receipt scanned rates the counter alone (a walk-in), at most one per interval.
+    walk_in: bool = False
+    walk_in_min_interval_seconds: Annotated[float, Field(ge=0)] = 60.0
+    # An accepted/buffered/fault light returns to idle after this long.
+    idle_after_seconds: Annotated[float, Field(gt=0, le=600)] = 4.0
+
+    @model_validator(mode="after")
+    def _device(self) -> SerialBridgeSection:
+        if self.port is None and (self.vendor_id is None or self.product_id is None):
+            raise ValueError(
+                "the bridge needs `port` (e.g. /dev/hailong-buttons) or both `vendor_id` and "
+                "`product_id` (hex integers, e.g. vendor_id = 0x2e8a, product_id = 0x000a)"
+            )
+        return self
+
+
+class FirmwareBridgeSettings(_Section):
+    """``config/button-box.toml``: the button box and the kiosk identity it publishes its ratings as
+    (its own outbox, MQTT user and receipt keys, exactly like a kiosk)."""
+
+    bridge: SerialBridgeSection
+    kiosk: KioskSection
+    mqtt: MqttSettings
+    receipts: ReceiptKeys
+
+
 def read_secret(path: Path, key: str) -> str:
     try:
         value = path.read_text().strip()
@@ -528,3 +568,7 @@ def load_hub(path: Path | str) -> HubSettings:
 
 def load_kiosk(path: Path | str) -> KioskSettings:
     return load(path, KioskSettings)
+
+
+def load_bridge(path: Path | str) -> FirmwareBridgeSettings:
+    return load(path, FirmwareBridgeSettings)

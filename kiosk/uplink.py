@@ -30,6 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hailong import __version__
 from hailong.contract import topics
 from hailong.contract.messages import (
+    AckOutcome,
     ContractError,
     DeviceState,
     KioskStatusMessage,
@@ -82,12 +83,15 @@ class Uplink:
         on_config: Callable[[UnitConfigMessage], None] | None = None,
         on_change: Callable[[], None] | None = None,
         window: int = DEFAULT_WINDOW,
+        on_acked: Callable[[tuple[AckOutcome, ...]], None] | None = None,
     ) -> None:
         self.settings = mqtt_settings
         self.unit, self.kiosk, self.outbox = unit, kiosk, outbox
         self.resend_after = resend_after
         self.on_config = on_config
         self.on_change = on_change
+        # Told the hub's verdicts once the outbox applied them (the button box lights up on it).
+        self.on_acked = on_acked
         self.devices = DeviceReport()
         self.connected = False
         self.last_ack_at: datetime | None = None
@@ -272,6 +276,8 @@ class Uplink:
                     for result in ack.results:
                         self._in_flight.pop(result.id, None)
                 self._wake.set()  # room in the window: publish the next ratings
+                if self.on_acked:
+                    self.on_acked(tuple(ack.results))
             elif message.topic == topics.rated(self.unit):
                 self.outbox.mark_rated(decode_rated(payload).receipts)
             elif message.topic == topics.returned(self.unit):

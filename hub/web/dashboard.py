@@ -22,6 +22,7 @@ from hub.report import (
     kiosk_statuses,
     printer_states,
     summary,
+    unit_totals,
 )
 from hub.web.accounts import Account
 from hub.web.pages import render
@@ -67,8 +68,8 @@ def _overall(tables: list[GroupSummary]) -> tuple[int, int]:
 
 def _headline(request: Request, unit: Unit, current: Period) -> Headline:
     with request.app.state.sessions() as session:
-        now_n, now_ok = _overall(summary(session, unit, "counter", *current.bounds()))
-        was_n, was_ok = _overall(summary(session, unit, "counter", *current.previous().bounds()))
+        now_n, now_ok = unit_totals(session, unit, *current.bounds())
+        was_n, was_ok = unit_totals(session, unit, *current.previous().bounds())
     rate = satisfaction_rate(now_ok, now_n)
     before = satisfaction_rate(was_ok, was_n)
     change = rate - before if rate is not None and before is not None else None

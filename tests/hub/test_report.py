@@ -323,3 +323,37 @@ def test_each_counters_printer_shows_its_last_print_and_what_awaits_a_reprint(
     assert (states["Q1"].last_printed, states["Q1"].unprinted) == (False, 1)
     assert (states["Q2"].last_printed, states["Q2"].unprinted) == (True, 1)
     assert (states["Q3"].last_printed, states["Q3"].unprinted) == (None, 0)
+
+
+def test_unit_totals_read_the_hourly_rollup_and_equal_the_sum_of_any_breakdown(
+    database_url: str, unit: Unit
+) -> None:
+    """The headlines' totals (from ``hour_rollups`` plus raw edges) equal the per-counter sums
+    (from ``rating_rollups``), for whole days and for a period cut inside a day."""
+    from hub.report import unit_totals
+
+    sessions = session_factory(make_engine(database_url))
+    base = datetime(2026, 11, 23, 8, 0, tzinfo=HANOI)
+    ratings = [
+        make_rating(
+            seq=i + 1,
+            counter=("Q1", "Q2", None)[i % 3],
+            score=list(Score)[i % 5],
+            rated_at=base + timedelta(hours=5 * i),
+            receipt=ReceiptRef(code=f"000.00.20.H41-261125-{i + 1:04d}", verified=True),
+        )
+        for i in range(24)
+    ]
+    with sessions.begin() as session:
+        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+    bounds = [
+        (None, None),
+        (datetime(2026, 11, 24, tzinfo=HANOI), datetime(2026, 11, 27, tzinfo=HANOI)),
+        (datetime(2026, 11, 24, 10, 30, tzinfo=HANOI), datetime(2026, 11, 26, 15, 0, tzinfo=HANOI)),
+    ]
+    with sessions() as session:
+        for since, until in bounds:
+            groups = summary(session, unit, "counter", since, until)
+            expected = (sum(g.n for g in groups), sum(g.satisfied for g in groups))
+            assert unit_totals(session, unit, since, until) == expected
+        assert unit_totals(session, unit)[0] == 24

@@ -1,0 +1,206 @@
+"""A counter with no screen: scan the receipt, press one of five buttons, see a light.
+
+The rating follows the kiosk's own rules because it is made by the kiosk's own code: a
+:class:`kiosk.domain.session.RatingSession` verifies the scanned receipt (signature, unit, age,
+already rated here or at the hub), applies the walk-in interval and builds the
+:class:`RatingMessage`; :class:`kiosk.outbox.Outbox` commits it and :class:`kiosk.uplink.Uplink`
+delivers it until the hub acknowledges it. Only the channel differs (``button_box``).
+
+* Scan of a valid receipt: the box is armed for that receipt (until ``kiosk.idle_reset_seconds``).
+* Scan refused (forged, other unit, expired, already rated): light "fault" and a buzz; nothing
+  is stored.
+* Press while armed: one rating for that receipt, then the box is disarmed; light "buffered" once
+  it is on disk, "accepted" when the hub's ack arrives.
+* Press while not armed: a walk-in rating of the counter where configured, at most one per
+  ``walk_in_min_interval_seconds``; otherwise (and inside the interval) counted and ignored.
+* Any light other than "idle" returns to "idle" after ``idle_after_seconds``.
+
+Handlers run on the serial reader thread (scans, presses), the uplink thread (acks) and a small
+timer thread; one lock serialises them.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from firmware_bridge.protocol import Buzz, DeviceInfo, Heartbeat, Light, Message, Press, Scan
+from firmware_bridge.serial_port import LinkState
+from hailong.contract.messages import AckOutcome, KioskPolicy, RatingMessage
+from hailong.contract.scale import Channel, Score
+from hailong.settings import FirmwareBridgeSettings
+from kiosk.domain.session import RatingSession, Screen, Tick
+from kiosk.outbox import Outbox
+from kiosk.uplink import Uplink
+
+log = logging.getLogger(__name__)
+FAULT_BUZZ_MS = 400
+DONE = ("stored", "duplicate", "already_rated")
+_EXPIRED = (Tick.RESET, Tick.SAVE_AND_RESET)
+
+
+class ButtonBox:
+    def __init__(
+        self,
+        settings: FirmwareBridgeSettings,
+        outbox: Outbox,
+        uplink: Uplink | None,
+        send: Callable[[Message], object],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings, self.outbox, self.uplink, self.send = settings, outbox, uplink, send
+        self.clock = clock
+        box = settings.bridge
+        self.session = RatingSession(
+            settings.kiosk,
+            settings.receipts.keyring(),
+            outbox.has_rated,
+            policy=KioskPolicy(
+                allow_walk_in=box.walk_in,
+                unverified_min_interval_s=box.walk_in_min_interval_seconds,
+                survey_share=0.0,
+            ),
+            draw=lambda: 1.0,  # no survey: a box has no screen to ask it on
+            stage_of=outbox.stage_of,
+            on_refused=outbox.count_refusal,
+        )
+        self.light = "idle"
+        self.ignored: collections.Counter[str] = collections.Counter()  # presses, by reason
+        self.refused: collections.Counter[str] = collections.Counter()  # scans, by reason
+        self.device: DeviceInfo | None = None
+        self._light_at = time.monotonic()
+        self._last_rating: UUID | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._timer = threading.Thread(target=self._tick_loop, name="button-box", daemon=True)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._timer.join(timeout=5)
+
+    # -- from the device -----------------------------------------------------------------------
+
+    def handle(self, message: Message) -> None:
+        with self._lock:
+            if isinstance(message, Scan):
+                self._scan(message.text)
+            elif isinstance(message, Press):
+                self._press(Score(message.level))
+            elif isinstance(message, DeviceInfo):
+                self.device = message
+                log.info(
+                    "button box %s, firmware %s, %d buttons",
+                    message.model,
+                    message.firmware,
+                    message.buttons,
+                )
+            elif not isinstance(message, Heartbeat):
+                log.debug("ignoring %r from the device", message)
+
+    def link_changed(self, state: LinkState) -> None:
+        """The serial link's state: the hub sees it in the status; the light is shown again."""
+        if self.uplink is not None:
+            self.uplink.devices.states["button_box"] = "ok" if state == "connected" else "error"
+        if state == "connected":
+            with self._lock:
+                self.send(Light(self.light))
+
+    def _scan(self, text: str) -> None:
+        if self.uplink is not None:
+            self.uplink.devices.scanned(datetime.now(UTC))
+        now = self.clock()
+        screen = self.session.submit_code(text, now)
+        if screen is Screen.RATING:
+            subject = self.session.subject
+            log.info("armed for %s", subject.dossier_code if subject else "?")
+            self._show("idle")
+            return
+        reason = "already_rated" if screen is Screen.MESSAGE else "refused"
+        self.refused[reason] += 1
+        log.info("scan refused (%s)", self.session.notice.en if self.session.notice else reason)
+        self.session.reset()
+        self._show("fault")
+        self.send(Buzz(FAULT_BUZZ_MS))
+
+    def _press(self, score: Score) -> None:
+        now = self.clock()
+        if self.session.screen is not Screen.RATING:
+            if not self.settings.bridge.walk_in:
+                self._ignore("not_armed")
+                return
+            if self.session.walk_in(now) is not Screen.RATING:
+                self.session.reset()
+                self._ignore("walk_in_too_soon")
+                return
+        self.session.choose_score(score, now)
+        build = self.session.rating_builder(now)
+
+        def build_for_box(seq: int) -> RatingMessage:
+            return build(seq).model_copy(update={"channel": Channel.BUTTON_BOX})
+
+        try:
+            rating = self.outbox.append(build_for_box)
+        except (SQLAlchemyError, OSError):
+            log.exception("could not store a rating in the outbox")
+            self.session.reset()
+            self._show("fault")
+            self.send(Buzz(FAULT_BUZZ_MS))
+            return
+        self.session.stored(now)  # starts the walk-in interval after an unverified rating
+        self.session.reset()
+        self._last_rating = rating.id
+        log.info("rating %s stored (seq %d, score %d)", rating.id, rating.seq, rating.score)
+        self._show("buffered")
+        if self.uplink is not None:
+            self.uplink.notify_new()
+
+    def _ignore(self, reason: str) -> None:
+        self.ignored[reason] += 1
+        log.debug("press ignored (%s); %d ignored so far", reason, sum(self.ignored.values()))
+
+    # -- from the hub --------------------------------------------------------------------------
+
+    def acked(self, results: tuple[AckOutcome, ...]) -> None:
+        """The hub's verdicts (uplink thread): light the last rating's outcome."""
+        with self._lock:
+            for result in results:
+                if result.id != self._last_rating:
+                    continue
+                self._last_rating = None
+                if self.session.screen is Screen.RATING:
+                    return  # the next citizen is already rating: do not confuse them
+                self._show("accepted" if result.outcome in DONE else "fault")
+
+    # -- lights --------------------------------------------------------------------------------
+
+    def _show(self, state: str) -> None:
+        self.light = state
+        self._light_at = time.monotonic()
+        self.send(Light(state))
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.tick()
+            except Exception:  # never let the timer die
+                log.exception("button box timer failed")
+
+    def tick(self) -> None:
+        with self._lock:
+            screen = self.session.screen
+            if screen is Screen.RATING and self.session.tick(self.clock()) in _EXPIRED:
+                log.info("armed receipt expired without a press")
+                self.session.reset()
+            idle_after = self.settings.bridge.idle_after_seconds
+            if self.light != "idle" and time.monotonic() - self._light_at >= idle_after:
+                self._show("idle")
