@@ -4,7 +4,6 @@ sees it in the table, in Vietnamese first."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -15,30 +14,16 @@ import uvicorn
 
 from hailong.broker import free_port
 from hailong.settings import Unit, load_unit
-from tests.hub.web.conftest import PASSWORD, WebApp
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium
 from tests.hub.web.test_admin import make_admin_app
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
 # Set HAILONG_SCREENSHOTS=docs/screenshots to keep the pictures.
 SHOTS = os.environ.get("HAILONG_SCREENSHOTS")
-
-
-@pytest.fixture
-def page() -> Iterator[playwright.Page]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-        finally:
-            browser.close()
 
 
 @pytest.fixture

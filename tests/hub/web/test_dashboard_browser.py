@@ -13,12 +13,11 @@ from hailong.contract.scale import Factor, Score, Stage
 from hub.domain.ingest import Attribution
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, WebApp
-from tests.hub.web.test_ops_browser import CHROMIUM, SHOTS, page, playwright
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium
+from tests.hub.web.test_ops_browser import SHOTS, playwright
 
-__all__ = ["page"]  # the Chromium page fixture
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
 HANOI = timezone(timedelta(hours=7))

@@ -3,38 +3,19 @@ quarterly report, watches its progress and downloads the PDF."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.hub.web.conftest import PASSWORD, Web, WebApp
+from tests.hub.web.conftest import PASSWORD, Web, WebApp, needs_chromium
 from tests.hub.web.test_dashboard import NOW, _seed
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
-
-
-@pytest.fixture
-def page() -> Iterator[playwright.Page]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 900}, locale="vi-VN", accept_downloads=True
-            )
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ Screenshots go to the test's temp folder, or to ``$HAILONG_SCREENSHOT_DIR`` when
 from __future__ import annotations
 
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,27 +19,13 @@ from hailong.contract.scale import Score
 from hub.domain.ingest import Attribution
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, WebApp
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[playwright.Browser]:
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

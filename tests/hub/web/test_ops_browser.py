@@ -4,8 +4,6 @@ receipt printers, and the dead letters, in Vietnamese first."""
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,29 +13,15 @@ from hailong.contract.messages import KioskStatusMessage
 from hub.store.models import ReceiptRow
 from hub.store.ratings import save_kiosk_status, store_dead_letter
 from hub.web.accounts import Accounts
-from tests.hub.web.conftest import PASSWORD, WebApp
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
 # Set HAILONG_SCREENSHOTS=docs/screenshots to keep the pictures.
 SHOTS = os.environ.get("HAILONG_SCREENSHOTS")
-
-
-@pytest.fixture
-def page() -> Iterator[playwright.Page]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-        finally:
-            browser.close()
 
 
 @pytest.fixture

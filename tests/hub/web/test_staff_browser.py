@@ -3,8 +3,6 @@ sees its QR on screen, and the QR on the screenshot verifies as a signed receipt
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +11,13 @@ from PIL import Image
 
 from hailong.contract.receipt import KeyRing, SignedReceipt, parse_scan, verify
 from tests.conftest import UNIT_CODE
-from tests.hub.web.conftest import PASSWORD
+from tests.hub.web.conftest import PASSWORD, needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.timeout(90),
 ]
-
-
-@pytest.fixture
-def page() -> Iterator[playwright.Page]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-        finally:
-            browser.close()
 
 
 def test_an_officer_issues_a_receipt_and_its_qr_verifies(
