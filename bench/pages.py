@@ -3,7 +3,7 @@ and an API client meet it, against the web framework's own floor measured in the
 
     python bench/pages.py [--quick] [--ratings N] [--repeat N] [--dir DIR --reuse]
 
-The database is ``bench/summary.py``'s (same generator, same cache: ``--dir`` + ``--reuse`` skip
+The database is ``bench/dataset.py``'s, as ``bench/summary.py`` uses it (same cache: ``--dir`` + ``--reuse`` skip
 the four minutes of generating it). The hub's web app (``hub.web.app.create_app``) runs on a real
 uvicorn server on loopback, for the busiest unit; a client logged in as the unit head times each
 page over HTTP, from request to last byte:
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import _common
-import summary
+import dataset
 
 if TYPE_CHECKING:
     import httpx
@@ -165,12 +165,12 @@ def run(args: argparse.Namespace) -> int:
 
     total = args.ratings or (200_000 if args.quick else 10_000_000)
     repeat = args.repeat or (10 if args.quick else 40)
-    plans = summary.plan_units(args.units)
-    unit = summary.measured_units(plans)[0]
-    with summary.database_dir(args) as root:
+    plans = dataset.plan_units(args.units)
+    unit = dataset.measured_units(plans)[0]
+    with dataset.database_dir(args) as root:
         db = root / "hub.db"
-        generated = summary.prepare(db, total, plans, args.reuse)
-        summary.print_generation(db, generated)
+        generated = dataset.prepare(db, total, plans, args.reuse)
+        dataset.print_generation(db, generated)
         settings = web_settings(root / f"web-{time.monotonic_ns()}", db)
         add_receipt(db, unit)
         assert settings.web is not None

@@ -88,7 +88,7 @@ def write_broker_files(
         "\n".join(
             [
                 f"listener {port} {listen.bind}",
-                *_tls_lines(listen),
+                *tls_lines(listen),
                 # Run as whoever started us: as root Mosquitto would otherwise switch to a
                 # `mosquitto` user that cannot read the files written here.
                 f"user {getpass.getuser()}",
@@ -112,7 +112,8 @@ def write_broker_files(
     return BrokerFiles(conf=conf, log=log)
 
 
-def _tls_lines(listen: BrokerSettings) -> list[str]:
+def tls_lines(listen: BrokerSettings) -> list[str]:
+    """The listener's TLS settings (none on loopback without a certificate)."""
     if listen.certfile is None or listen.keyfile is None:
         return []
     return [

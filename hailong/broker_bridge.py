@@ -62,7 +62,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hailong.broker import BrokerFiles, MosquittoProcess, password_hash
+from hailong.broker import BrokerFiles, MosquittoProcess, password_hash, tls_lines
 from hailong.contract import topics
 from hailong.provision import HUB_USER, SecretsLayout
 from hailong.settings import BrokerSettings, ConfigError, load, read_secret
@@ -410,16 +410,11 @@ def write_central_broker_files(
     acl.chmod(0o600)
     log = out_dir / "mosquitto.log"
     conf = out_dir / "mosquitto.conf"
-    tls = (
-        [f"certfile {listen.certfile}", f"keyfile {listen.keyfile}", "tls_version tlsv1.2"]
-        if listen.certfile is not None and listen.keyfile is not None
-        else []
-    )
     conf.write_text(
         "\n".join(
             [
                 f"listener {port} {listen.bind}",
-                *tls,
+                *tls_lines(listen),
                 f"user {getpass.getuser()}",
                 "allow_anonymous false",
                 f"password_file {passwd}",

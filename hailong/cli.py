@@ -420,7 +420,7 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
 @hub_option
 def report_kiosks(config_path: Path) -> None:
     """Each kiosk's last status: link, buffered ratings, version, receipts refused per reason."""
-    from hub.report import format_kiosks, kiosk_statuses
+    from hub.fleet_report import format_kiosks, kiosk_statuses
     from hub.store.db import make_engine, session_factory
 
     settings, unit = _load_hub(config_path)
@@ -433,7 +433,7 @@ def report_kiosks(config_path: Path) -> None:
 @hub_option
 def report_gaps(config_path: Path) -> None:
     """Ratings each kiosk sent that never arrived: gaps in its seq numbers."""
-    from hub.report import format_gaps
+    from hub.fleet_report import format_gaps
     from hub.store.db import make_engine, session_factory
     from hub.store.gaps import find_gaps
 

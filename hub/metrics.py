@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hailong.settings import Unit
 from hub.domain.fleet import Flag, KioskHealth
-from hub.report import PrinterState, kiosk_health, printer_states
+from hub.fleet_report import PrinterState, kiosk_health, printer_states
 from hub.store.models import DeadLetterRow
 
 if TYPE_CHECKING:

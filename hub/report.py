@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 
 from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import Unit
-from hub.domain.fleet import KioskHealth, KioskReport, Thresholds, assess
-from hub.domain.gaps import KioskGaps
 from hub.domain.satisfaction import (
     SMALL_SAMPLE,
     GroupSummary,
@@ -32,12 +30,9 @@ from hub.domain.satisfaction import (
 from hub.store.models import (
     FactorRollupRow,
     HourRollupRow,
-    KioskStatusHistoryRow,
-    KioskStatusRow,
     RatingRollupRow,
     RatingRow,
     ReasonRollupRow,
-    ReceiptRow,
 )
 from hub.store.ratings import LOCAL_ZONE
 
@@ -78,28 +73,8 @@ def summary(
     """
     period = Period.split(since, until, zone)
     counts: Counter[tuple[str | None, int]] = Counter()
-    if period.has_days:
-        column = getattr(RatingRollupRow, dimension)
-        rolled = (
-            select(column, RatingRollupRow.score, func.sum(RatingRollupRow.n))
-            .where(RatingRollupRow.unit == unit.unit.code, *period.days(RatingRollupRow.day))
-            .group_by(column, RatingRollupRow.score)
-        )
-        for key, score, n in session.execute(rolled):
-            counts[(key or None, int(score))] += int(n)
-    raw_column = getattr(RatingRow, dimension)
-    for start, end in period.edges:
-        raw = (
-            select(raw_column, RatingRow.score, func.count())
-            .where(
-                RatingRow.unit == unit.unit.code,
-                RatingRow.rated_at >= start,
-                RatingRow.rated_at < end,
-            )
-            .group_by(raw_column, RatingRow.score)
-        )
-        for key, score, n in session.execute(raw):
-            counts[(key, int(score))] += int(n)
+    for (key, score), n in _rating_counts(session, unit, period, dimension, None).items():
+        counts[(key or None, score)] += n  # the rollups' NO_VALUE and the raw NULL alike
     rows = [(key, score, n) for (key, score), n in sorted(counts.items(), key=_null_first)]
     return summarize(rows, _names(unit, dimension))
 
@@ -587,136 +562,4 @@ def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -
         f"fewer than {SMALL_SAMPLE} ratings: not yet reliable",
         "Nhóm cần quan tâm nhất đứng đầu mỗi bảng / the groups most in need of attention come first",
     ]
-    return "\n".join(lines)
-
-
-def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatusRow]:
-    rows = session.scalars(select(KioskStatusRow).where(KioskStatusRow.unit == unit.unit.code))
-    return sorted(rows, key=lambda row: row.kiosk)
-
-
-@dataclass(frozen=True)
-class PrinterState:
-    """A counter's receipt printer as the register shows it: whether the last receipt printed,
-    and how many receipts still wait for a reprint (paper out, cover open, offline)."""
-
-    counter: str
-    last_printed: bool | None  # None: nothing issued at this counter yet
-    last_at: datetime | None
-    unprinted: int
-
-
-def printer_states(session: Session, unit: Unit) -> list[PrinterState]:
-    """One line per configured counter (the printer is the counter's, driven by the hub)."""
-    code = unit.unit.code
-    unprinted = dict(
-        session.execute(
-            select(ReceiptRow.counter, func.count())
-            .where(ReceiptRow.unit == code, ReceiptRow.printed.is_(False))
-            .group_by(ReceiptRow.counter)
-        ).all()
-    )
-    states = []
-    for counter in unit.counters:
-        last = session.execute(
-            select(ReceiptRow.printed, ReceiptRow.issued_at)
-            .where(ReceiptRow.unit == code, ReceiptRow.counter == counter.code)
-            .order_by(ReceiptRow.issued_at.desc())
-            .limit(1)
-        ).first()
-        states.append(
-            PrinterState(
-                counter.code,
-                bool(last.printed) if last else None,
-                last.issued_at if last else None,
-                int(unprinted.get(counter.code, 0)),
-            )
-        )
-    return states
-
-
-def kiosk_health(
-    session: Session, unit: Unit, now: datetime, thresholds: Thresholds | None = None
-) -> list[KioskHealth]:
-    """Each kiosk flagged offline or backlogged (:func:`hub.domain.fleet.assess`): the latest
-    status, and the last buffer depth reported before it (a last will reports none)."""
-    reports = [
-        KioskReport(row.kiosk, row.online, row.received_at, row.buffer_depth)
-        for row in kiosk_statuses(session, unit)
-    ]
-    for report in list(reports):
-        if report.buffer_depth is None:
-            depth = session.execute(
-                select(KioskStatusHistoryRow.at, KioskStatusHistoryRow.buffer_depth)
-                .where(
-                    KioskStatusHistoryRow.unit == unit.unit.code,
-                    KioskStatusHistoryRow.kiosk == report.kiosk,
-                    KioskStatusHistoryRow.buffer_depth.is_not(None),
-                )
-                .order_by(KioskStatusHistoryRow.at.desc())
-                .limit(1)
-            ).first()
-            if depth is not None:
-                reports.append(
-                    KioskReport(report.kiosk, report.online, depth.at, depth.buffer_depth)
-                )
-    configured = [kiosk.id for kiosk in unit.kiosks]
-    return assess(configured, reports, now, thresholds or Thresholds())
-
-
-def _local(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL_ZONE):%d/%m %H:%M}"
-
-
-def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
-    """One line per configured kiosk; a kiosk never heard from says so."""
-    by_id = {row.kiosk: row for row in rows}
-    lines = [f"Ki-ốt của {unit.unit.name} / Kiosks of {unit.unit.code}"]
-    for entry in unit.kiosks:
-        row = by_id.get(entry.id)
-        if row is None:
-            lines.append(f"  {entry.id:<12} chưa kết nối lần nào / never connected")
-            continue
-        link = "trực tuyến / online" if row.online else "ngoại tuyến / offline"
-        seen = row.received_at.replace(tzinfo=row.received_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
-        refused = ", ".join(f"{reason} {count}" for reason, count in sorted(row.refusals.items()))
-        acked = _local(row.last_ack_at)
-        scanner = (row.devices or {}).get("scanner", "?")
-        lines.append(
-            f"  {entry.id:<12} {link:<22} chờ gửi / buffered {row.buffer_depth or 0:>5}"
-            f"  v{row.version or '?'}  {seen:%d/%m %H:%M}"
-            f"  xác nhận cuối / last ack {acked}  máy quét / scanner {scanner}"
-            f"  từ chối / refused: {refused or '0'}"
-        )
-    return "\n".join(lines)
-
-
-def format_gaps(unit: Unit, gaps: list[KioskGaps]) -> str:
-    """One line per kiosk of the unit (configured, or heard from): how many ratings it sent that
-    the hub never received, and which seqs. Refused ratings (dead letters) are not missing."""
-    by_id = {g.kiosk: g for g in gaps if g.unit == unit.unit.code}
-    lines = [f"Đánh giá bị thiếu của {unit.unit.name} / Missing ratings of {unit.unit.code}"]
-    for kiosk in sorted({*(entry.id for entry in unit.kiosks), *by_id}):
-        found = by_id.get(kiosk)
-        if found is None:
-            lines.append(f"  {kiosk}: chưa có đánh giá / no ratings yet")
-            continue
-        # Seqs still in the kiosk's outbox are on their way: not counted, but said.
-        queued = (
-            f"từ {found.pending_from} còn chờ gửi / from {found.pending_from} still queued"
-            if found.queued_below_highest
-            else None
-        )
-        if found.ok:
-            upto = f"1–{found.highest}" + (f"; {queued}" if queued else "")
-            lines.append(f"  {kiosk}: không thiếu / no gaps ({upto})")
-            continue
-        ranges = ", ".join(str(span) for span in found.ranges)
-        if found.more_ranges:
-            ranges += f" (+{found.more_ranges} khoảng khác / more ranges)"
-        if queued:
-            ranges += f" ({queued})"
-        lines.append(f"  {kiosk}: thiếu {found.missing} / {found.missing} missing: {ranges}")
     return "\n".join(lines)

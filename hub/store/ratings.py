@@ -185,13 +185,9 @@ def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...]
     if not counts:
         return
     assert isinstance(table, Table)
+    # make_engine accepts only these two back-ends (hub.store.db.SUPPORTED_BACKENDS).
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        upsert: Any = postgresql.insert(table)
-    elif dialect == "sqlite":
-        upsert = sqlite.insert(table)
-    else:  # pragma: no cover - the hub supports SQLite and PostgreSQL
-        raise NotImplementedError(f"rollups are not implemented for {dialect}")
+    upsert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     names = [column.name for column in table.primary_key.columns]
     statement = upsert.on_conflict_do_update(
         index_elements=names, set_={"n": table.c.n + upsert.excluded.n}

@@ -24,7 +24,7 @@ from hailong.contract.scale import Factor
 from hailong.provision import SecretsLayout, init_secrets
 from hailong.settings import ConfigError, HubSettings, Unit
 from hub import catalogue
-from hub.catalogue import SECTIONS, CatalogueError, UnitFile
+from hub.catalogue import SECTIONS, CatalogueError, Snapshot, UnitFile
 from hub.web.accounts import Account
 from hub.web.ops import Admin
 from hub.web.pages import check_csrf, render
@@ -98,6 +98,21 @@ def index(request: Request, account: Admin, files: Files) -> HTMLResponse:
     )
 
 
+def _read_or_broken(
+    request: Request, account: Account, files: AdminFiles, problems: list[str] | None
+) -> Snapshot | HTMLResponse:
+    """The unit file as it is now, or the page that says why it cannot be read (500)."""
+    try:
+        return files.unit_file.read()
+    except (OSError, CatalogueError) as exc:
+        shown = [*(problems or []), _unreadable(files, exc)]
+        response = render(
+            request, "admin/broken.html", account=account, problems=shown, unit_file=None
+        )
+        response.status_code = 500
+        return response
+
+
 def _catalogue_page(
     request: Request,
     account: Account,
@@ -105,15 +120,9 @@ def _catalogue_page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        snapshot = files.unit_file.read()
-    except (OSError, CatalogueError) as exc:
-        problems = [*(problems or []), _unreadable(files, exc)]
-        response = render(
-            request, "admin/broken.html", account=account, problems=problems, unit_file=None
-        )
-        response.status_code = 500
-        return response
+    snapshot = _read_or_broken(request, account, files, problems)
+    if isinstance(snapshot, HTMLResponse):
+        return snapshot
     unit = snapshot.unit
     targets = sorted({*TARGETS, unit.unit.target_rate})
     response = render(
@@ -364,15 +373,9 @@ def _kiosks_page(
     created: NewKiosk | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        snapshot = files.unit_file.read()
-    except (OSError, CatalogueError) as exc:
-        problems = [*(problems or []), _unreadable(files, exc)]
-        response = render(
-            request, "admin/broken.html", account=account, problems=problems, unit_file=None
-        )
-        response.status_code = 500
-        return response
+    snapshot = _read_or_broken(request, account, files, problems)
+    if isinstance(snapshot, HTMLResponse):
+        return snapshot
     response = render(
         request,
         "admin/kiosks.html",

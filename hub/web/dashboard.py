@@ -14,13 +14,12 @@ from fastapi.responses import HTMLResponse
 from hailong.settings import Unit
 from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
 from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
+from hub.fleet_report import kiosk_statuses, printer_states
 from hub.report import (
     DIMENSIONS,
     WEEKDAYS,
     Dimension,
     analysis,
-    kiosk_statuses,
-    printer_states,
     summary,
     unit_totals,
 )

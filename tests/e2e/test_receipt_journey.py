@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.scale import Score, Stage
 from hailong.settings import HubSettings, ReceiptKeys, Unit
+from hub.fleet_report import format_kiosks, kiosk_statuses
 from hub.receipts.desk import ReceiptDesk
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
-from hub.report import format_kiosks, format_summary, kiosk_statuses, summary
+from hub.report import format_summary, summary
 from hub.service import HubService
 from hub.store.models import RatingRow
 from kiosk.app import Kiosk, build_kiosk

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.domain.fleet import Flag, KioskHealth
+from hub.fleet_report import PrinterState
 from hub.metrics import IngestFigures, MetricsSnapshot, render
-from hub.report import PrinterState
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 

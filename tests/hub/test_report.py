@@ -20,6 +20,7 @@ from hailong.settings import Unit
 from hub.domain.fleet import Flag
 from hub.domain.ingest import Attribution, attribute
 from hub.domain.satisfaction import GroupSummary, summarize
+from hub.fleet_report import kiosk_health
 from hub.report import (
     DIMENSIONS,
     Dimension,
@@ -28,7 +29,6 @@ from hub.report import (
     factor_summary,
     format_summary,
     hour_heat_map,
-    kiosk_health,
     reason_counts,
     summary,
 )
@@ -302,7 +302,7 @@ def _split(cell: HeatCell) -> list[tuple[bool, int]]:
 def test_each_counters_printer_shows_its_last_print_and_what_awaits_a_reprint(
     database_url: str, unit: Unit
 ) -> None:
-    from hub.report import printer_states
+    from hub.fleet_report import printer_states
     from hub.store.models import ReceiptRow
 
     sessions = session_factory(make_engine(database_url))

@@ -18,7 +18,7 @@ from hailong.settings import Unit
 from hub.domain import gaps as domain
 from hub.domain.gaps import SeqRange
 from hub.domain.ingest import Attribution
-from hub.report import format_gaps
+from hub.fleet_report import format_gaps
 from hub.store.db import make_engine, session_factory
 from hub.store.gaps import find_gaps, pending_seqs
 from hub.store.ratings import save_kiosk_status, store_batch, store_dead_letter

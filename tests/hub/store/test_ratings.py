@@ -266,3 +266,10 @@ def test_the_last_will_keeps_what_the_kiosk_last_said_of_acks_devices_and_scans(
     assert row.last_ack_at.replace(tzinfo=row.last_ack_at.tzinfo or UTC) == acked
     assert row.last_scan_at is not None
     assert row.last_scan_at.replace(tzinfo=row.last_scan_at.tzinfo or UTC) == scanned
+
+
+def test_a_database_the_hub_does_not_support_is_refused_at_start_up() -> None:
+    with pytest.raises(
+        ValueError, match=r"\[hub\] database_url: the hub runs on sqlite or postgresql"
+    ):
+        make_engine("mysql://hub:secret@db.example/hailong")
