@@ -14,7 +14,7 @@ import threading
 from types import TracebackType
 
 from firmware_bridge.button_box import ButtonBox
-from firmware_bridge.serial_port import SerialLink
+from firmware_bridge.serial_port import link_to
 from hailong.settings import FirmwareBridgeSettings
 from kiosk.outbox import Outbox
 from kiosk.uplink import Uplink
@@ -34,15 +34,10 @@ class Bridge:
             self.outbox,
             resend_after=kiosk.resend_after_seconds,
         )
-        box = settings.bridge
-        self.link = SerialLink(
+        self.link = link_to(
+            settings.bridge,
             on_message=lambda message: self.box.handle(message),
             on_state=lambda state: self.box.link_changed(state),
-            port=box.port,
-            vendor_id=box.vendor_id,
-            product_id=box.product_id,
-            baudrate=box.baudrate,
-            silent_after=box.silent_after_seconds,
             retry_every=retry_every,
         )
         self.box = ButtonBox(settings, self.outbox, self.uplink, self.link.send)
@@ -78,9 +73,7 @@ def run_bridge(settings: FirmwareBridgeSettings) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Bridge(settings) as bridge:
-        where = settings.bridge.port or (
-            f"usb {settings.bridge.vendor_id:04x}:{settings.bridge.product_id:04x}"
-        )
+        where = settings.bridge.describe()
         log.info(
             "button box bridge for %s (%s) on %s", settings.kiosk.id, settings.kiosk.unit, where
         )

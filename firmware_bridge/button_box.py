@@ -13,7 +13,8 @@ delivers it until the hub acknowledges it. Only the channel differs (``button_bo
   it is on disk, "accepted" when the hub's ack arrives.
 * Press while not armed: a walk-in rating of the counter where configured, at most one per
   ``walk_in_min_interval_seconds``; otherwise (and inside the interval) counted and ignored.
-* Any light other than "idle" returns to "idle" after ``idle_after_seconds``.
+* Any light other than "idle" returns to "idle" after ``idle_after_seconds``
+  (:class:`firmware_bridge.lights.StatusLight`, shared with a box beside a kiosk).
 
 Handlers run on the serial reader thread (scans, presses), the uplink thread (acks) and a small
 timer thread; one lock serialises them.
@@ -24,14 +25,13 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from uuid import UUID
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from firmware_bridge.protocol import Buzz, DeviceInfo, Heartbeat, Light, Message, Press, Scan
+from firmware_bridge.lights import StatusLight
+from firmware_bridge.protocol import DeviceInfo, Heartbeat, Message, Press, Scan
 from firmware_bridge.serial_port import LinkState
 from hailong.contract.messages import AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
@@ -41,8 +41,6 @@ from kiosk.outbox import Outbox
 from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
-FAULT_BUZZ_MS = 400
-DONE = ("stored", "duplicate", "already_rated")
 _EXPIRED = (Tick.RESET, Tick.SAVE_AND_RESET)
 
 
@@ -71,12 +69,10 @@ class ButtonBox:
             stage_of=outbox.stage_of,
             on_refused=outbox.count_refusal,
         )
-        self.light = "idle"
+        self.lights = StatusLight(send, box.idle_after_seconds)
         self.ignored: collections.Counter[str] = collections.Counter()  # presses, by reason
         self.refused: collections.Counter[str] = collections.Counter()  # scans, by reason
         self.device: DeviceInfo | None = None
-        self._light_at = time.monotonic()
-        self._last_rating: UUID | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._timer = threading.Thread(target=self._tick_loop, name="button-box", daemon=True)
@@ -112,8 +108,7 @@ class ButtonBox:
         if self.uplink is not None:
             self.uplink.devices.states["button_box"] = "ok" if state == "connected" else "error"
         if state == "connected":
-            with self._lock:
-                self.send(Light(self.light))
+            self.lights.resend()
 
     def _scan(self, text: str) -> None:
         if self.uplink is not None:
@@ -123,14 +118,13 @@ class ButtonBox:
         if screen is Screen.RATING:
             subject = self.session.subject
             log.info("armed for %s", subject.dossier_code if subject else "?")
-            self._show("idle")
+            self.lights.show("idle")
             return
         reason = "already_rated" if screen is Screen.MESSAGE else "refused"
         self.refused[reason] += 1
         log.info("scan refused (%s)", self.session.notice.en if self.session.notice else reason)
         self.session.reset()
-        self._show("fault")
-        self.send(Buzz(FAULT_BUZZ_MS))
+        self.lights.fault()
 
     def _press(self, score: Score) -> None:
         now = self.clock()
@@ -153,14 +147,12 @@ class ButtonBox:
         except (SQLAlchemyError, OSError):
             log.exception("could not store a rating in the outbox")
             self.session.reset()
-            self._show("fault")
-            self.send(Buzz(FAULT_BUZZ_MS))
+            self.lights.fault()
             return
         self.session.stored(now)  # starts the walk-in interval after an unverified rating
         self.session.reset()
-        self._last_rating = rating.id
         log.info("rating %s stored (seq %d, score %d)", rating.id, rating.seq, rating.score)
-        self._show("buffered")
+        self.lights.stored(rating.id)
         if self.uplink is not None:
             self.uplink.notify_new()
 
@@ -173,20 +165,15 @@ class ButtonBox:
     def acked(self, results: tuple[AckOutcome, ...]) -> None:
         """The hub's verdicts (uplink thread): light the last rating's outcome."""
         with self._lock:
-            for result in results:
-                if result.id != self._last_rating:
-                    continue
-                self._last_rating = None
-                if self.session.screen is Screen.RATING:
-                    return  # the next citizen is already rating: do not confuse them
-                self._show("accepted" if result.outcome in DONE else "fault")
+            # The next citizen already rating: do not confuse them with the last one's light.
+            self.lights.acked(results, busy=self.session.screen is Screen.RATING)
 
-    # -- lights --------------------------------------------------------------------------------
+    @property
+    def light(self) -> str:
+        """What the device's light shows now."""
+        return self.lights.state
 
-    def _show(self, state: str) -> None:
-        self.light = state
-        self._light_at = time.monotonic()
-        self.send(Light(state))
+    # -- timer ---------------------------------------------------------------------------------
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(0.2):
@@ -201,6 +188,4 @@ class ButtonBox:
             if screen is Screen.RATING and self.session.tick(self.clock()) in _EXPIRED:
                 log.info("armed receipt expired without a press")
                 self.session.reset()
-            idle_after = self.settings.bridge.idle_after_seconds
-            if self.light != "idle" and time.monotonic() - self._light_at >= idle_after:
-                self._show("idle")
+        self.lights.tick()

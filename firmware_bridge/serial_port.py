@@ -23,6 +23,7 @@ import serial
 from serial.tools import list_ports
 
 from firmware_bridge.protocol import Decoder, FrameError, InfoRequest, Message, encode
+from hailong.settings import SerialDevice
 
 log = logging.getLogger(__name__)
 LinkState = Literal["disconnected", "connected", "silent"]
@@ -37,6 +38,27 @@ def find_port(vendor_id: int, product_id: int) -> str | None:
         if info.vid == vendor_id and info.pid == product_id:
             return str(info.device)
     return None
+
+
+def link_to(
+    device: SerialDevice,
+    *,
+    on_message: Callable[[Message], None],
+    on_state: Callable[[LinkState], None] = lambda _state: None,
+    retry_every: float = RETRY_EVERY_S,
+) -> SerialLink:
+    """The link to a configured device: one place maps the settings, for the standalone box and
+    for a box beside a kiosk alike."""
+    return SerialLink(
+        on_message=on_message,
+        on_state=on_state,
+        port=device.port,
+        vendor_id=device.vendor_id,
+        product_id=device.product_id,
+        baudrate=device.baudrate,
+        silent_after=device.silent_after_seconds,
+        retry_every=retry_every,
+    )
 
 
 class SerialLink:

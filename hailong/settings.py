@@ -419,6 +419,8 @@ class HubSection(_Section):
     # Several hub workers share the ratings through MQTT shared subscriptions
     # ($share/<group>/hailong/v1/+/+/ratings); unset: one hub with a persistent session.
     workers_group: Code | None = None
+    # Kiosks' status history (the latest status per kiosk is always kept).
+    status_history_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
 
 class WebSettings(_Section):
@@ -453,18 +455,13 @@ class KioskSection(_Section):
     resend_after_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
 
 
-class KioskSettings(_Section):
-    kiosk: KioskSection
-    mqtt: MqttSettings
-    receipts: ReceiptKeys
-
-
-class SerialBridgeSection(_Section):
-    """A serial button box (``hailong bridge``, docs/serial-protocol.md).
+class SerialDevice(_Section):
+    """A serial button box (docs/serial-protocol.md): five buttons, a scanner, a light, a buzzer.
 
     The device is found by ``port`` (a path; not resolved, so /dev/serial/by-id/ links stay
     stable) or, when ``port`` is unset, by ``vendor_id``/``product_id`` (hex integers, as
-    ``lsusb`` shows them).
+    ``lsusb`` shows them). Shared by the standalone box (``[bridge]``) and a box beside a kiosk
+    (``[serial]`` in the kiosk's file), so both find and watch the device the same way.
     """
 
     port: str | None = None
@@ -473,20 +470,42 @@ class SerialBridgeSection(_Section):
     baudrate: Annotated[int, Field(gt=0)] = 115200
     # No frame (heartbeats come every second) for this long: the device is reported "silent".
     silent_after_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
-    # A press with no receipt scanned rates the counter alone (a walk-in), at most one per interval.
-    walk_in: bool = False
-    walk_in_min_interval_seconds: Annotated[float, Field(ge=0)] = 60.0
     # An accepted/buffered/fault light returns to idle after this long.
     idle_after_seconds: Annotated[float, Field(gt=0, le=600)] = 4.0
 
     @model_validator(mode="after")
-    def _device(self) -> SerialBridgeSection:
+    def _device(self) -> SerialDevice:
+        if self.port is not None and not self.port.strip():
+            raise ValueError("`port` is empty: give a device path such as /dev/ttyACM0")
         if self.port is None and (self.vendor_id is None or self.product_id is None):
             raise ValueError(
-                "the bridge needs `port` (e.g. /dev/hailong-buttons) or both `vendor_id` and "
-                "`product_id` (hex integers, e.g. vendor_id = 0x2e8a, product_id = 0x000a)"
+                "the serial device needs `port` (e.g. /dev/hailong-buttons) or both `vendor_id` "
+                "and `product_id` (hex integers, e.g. vendor_id = 0x2e8a, product_id = 0x000a)"
             )
         return self
+
+    def describe(self) -> str:
+        """Where the device is looked for, for logs."""
+        if self.port is not None:
+            return self.port
+        return f"usb {self.vendor_id:04x}:{self.product_id:04x}"
+
+
+class KioskSettings(_Section):
+    kiosk: KioskSection
+    mqtt: MqttSettings
+    receipts: ReceiptKeys
+    # A serial button box beside the screen: its presses and scans act as taps and USB scans.
+    serial: SerialDevice | None = None
+
+
+class SerialBridgeSection(SerialDevice):
+    """A standalone serial button box (``hailong bridge``): the device, and when a press with no
+    receipt scanned may rate the counter alone."""
+
+    # A press with no receipt scanned rates the counter alone (a walk-in), at most one per interval.
+    walk_in: bool = False
+    walk_in_min_interval_seconds: Annotated[float, Field(ge=0)] = 60.0
 
 
 class FirmwareBridgeSettings(_Section):

@@ -23,6 +23,7 @@ from kiosk.controller import KioskController
 from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
 from kiosk.i18n import languages
 from kiosk.outbox import Outbox
+from kiosk.serial_input import SerialInput
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
@@ -37,11 +38,15 @@ class Kiosk:
     outbox: Outbox
     uplink: Uplink | None
     player: PromptPlayer | None = None
+    serial: SerialInput | None = None
 
     def close(self) -> None:
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.controller)
+        if self.serial:
+            self.serial.stop()
+            shiboken6.delete(self.serial)
         if self.uplink:
             self.uplink.stop()
         if self.player:
@@ -76,7 +81,26 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
     player = PromptPlayer()
     controller.speaker = player.play
     app.installEventFilter(controller)
-    return Kiosk(window, controller, outbox, uplink, player)
+    serial = None
+    if settings.serial is not None:
+        serial = _attach_serial(settings, controller, uplink)
+    return Kiosk(window, controller, outbox, uplink, player, serial)
+
+
+def _attach_serial(
+    settings: KioskSettings, controller: KioskController, uplink: Uplink | None
+) -> SerialInput:
+    """A button box beside the screen (``[serial]``): its scans and presses reach the controller
+    on the Qt thread, and its light follows what the controller did."""
+    assert settings.serial is not None
+    serial = SerialInput(settings.serial, controller, uplink.devices if uplink else None)
+    controller.rating_saved.connect(serial.saved)
+    controller.save_failed.connect(serial.failed)
+    controller.code_refused.connect(serial.refused)
+    if uplink:
+        uplink.on_acked = serial.acked
+    serial.start()
+    return serial
 
 
 def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
@@ -107,7 +131,8 @@ def render_screenshots(
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = settings.model_copy(
             update={
-                "kiosk": settings.kiosk.model_copy(update={"outbox_path": Path(tmp) / "outbox.db"})
+                "kiosk": settings.kiosk.model_copy(update={"outbox_path": Path(tmp) / "outbox.db"}),
+                "serial": None,  # pictures only: leave a connected button box alone
             }
         )
         paths: list[Path] = []

@@ -1,7 +1,9 @@
 """Connects the citizen's session (domain) to the screens, the outbox and the uplink.
 
 Everything here runs on the Qt thread. The uplink calls back from the MQTT thread through Qt
-signals, which Qt queues onto this thread.
+signals, which Qt queues onto this thread; so does a serial button box (``kiosk/serial_input.py``),
+whose scans and presses end in :meth:`KioskController.scanned` and :meth:`KioskController.press`,
+the same calls as a USB scan and a tap on a face.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ def _load_pin(settings: KioskSettings) -> str | None:
 class KioskController(QObject):
     link_changed = Signal()
     config_arrived = Signal(object)
+    # What happened, for a device that shows it (a button box's light): a rating's id once it is
+    # on disk, a rating that could not be stored, a scanned or typed code that was refused.
+    rating_saved = Signal(object)
+    save_failed = Signal()
+    code_refused = Signal()
 
     def __init__(
         self,
@@ -143,6 +150,35 @@ class KioskController(QObject):
 
     def submit_code(self, text: str) -> None:
         self._do(lambda now: self.session.submit_code(text, now))
+        if self.session.screen in (Screen.ATTRACT, Screen.MESSAGE):
+            self.code_refused.emit()
+
+    def scanned(self, text: str) -> None:
+        """A complete scan from any scanner (USB keyboard mode or serial): on the maintenance
+        screen it is shown as the scanner test, anywhere else it is submitted."""
+        self.last_scan = text
+        if self.uplink:
+            self.uplink.devices.scanned(datetime.now(UTC))
+        if self.window.in_maintenance:
+            self._show_status()
+        else:
+            self.window.attract.code_input.clear()
+            self.submit_code(text)
+
+    def press(self, score: Score) -> str | None:
+        """A hardware button for ``score``: a tap on that face where the rating screen shows it.
+
+        Anywhere else nothing is tapped, so no rating can be invented; the reason is returned for
+        the caller to count (None when the press rated).
+        """
+        if self.window.in_maintenance:
+            return "maintenance"
+        if self.session.screen is not Screen.RATING:
+            return "not_rating"
+        if score not in self.window.rating.faces:
+            return "face_not_shown"  # a unit asking with 3 or 4 faces
+        self.rate(score)
+        return None
 
     def walk_in(self) -> None:
         self._do(lambda now: self.session.walk_in(now))
@@ -150,6 +186,10 @@ class KioskController(QObject):
     def rate(self, score: Score) -> None:
         """A face tapped on the rating screen."""
         self._do(lambda now: self.session.choose_score(score, now))
+
+    def is_rating(self) -> bool:
+        """The rating screen is up: the next tap on a face rates."""
+        return self.session.screen is Screen.RATING and not self.window.in_maintenance
 
     def toggle_reason(self, code: str) -> None:
         try:
@@ -216,12 +256,14 @@ class KioskController(QObject):
     def _save(self, now: datetime, *, thank: bool) -> None:
         """Commit the rating to the outbox; thank the citizen only once it is on disk."""
         try:
-            self.outbox.append(self.session.rating_builder(now))
+            rating = self.outbox.append(self.session.rating_builder(now))
         except (SQLAlchemyError, OSError):
             log.exception("could not store a rating in the outbox")
             if thank:
                 self.session.store_failed(now)
+            self.save_failed.emit()
             return
+        self.rating_saved.emit(rating.id)
         if thank:
             self.session.stored(now)
         if self.uplink:
@@ -245,14 +287,7 @@ class KioskController(QObject):
             scanned = self.scanner.enter(now)
             if scanned is None:
                 return False
-            self.last_scan = scanned
-            if self.uplink:
-                self.uplink.devices.scanned(datetime.now(UTC))
-            if self.window.in_maintenance:
-                self._show_status()
-            else:
-                self.window.attract.code_input.clear()
-                self.submit_code(scanned)
+            self.scanned(scanned)
             return True
         self.scanner.key(event.text(), now)
         return False
