@@ -4,7 +4,8 @@
 Written with bulk SQL, not through the ORM: each chunk of ratings is one ``INSERT ... SELECT``
 from a recursive CTE that draws every value with SQLite's ``random()``, followed in the same
 transaction by the rollups of exactly those rows, counted with the same ``INSERT ... ON CONFLICT
-DO UPDATE SET n = n + excluded.n`` that ``store_batch`` uses. ``bench/summary.py`` checks that
+DO UPDATE SET n = n + excluded.n`` that ``store_batch`` uses; the monthly rollups are summed from
+the daily ones at the end (the same rows, far cheaper). ``bench/summary.py`` checks that
 the rollups equal what the hub writes; ``bench/pages.py`` times the web pages on it.
 """
 
@@ -32,7 +33,7 @@ END_DAY = date(2026, 1, 1)  # excluded
 OPENS_AT_S = 7 * 3600 + 30 * 60  # counters open 07:30 local...
 OPEN_SECONDS = 9 * 3600 + 30 * 60  # ...and close 17:00
 CHUNK = 250_000  # ratings per transaction while generating
-GENERATOR = 1  # bump when the data set changes, so cached databases are rebuilt
+GENERATOR = 2  # bump when the data set changes, so cached databases are rebuilt
 SEED = 20_251_201  # the unit catalogues (not the ratings) are the same on every run
 MEASURED_UNITS = 5  # units the benches time, among those generated
 
@@ -307,6 +308,36 @@ ON CONFLICT (unit, day, hour, score) DO UPDATE SET n = n + excluded.n
 )
 
 
+# The monthly rollups, summed from the daily ones once every chunk is in: the same rows
+# add_to_rollups leaves (a month is a whole set of days), for a fraction of the per-chunk cost.
+_MONTH = "date(day, 'start of month')"
+_MONTH_KEY = "unit, month, stage, counter, officer, procedure, field"
+_DAY_KEY = f"unit, {_MONTH}, stage, counter, officer, procedure, field"
+_INSERT_MONTH_ROLLUPS = (
+    *(
+        f"INSERT INTO {table}_month_rollups ({_MONTH_KEY}, {extra}, n)"
+        f" SELECT {_DAY_KEY}, {extra}, sum(n) FROM {table}_rollups GROUP BY {_DAY_KEY}, {extra}"
+        for table, extra in (("rating", "score"), ("reason", "reason"))
+    ),
+    "INSERT INTO factor_month_rollups (unit, month, officer, factor, score, n)"
+    f" SELECT unit, {_MONTH}, officer, factor, score, sum(n) FROM factor_rollups"
+    " GROUP BY 1, 2, 3, 4, 5",
+    "INSERT INTO hour_month_rollups (unit, month, weekday, hour, score, n)"
+    f" SELECT unit, {_MONTH}, (CAST(strftime('%w', day) AS INTEGER) + 6) % 7, hour, score,"
+    " sum(n) FROM hour_rollups GROUP BY 1, 2, 3, 4, 5",
+)
+ROLLUP_TABLES = (
+    "rating_rollups",
+    "factor_rollups",
+    "reason_rollups",
+    "hour_rollups",
+    "rating_month_rollups",
+    "factor_month_rollups",
+    "reason_month_rollups",
+    "hour_month_rollups",
+)
+
+
 @dataclass(frozen=True)
 class Generated:
     seconds: float
@@ -353,6 +384,10 @@ def generate(path: Path, total: int, plans: Sequence[UnitPlan]) -> Generated:
         for first in range(0, total, CHUNK):
             _insert_chunk(conn, params, first, min(first + CHUNK, total))
             _progress(first + CHUNK, total, start)
+        conn.execute("BEGIN")
+        for statement in _INSERT_MONTH_ROLLUPS:
+            conn.execute(statement)
+        conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=WAL")
         rows = _check_generated(conn, total)
     finally:
@@ -429,12 +464,13 @@ def _progress(done: int, total: int, start: float) -> None:
 def _check_generated(conn: sqlite3.Connection, total: int) -> dict[str, int]:
     """Every rating stored once and counted once: the data set is unusable otherwise."""
     ratings = conn.execute("SELECT count(*) FROM ratings").fetchone()[0]
-    counted = conn.execute("SELECT sum(n) FROM rating_rollups").fetchone()[0]
-    if ratings != total or counted != total:
-        raise RuntimeError(f"generated {ratings} ratings, rollups count {counted}, wanted {total}")
+    for table in ("rating_rollups", "rating_month_rollups", "hour_month_rollups"):
+        counted = conn.execute(f"SELECT sum(n) FROM {table}").fetchone()[0]
+        if ratings != total or counted != total:
+            raise RuntimeError(f"generated {ratings} ratings, {table} count {counted}, not {total}")
     return {
         table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("rating_rollups", "factor_rollups", "reason_rollups", "hour_rollups")
+        for table in ROLLUP_TABLES
     }
 
 
@@ -535,6 +571,6 @@ def print_generation(db: Path, generated: Generated) -> None:
         f"rate_per_s={rate:.0f} {rows}"
     )
     sizes = table_sizes_mb(db)
-    tables = ("ratings", "rating_rollups", "factor_rollups", "reason_rollups", "hour_rollups")
+    tables = ("ratings", *ROLLUP_TABLES)
     parts = " ".join(f"{name}_mb={sizes[name]:.1f}" for name in tables if name in sizes)
     print(f"database: size_mb={size_mb(db):.1f} {parts}")

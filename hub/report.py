@@ -1,10 +1,12 @@
 """``hailong report summary``: MĐHL per counter, officer, procedure and field, as plain text.
 
-Counting happens in SQL on the rollups (``rating_rollups``: ratings per local day, key and score,
-kept by :func:`hub.store.ratings.store_batch`); the arithmetic lives in
-:mod:`hub.domain.satisfaction`. A period that starts or ends inside a local day takes that part of
-the day from ``ratings`` (through the index on unit and time), so figures are exact for any bounds;
-whole days never touch ``ratings``.
+Counting happens in SQL on the rollups (``rating_rollups``: ratings per local day, key and score;
+``rating_month_rollups``: the same per local month; both kept by
+:func:`hub.store.ratings.store_batch`); the arithmetic lives in :mod:`hub.domain.satisfaction`.
+Whole months come from the monthly rollups, the whole days around them from the daily ones, and a
+period that starts or ends inside a local day takes that part of the day from ``ratings`` (through
+the index on unit and time), so figures are exact for any bounds; whole days never touch
+``ratings``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from hailong.contract.scale import Factor, Score, Stage
@@ -28,10 +30,14 @@ from hub.domain.satisfaction import (
     wilson_interval,
 )
 from hub.store.models import (
+    FactorMonthRollupRow,
     FactorRollupRow,
+    HourMonthRollupRow,
     HourRollupRow,
+    RatingMonthRollupRow,
     RatingRollupRow,
     RatingRow,
+    ReasonMonthRollupRow,
     ReasonRollupRow,
 )
 from hub.store.ratings import LOCAL_ZONE
@@ -102,15 +108,11 @@ def _factor_counts(
     session: Session, unit: Unit, period: Period, officer: str | None
 ) -> list[tuple[str | None, int, int]]:
     counts: Counter[tuple[str | None, int]] = Counter()
-    if period.has_days:
+    for table, when in rollup_parts(period, FactorRollupRow, FactorMonthRollupRow):
         rolled = (
-            select(FactorRollupRow.factor, FactorRollupRow.score, func.sum(FactorRollupRow.n))
-            .where(
-                FactorRollupRow.unit == unit.unit.code,
-                *period.days(FactorRollupRow.day),
-                *_of_officer(FactorRollupRow.officer, officer),
-            )
-            .group_by(FactorRollupRow.factor, FactorRollupRow.score)
+            select(table.factor, table.score, func.sum(table.n))
+            .where(table.unit == unit.unit.code, when, *_of_officer(table.officer, officer))
+            .group_by(table.factor, table.score)
         )
         for factor, score, n in session.execute(rolled):
             counts[(factor, int(score))] += int(n)
@@ -133,15 +135,11 @@ def reason_counts(
     ratings of ``officer`` when given)."""
     period = Period.split(since, until, zone)
     counts: Counter[str] = Counter()
-    if period.has_days:
+    for table, when in rollup_parts(period, ReasonRollupRow, ReasonMonthRollupRow):
         rolled = (
-            select(ReasonRollupRow.reason, func.sum(ReasonRollupRow.n))
-            .where(
-                ReasonRollupRow.unit == unit.unit.code,
-                *period.days(ReasonRollupRow.day),
-                *_of_officer(ReasonRollupRow.officer, officer),
-            )
-            .group_by(ReasonRollupRow.reason)
+            select(table.reason, func.sum(table.n))
+            .where(table.unit == unit.unit.code, when, *_of_officer(table.officer, officer))
+            .group_by(table.reason)
         )
         for reason, n in session.execute(rolled):
             counts[reason] += int(n)
@@ -177,13 +175,19 @@ def _null_first(item: tuple[tuple[str | None, int], int]) -> tuple[bool, str, in
     return (key is not None, key or "", score)
 
 
+DaySpan = tuple[date | None, date | None]  # [first, end) of local days; None: open on that side
+
+
 @dataclass(frozen=True)
 class Period:
-    """``[since, until)`` split into whole local days (read from the rollups) and at most two
-    partial days at its edges (read from ``ratings``). Bounds are UTC."""
+    """``[since, until)`` split into whole local months (read from the ``*_month_rollups``),
+    whole local days outside them (from the daily rollups: at most a month's worth at each end)
+    and at most two partial days at its edges (read from ``ratings``). Bounds are UTC.
 
-    first_day: date | None  # whole days from this one (None: from the first rating)...
-    end_day: date | None  # ...up to this one, excluded (None: to the last)
+    A year's dashboard so reads 12 months of monthly rows instead of 250 days of daily ones."""
+
+    months: DaySpan | None  # first days of the months [first, end); None: no whole month
+    days: tuple[DaySpan, ...]  # the whole days before and after those months
     edges: tuple[tuple[datetime, datetime], ...]
     has_days: bool
 
@@ -197,7 +201,7 @@ class Period:
             # Within a day or two: no whole day between the bounds, all of it from ``ratings``.
             assert start is not None
             assert end is not None
-            return cls(None, None, ((start, end),) if start < end else (), has_days=False)
+            return cls(None, (), ((start, end),) if start < end else (), has_days=False)
         edges = []
         if start is not None and first_day is not None:
             first_midnight = _midnight(first_day, zone)
@@ -207,16 +211,49 @@ class Period:
             end_midnight = _midnight(end_day, zone)
             if end_midnight < end:
                 edges.append((end_midnight, end))
-        return cls(first_day, end_day, tuple(edges), has_days=True)
+        months, days = _split_months(first_day, end_day)
+        return cls(months, days, tuple(edges), has_days=True)
 
-    def days(self, day: Any) -> list[ColumnElement[bool]]:
-        """The WHERE clauses selecting the whole days on a rollup's ``day`` column."""
-        clauses: list[ColumnElement[bool]] = []
-        if self.first_day is not None:
-            clauses.append(day >= self.first_day)
-        if self.end_day is not None:
-            clauses.append(day < self.end_day)
-        return clauses
+
+def _split_months(
+    first_day: date | None, end_day: date | None
+) -> tuple[DaySpan | None, tuple[DaySpan, ...]]:
+    """The whole months of the days ``[first_day, end_day)`` and the days left at either end."""
+    first_month = first_day if first_day is None or first_day.day == 1 else _next_month(first_day)
+    end_month = end_day.replace(day=1) if end_day is not None else None
+    if first_month is not None and end_month is not None and first_month >= end_month:
+        return None, ((first_day, end_day),)  # no whole month: every day from the daily rollups
+    days: list[DaySpan] = []
+    if first_day is not None and first_month is not None and first_day < first_month:
+        days.append((first_day, first_month))
+    if end_day is not None and end_month is not None and end_month < end_day:
+        days.append((end_month, end_day))
+    return (first_month, end_month), tuple(days)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _within(column: Any, span: DaySpan) -> list[ColumnElement[bool]]:
+    """The WHERE clauses keeping a rollup's ``day`` or ``month`` column within ``span``."""
+    first, end = span
+    clauses: list[ColumnElement[bool]] = []
+    if first is not None:
+        clauses.append(column >= first)
+    if end is not None:
+        clauses.append(column < end)
+    return clauses
+
+
+def rollup_parts(period: Period, daily: Any, monthly: Any) -> list[tuple[Any, ColumnElement[bool]]]:
+    """The rollup tables to read for the period's whole days, each with its WHERE on the time:
+    ``monthly`` (a ``*_month_rollups`` row class) for the whole months, ``daily`` for the rest."""
+    parts: list[tuple[Any, ColumnElement[bool]]] = []
+    if period.months is not None:
+        parts.append((monthly, and_(true(), *_within(monthly.month, period.months))))
+    parts += [(daily, and_(true(), *_within(daily.day, span))) for span in period.days]
+    return parts
 
 
 def _utc(value: datetime) -> datetime:
@@ -319,26 +356,24 @@ def _rating_counts(
 ) -> Counter[tuple[Any, int]]:
     """Ratings per value of ``column`` (a column of ``rating_rollups`` and ``ratings``) and score."""
     counts: Counter[tuple[Any, int]] = Counter()
-    if period.has_days and column == "unit" and officer is None:
-        # The whole unit per score: the hourly rollup holds ~50 rows a day where the fine one
-        # holds thousands (a year's dashboard headline read 150,000 rows otherwise).
-        hourly = (
-            select(HourRollupRow.unit, HourRollupRow.score, func.sum(HourRollupRow.n))
-            .where(HourRollupRow.unit == unit.unit.code, *period.days(HourRollupRow.day))
-            .group_by(HourRollupRow.unit, HourRollupRow.score)
-        )
-        for key, score, n in session.execute(hourly):
-            counts[(key, int(score))] += int(n)
-    elif period.has_days:
-        rolled_column = getattr(RatingRollupRow, column)
+    # The whole unit per score: the hourly rollups hold ~50 rows a day where the fine ones hold
+    # thousands (a year's dashboard headline read 150,000 rows otherwise).
+    whole_unit = column == "unit" and officer is None
+    parts = (
+        rollup_parts(period, HourRollupRow, HourMonthRollupRow)
+        if whole_unit
+        else rollup_parts(period, RatingRollupRow, RatingMonthRollupRow)
+    )
+    for table, when in parts:
+        rolled_column = getattr(table, column)
         rolled = (
-            select(rolled_column, RatingRollupRow.score, func.sum(RatingRollupRow.n))
+            select(rolled_column, table.score, func.sum(table.n))
             .where(
-                RatingRollupRow.unit == unit.unit.code,
-                *period.days(RatingRollupRow.day),
-                *_of_officer(RatingRollupRow.officer, officer),
+                table.unit == unit.unit.code,
+                when,
+                *([] if whole_unit else _of_officer(table.officer, officer)),
             )
-            .group_by(rolled_column, RatingRollupRow.score)
+            .group_by(rolled_column, table.score)
         )
         for key, score, n in session.execute(rolled):
             counts[(key, int(score))] += int(n)
@@ -473,24 +508,21 @@ def hour_heat_map(
     totals: Counter[tuple[int, int]] = Counter()
     satisfied: Counter[tuple[int, int]] = Counter()
 
-    def count(day: date, hour: int, score: int, n: int) -> None:
-        totals[(day.weekday(), hour)] += n
+    def count(weekday: int, hour: int, score: int, n: int) -> None:
+        totals[(weekday, hour)] += n
         if Score(score).is_satisfied:
-            satisfied[(day.weekday(), hour)] += n
+            satisfied[(weekday, hour)] += n
 
-    if period.has_days:
+    for table, when in rollup_parts(period, HourRollupRow, HourMonthRollupRow):
+        # A month's rows carry the weekday; a day's give it by their date.
+        weekday = table.weekday if table is HourMonthRollupRow else table.day
         rolled = (
-            select(
-                HourRollupRow.day,
-                HourRollupRow.hour,
-                HourRollupRow.score,
-                func.sum(HourRollupRow.n),
-            )
-            .where(HourRollupRow.unit == unit.unit.code, *period.days(HourRollupRow.day))
-            .group_by(HourRollupRow.day, HourRollupRow.hour, HourRollupRow.score)
+            select(weekday, table.hour, table.score, func.sum(table.n))
+            .where(table.unit == unit.unit.code, when)
+            .group_by(weekday, table.hour, table.score)
         )
         for day, hour, score, n in session.execute(rolled):
-            count(day, int(hour), int(score), int(n))
+            count(day if isinstance(day, int) else day.weekday(), int(hour), int(score), int(n))
     for start, end in period.edges:
         raw = select(RatingRow.rated_at, RatingRow.score).where(
             RatingRow.unit == unit.unit.code,
@@ -499,7 +531,7 @@ def hour_heat_map(
         )
         for rated_at, score in session.execute(raw):
             local = _utc(rated_at).astimezone(zone)
-            count(local.date(), local.hour, int(score), 1)
+            count(local.weekday(), local.hour, int(score), 1)
     cells = {key: HeatCell(n, satisfied[key]) for key, n in totals.items()}
     hours = sorted({*OPENING_HOURS, *(hour for _, hour in cells)})
     return HeatMap(tuple(hours), cells)

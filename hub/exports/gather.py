@@ -16,9 +16,9 @@ from hailong.settings import Unit
 from hub.domain.periods import Period
 from hub.domain.satisfaction import GroupSummary
 from hub.exports.tables import Export, Overall, build_export, overall_of
-from hub.report import DIMENSIONS, Dimension, summary
+from hub.report import DIMENSIONS, Dimension, rollup_parts, summary
 from hub.report import Period as Span
-from hub.store.models import RatingRollupRow, RatingRow
+from hub.store.models import HourMonthRollupRow, HourRollupRow, RatingRow
 from hub.store.ratings import LOCAL_ZONE
 
 Progress = Callable[[int, str], None]  # percent done, what is happening ("vi / en")
@@ -66,14 +66,16 @@ def score_counts(
 ) -> dict[Score, int]:
     """Ratings per level of the 5-level scale in ``[since, until)``, every level present.
 
-    Whole days come from the rollups and partial days from ``ratings``, as in ``summary``."""
+    Whole months and days come from the rollups and partial days from ``ratings``, as in
+    ``summary``."""
     span = Span.split(since, until, zone)
     counts: Counter[Score] = Counter()
-    if span.has_days:
+    # The whole unit per score: the hourly rollups are the smallest that hold it.
+    for table, when in rollup_parts(span, HourRollupRow, HourMonthRollupRow):
         rolled = (
-            select(RatingRollupRow.score, func.sum(RatingRollupRow.n))
-            .where(RatingRollupRow.unit == unit.unit.code, *span.days(RatingRollupRow.day))
-            .group_by(RatingRollupRow.score)
+            select(table.score, func.sum(table.n))
+            .where(table.unit == unit.unit.code, when)
+            .group_by(table.score)
         )
         for score, n in session.execute(rolled):
             counts[Score(int(score))] += int(n)

@@ -31,12 +31,16 @@ from hub.domain.ingest import Attribution, ReceiptFacts
 from hub.store.models import (
     NO_VALUE,
     DeadLetterRow,
+    FactorMonthRollupRow,
     FactorRollupRow,
+    HourMonthRollupRow,
     HourRollupRow,
     KioskStatusHistoryRow,
     KioskStatusRow,
+    RatingMonthRollupRow,
     RatingRollupRow,
     RatingRow,
+    ReasonMonthRollupRow,
     ReasonRollupRow,
     ReceiptRow,
 )
@@ -160,7 +164,7 @@ def add_to_rollups(
     session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
 ) -> None:
     """Count ``rows`` (the values of ratings being stored in this transaction, see
-    :func:`rating_values`) in the four rollup tables."""
+    :func:`rating_values`) in the four daily rollup tables and their monthly twins."""
     scores: Counter[tuple[Any, ...]] = Counter()
     factors: Counter[tuple[Any, ...]] = Counter()
     reasons: Counter[tuple[Any, ...]] = Counter()
@@ -178,6 +182,25 @@ def add_to_rollups(
     _upsert_counts(session, FactorRollupRow.__table__, factors)
     _upsert_counts(session, ReasonRollupRow.__table__, reasons)
     _upsert_counts(session, HourRollupRow.__table__, hours)
+    _upsert_counts(session, RatingMonthRollupRow.__table__, by_month(scores))
+    _upsert_counts(session, FactorMonthRollupRow.__table__, by_month(factors, officer_only=True))
+    _upsert_counts(session, ReasonMonthRollupRow.__table__, by_month(reasons))
+    _upsert_counts(session, HourMonthRollupRow.__table__, by_month(hours, weekday=True))
+
+
+def by_month(
+    counts: Mapping[tuple[Any, ...], int], *, weekday: bool = False, officer_only: bool = False
+) -> Counter[tuple[Any, ...]]:
+    """Daily counts (unit, day, ...) folded into monthly ones (unit, first of the month, ...),
+    with the day's weekday kept after the month when ``weekday`` (the heat map's need), or of the
+    rollup key's dimensions only the officer when ``officer_only`` (``factor_month_rollups``)."""
+    months: Counter[tuple[Any, ...]] = Counter()
+    for (unit, day, *rest), n in counts.items():
+        extra = (day.weekday(),) if weekday else ()
+        if officer_only:  # rest: stage, counter, officer, procedure, field, then the extra keys
+            rest = [rest[2], *rest[5:]]
+        months[(unit, day.replace(day=1), *extra, *rest)] += n
+    return months
 
 
 def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...], int]) -> None:

@@ -18,9 +18,13 @@ from hub.domain.ingest import Attribution
 from hub.store.db import _alembic_config, make_engine, session_factory
 from hub.store.models import (
     Base,
+    FactorMonthRollupRow,
     FactorRollupRow,
+    HourMonthRollupRow,
     HourRollupRow,
+    RatingMonthRollupRow,
     RatingRollupRow,
+    ReasonMonthRollupRow,
     ReasonRollupRow,
 )
 from hub.store.ratings import store_batch
@@ -28,7 +32,17 @@ from tests.hailong.contract.test_messages import make_rating
 
 # The tables of the versions made before migrations existed (revision 0001).
 FIRST_TABLES = ("dead_letters", "dossier_sequences", "kiosk_status", "ratings", "receipts")
-ROLLUPS = (RatingRollupRow, FactorRollupRow, ReasonRollupRow, HourRollupRow)
+ROLLUPS = (
+    RatingRollupRow,
+    FactorRollupRow,
+    ReasonRollupRow,
+    HourRollupRow,
+    RatingMonthRollupRow,
+    FactorMonthRollupRow,
+    ReasonMonthRollupRow,
+    HourMonthRollupRow,
+)
+MONTH_ROLLUPS = ROLLUPS[4:]
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -120,3 +134,50 @@ def test_the_upgrade_to_0005_counts_the_stored_ratings_per_hour(database_url: st
     engine.dispose()
     engine = make_engine(database_url)
     assert _snapshot(session_factory(engine)) == kept
+
+
+def _store_across_months(sessions: sessionmaker[Session]) -> None:
+    """60 ratings 19 hours apart from 21/11/2026 (local), into January 2027, in batches of 9."""
+    attribution = Attribution("Q1", "CB001", "1.001193", "ho-tich", receipt_known=False)
+    ratings = [
+        (
+            make_rating(
+                seq=i + 1,
+                receipt=None,  # walk-ins: one receipt could be rated only once
+                score=list(Score)[i % 5],
+                rated_at=datetime(2026, 11, 20, 20, 0, tzinfo=UTC) + timedelta(hours=19 * i),
+                reasons=("late", "rude")[: i % 3],
+                factors={Factor.ACCESS: list(Score)[i % 4]} if i % 2 else {},
+            ),
+            attribution,
+        )
+        for i in range(60)
+    ]
+    now = datetime(2027, 1, 10, tzinfo=UTC)
+    for start in range(0, len(ratings), 9):
+        with sessions.begin() as session:
+            store_batch(session, ratings[start : start + 9], now)
+
+
+def test_the_upgrade_to_0006_sums_the_daily_rollups_per_month(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    _store_across_months(sessions)
+    kept = _snapshot(sessions)
+    months = {(row[1].year, row[1].month) for row in kept["rating_month_rollups"]}
+    assert months == {(2026, 11), (2026, 12), (2027, 1)}
+    for model in MONTH_ROLLUPS:  # each monthly table holds what its daily one does
+        daily = model.__tablename__.replace("_month", "")
+        assert _total(kept[model.__tablename__]) == _total(kept[daily]) > 0, daily
+    with engine.begin() as connection:  # back to 0005 (only the month rollups go), then up again
+        command.downgrade(_alembic_config(connection), "0005")
+    tables = inspect(engine).get_table_names()
+    assert "rating_month_rollups" not in tables
+    assert "hour_rollups" in tables
+    engine.dispose()
+    engine = make_engine(database_url)
+    assert _snapshot(session_factory(engine)) == kept
+
+
+def _total(rows: set[tuple[object, ...]]) -> int:
+    return sum(int(str(row[-1])) for row in rows)
