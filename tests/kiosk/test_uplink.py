@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import paho.mqtt.client as mqtt
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from hailong.contract import topics
 from hailong.contract.messages import (
@@ -394,3 +397,55 @@ def test_the_status_tells_the_hub_what_is_pending_and_how_the_devices_are(
         listener.loop_stop()
         listener.disconnect()
         uplink.stop()
+
+
+class FullDiskOutbox(Outbox):
+    """The real outbox, whose writes fail while ``full`` is set, as on a full disk."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.full = threading.Event()
+        self.failed_writes = 0
+
+    def _refuse(self) -> None:
+        if self.full.is_set():
+            self.failed_writes += 1
+            raise OperationalError(
+                "DELETE", {}, sqlite3.OperationalError("database or disk is full")
+            )
+
+    def acknowledge(self, results: Iterable[AckOutcome]) -> int:
+        self._refuse()
+        return super().acknowledge(results)
+
+    def save_unit_config(self, payload: bytes) -> None:
+        self._refuse()
+        super().save_unit_config(payload)
+
+    def mark_sent(self, ids: Iterable[UUID], now: datetime) -> None:
+        self._refuse()
+        super().mark_sent(ids, now)
+
+
+def test_an_outbox_that_cannot_write_does_not_end_the_network_thread(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """A full disk makes applying an ack fail; once there is room again, acks are applied: the
+    failure must not have ended paho's network thread (it had, leaving the kiosk deaf for good)."""
+    box = FullDiskOutbox(tmp_path / "outbox.db")
+    hub = HubPeer(broker)
+    uplink = _uplink(broker, box, resend_after=0.5)
+    try:
+        rating = box.append(lambda seq: make_rating(seq=seq))
+        box.full.set()
+        uplink.start()
+        wait_for(lambda: box.failed_writes >= 3 and len(hub.received) >= 2)
+        assert box.depth() == 1  # acks arrived and could not be applied: the rating stays
+        box.full.clear()  # an operator freed some space
+        wait_for(lambda: box.depth() == 0)
+        assert uplink.connected
+        assert set(hub.received) == {str(rating.id)}
+    finally:
+        uplink.stop()
+        hub.close()
+        box.close()
