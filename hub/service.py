@@ -32,7 +32,7 @@ import queue
 import socket
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -61,7 +61,7 @@ from hailong.contract.messages import (
     packed,
 )
 from hailong.contract.scale import Stage
-from hailong.mqtt import log_in
+from hailong.mqtt import Client, log_in
 from hailong.settings import ConfigError, HubSettings, Unit, load_unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify
 from hub.store.ratings import (
@@ -72,9 +72,13 @@ from hub.store.ratings import (
     store_batch,
     store_dead_letter,
 )
+from hub.store.retention import prune_status_history
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 1.0
+PRUNE_EVERY_S = 3600.0
+# Unconfirmed QoS 1 publishes (acks, notices) paho keeps on the wire at once.
+HUB_IN_FLIGHT = 1000
 # Upper bounds (seconds) of the batch latency histogram: from taking a batch off the queue to
 # its acks handed to the broker.
 BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -221,7 +225,7 @@ class HubService:
         self._draining = threading.Event()
         # The worker exits at once, committing nothing more (a crash, or a drain that timed out).
         self._stopping = threading.Event()
-        self._unconfirmed: list[mqtt.MQTTMessageInfo] = []
+        self._unconfirmed: deque[mqtt.MQTTMessageInfo] = deque()
         self._publish_lock = threading.Lock()  # the worker and the web threads publish
         self._unit_stamp = _stamp(settings.hub.unit_file)
         self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
@@ -236,7 +240,7 @@ class HubService:
 
     def _make_client(self, client_id: str) -> mqtt.Client:
         mqtt_settings = self.settings.mqtt
-        client = mqtt.Client(
+        client = Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=self.group is not None,
@@ -244,6 +248,9 @@ class HubService:
         )
         log_in(client, mqtt_settings)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
+        # Acks and notices go out without waiting on the broker's PUBACK round trip: paho's 20
+        # in flight let a burst's acks queue up in this process.
+        client.max_inflight_messages_set(HUB_IN_FLIGHT)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.on_subscribe = lambda *_args: self.ready.set()
@@ -329,13 +336,16 @@ class HubService:
     # -- ingest worker ------------------------------------------------------------------------
 
     def _work(self) -> None:
-        next_announcement = 0.0
+        next_announcement = next_prune = 0.0
         while not self._stopping.is_set():
             if time.monotonic() >= next_announcement:
                 next_announcement = time.monotonic() + ANNOUNCE_EVERY_S
                 self._announce_returns()
                 self._save_statuses()
                 self._reload_unit_if_changed()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY_S
+                self._prune_history()
             batch = self._next_batch()
             if not batch:
                 if self._draining.is_set():
@@ -445,7 +455,10 @@ class HubService:
         """
         with self._publish_lock:
             info = self._client.publish(topic, payload, qos=qos, retain=retain)
-            self._unconfirmed = [i for i in self._unconfirmed if not _confirmed(i)]
+            # The broker confirms in about the order sent: trimming from the front keeps this
+            # O(1) a publish; a full rescan per publish made a 100-kiosk burst quadratic.
+            while self._unconfirmed and _confirmed(self._unconfirmed[0]):
+                self._unconfirmed.popleft()
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return False
             self._unconfirmed.append(info)
@@ -515,6 +528,19 @@ class HubService:
                     save_kiosk_status(session, unit, status, datetime.now(UTC))
         except SQLAlchemyError as exc:
             log.warning("could not save kiosk statuses: %s", exc)
+
+    def _prune_history(self) -> None:
+        """Status history past ``[hub] status_history_days`` goes (:mod:`hub.store.retention`)."""
+        try:
+            with self.sessions.begin() as session:
+                removed = prune_status_history(
+                    session, datetime.now(UTC), self.settings.hub.status_history_days
+                )
+        except SQLAlchemyError as exc:
+            log.warning("could not prune the kiosk status history: %s", exc)
+            return
+        if removed:
+            log.info("pruned %d kiosk status history rows", removed)
 
     def _announce_returns(self) -> None:
         """Tell the kiosks about results handed back (by any path: CLI, staff page, API).

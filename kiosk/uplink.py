@@ -26,6 +26,7 @@ from uuid import UUID
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.exc import SQLAlchemyError
 
 from hailong import __version__
 from hailong.contract import topics
@@ -40,7 +41,7 @@ from hailong.contract.messages import (
     decode_returned,
     decode_unit_config,
 )
-from hailong.mqtt import log_in
+from hailong.mqtt import Client, log_in
 from hailong.settings import MqttSettings
 from kiosk.outbox import Outbox
 
@@ -116,7 +117,7 @@ class Uplink:
     def _make_client(self) -> mqtt.Client:
         # A persistent session: acks and "already rated" notices published while the kiosk was
         # offline wait at the broker for it.
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
+        client = Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
         log_in(client, self.settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         # paho's default of 20 unacknowledged publishes makes a drain wait on round trips to the
@@ -289,6 +290,12 @@ class Uplink:
                     self.on_config(config)
         except ContractError as exc:
             log.warning("ignoring a malformed message on %s: %s", message.topic, exc.reason)
+            return
+        except (SQLAlchemyError, OSError):
+            # The outbox could not record it (its disk is full, say). Raising here would end
+            # paho's network thread for good: no ack would ever be read again, even once the disk
+            # has room. An ack not applied costs a resend, which the hub answers "duplicate".
+            log.exception("could not apply a message on %s to the outbox", message.topic)
             return
         self._changed()
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Dialect, Table, insert, select, update
+from sqlalchemy import Dialect, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,8 @@ from hub.store.models import (
 
 # The day of a rollup is the unit's local date. Viet Nam has kept UTC+7 all year since 1975.
 LOCAL_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+# A kiosk whose status does not change still gets a history row this often (see save_kiosk_status).
+HISTORY_EVERY = timedelta(hours=1)
 
 
 def store_batch(
@@ -309,13 +311,26 @@ def save_kiosk_status(
     session: Session, unit: str, status: KioskStatusMessage, now: datetime
 ) -> None:
     """Keep the latest status per kiosk (the kiosk identity comes from the ACL-checked topic), and
-    append it to the kiosk's history as received."""
+    add it to the kiosk's history when something in it changed, or at least every
+    :data:`HISTORY_EVERY`.
+
+    A kiosk reports every minute; most reports repeat the one before. Keeping only the changes
+    (link, buffer depth, version, devices, refusal counts) and an hourly heartbeat cuts the history
+    of a province from about a million rows a day to what explains an outage, and lets shared hub
+    workers, which all receive every status, add one row between them instead of one each.
+    """
     version = _text(status.version[:40]) if status.version is not None else None
     reported_at = status.at.astimezone(UTC) if status.at else None
     received_at = now.astimezone(UTC)
-    row = session.get(KioskStatusRow, (unit, status.kiosk)) or KioskStatusRow(
-        unit=unit, kiosk=status.kiosk
+    row = session.get(KioskStatusRow, (unit, status.kiosk))
+    changed = row is None or _status_facts(row) != (
+        status.online,
+        status.buffer_depth,
+        version,
+        dict(status.devices) if status.online else row.devices,
+        dict(status.refusals) if status.online or status.refusals else row.refusals,
     )
+    row = row or KioskStatusRow(unit=unit, kiosk=status.kiosk)
     row.online = status.online
     row.buffer_depth = status.buffer_depth
     row.version = version
@@ -329,6 +344,8 @@ def save_kiosk_status(
         row.devices = dict(status.devices)
         row.last_scan_at = status.last_scan_at.astimezone(UTC) if status.last_scan_at else None
     session.add(row)
+    if not changed and not _history_due(session, unit, status.kiosk, received_at):
+        return
     session.add(
         KioskStatusHistoryRow(
             unit=unit,
@@ -341,6 +358,19 @@ def save_kiosk_status(
             reported_at=reported_at,
         )
     )
+
+
+def _status_facts(row: KioskStatusRow) -> tuple[Any, ...]:
+    return (row.online, row.buffer_depth, row.version, row.devices, row.refusals)
+
+
+def _history_due(session: Session, unit: str, kiosk: str, at: datetime) -> bool:
+    last = session.scalar(
+        select(func.max(KioskStatusHistoryRow.at)).where(
+            KioskStatusHistoryRow.unit == unit, KioskStatusHistoryRow.kiosk == kiosk
+        )
+    )
+    return last is None or _aware(last) <= at - HISTORY_EVERY
 
 
 def pending_returns(session: Session, unit: str, limit: int = 500) -> list[ReturnedReceipt]:

@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -20,6 +21,7 @@ from hailong.contract import topics
 from hailong.contract.messages import (
     AckMessage,
     AckOutcome,
+    KioskStatusMessage,
     RatingMessage,
     UnitConfigMessage,
     decode_ack,
@@ -30,7 +32,8 @@ from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, load_unit
 from hub.service import HubService
 from hub.store.db import make_engine, session_factory
-from hub.store.models import DeadLetterRow, RatingRow
+from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, RatingRow
+from hub.store.ratings import save_kiosk_status
 from tests.conftest import REPO, UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
 
@@ -305,3 +308,25 @@ def test_a_receipt_rated_online_is_announced_to_the_kiosks(broker: Broker, hub: 
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_the_hub_prunes_status_history_past_its_retention(
+    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    keep = hub_settings.hub.status_history_days
+    with hub_sessions.begin() as session:
+        for days_ago in (keep + 5, keep - 5):
+            status = KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=days_ago)
+            save_kiosk_status(session, UNIT_CODE, status, now - timedelta(days=days_ago))
+
+    def depths() -> list[int | None]:
+        with hub_sessions() as session:
+            return sorted(session.scalars(select(KioskStatusHistoryRow.buffer_depth)))
+
+    with HubService(hub_settings, unit, hub_sessions) as service:
+        assert service.ready.wait(10)
+        deadline = time.monotonic() + 10
+        while depths() != [keep - 5] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert depths() == [keep - 5]

@@ -241,6 +241,36 @@ def test_kiosk_statuses_keep_the_latest_and_a_history(sessions: sessionmaker[Ses
     assert history[2].at.replace(tzinfo=history[2].at.tzinfo or UTC) == NOW + timedelta(minutes=2)
 
 
+def test_repeated_statuses_add_history_only_on_change_or_hourly(
+    sessions: sessionmaker[Session],
+) -> None:
+    same = KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=0, version="1.0")
+    busy = KioskStatusMessage(kiosk="kiosk-q1", online=True, buffer_depth=7, version="1.0")
+    # A report a minute for 2 hours; the depth changes at minutes 30 and 31.
+    for minute in range(120):
+        status = busy if minute == 30 else same
+        # Two shared workers receive every status; both save it.
+        for _worker in range(2):
+            with sessions.begin() as session:
+                save_kiosk_status(session, "000.00.20.H41", status, NOW + timedelta(minutes=minute))
+    with sessions() as session:
+        history = session.execute(
+            select(KioskStatusHistoryRow.at, KioskStatusHistoryRow.buffer_depth).order_by(
+                KioskStatusHistoryRow.at
+            )
+        ).all()
+        latest = session.get(KioskStatusRow, ("000.00.20.H41", "kiosk-q1"))
+    minutes = [
+        (round((at.replace(tzinfo=at.tzinfo or UTC) - NOW).total_seconds() / 60), d)
+        for at, d in history
+    ]
+    assert minutes == [(0, 0), (30, 7), (31, 0), (91, 0)]  # changes, then an hour after the last
+    assert latest is not None
+    assert latest.received_at.replace(tzinfo=latest.received_at.tzinfo or UTC) == NOW + timedelta(
+        minutes=119
+    )
+
+
 def test_the_last_will_keeps_what_the_kiosk_last_said_of_acks_devices_and_scans(
     sessions: sessionmaker[Session],
 ) -> None:

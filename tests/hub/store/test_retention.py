@@ -1,0 +1,37 @@
+"""Status history pruned on real SQLite and PostgreSQL: old rows go, recent rows and every kiosk's
+latest status stay, other kiosks' and units' history is untouched by another's cut-off."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from hailong.contract.messages import KioskStatusMessage
+from hub.store.db import make_engine, session_factory
+from hub.store.models import KioskStatusHistoryRow, KioskStatusRow
+from hub.store.ratings import save_kiosk_status
+from hub.store.retention import prune_status_history
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def test_old_history_goes_and_the_latest_status_stays(database_url: str) -> None:
+    sessions = session_factory(make_engine(database_url))
+    with sessions.begin() as session:
+        for unit, kiosk in [("U1", "kiosk-q1"), ("U1", "kiosk-q2"), ("U2", "kiosk-q1")]:
+            for days_ago in (200, 91, 89, 1):
+                status = KioskStatusMessage(kiosk=kiosk, online=True, buffer_depth=days_ago)
+                save_kiosk_status(session, unit, status, NOW - timedelta(days=days_ago))
+
+    with sessions.begin() as session:
+        assert prune_status_history(session, NOW, keep_days=90) == 6
+    with sessions.begin() as session:
+        assert prune_status_history(session, NOW, keep_days=90) == 0  # nothing left to cut
+        left = session.execute(
+            select(KioskStatusHistoryRow.unit, KioskStatusHistoryRow.buffer_depth).order_by(
+                KioskStatusHistoryRow.unit, KioskStatusHistoryRow.buffer_depth
+            )
+        ).all()
+        assert left == [("U1", 1), ("U1", 1), ("U1", 89), ("U1", 89), ("U2", 1), ("U2", 89)]
+        assert session.scalar(select(func.count()).select_from(KioskStatusRow)) == 3
