@@ -9,7 +9,8 @@ it) nor on paho's network thread (which must keep reading acks). It walks the ou
 and keeps at most ``window`` ratings published and not yet acknowledged; each ack makes room for
 more. So a kiosk back online with 100,000 buffered ratings holds a few thousand payloads in memory,
 not all of them; the hub is fed steadily rather than flooded; and a rating is resent only when its
-own ack is overdue (``resend_after``), not because the hub was still busy with the ones before it.
+own ack is overdue (``resend_after``, stretched while the hub answers resends "duplicate": see
+:mod:`kiosk.domain.resend`), not because the hub was still busy with the ones before it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from hailong.contract.messages import (
 )
 from hailong.mqtt import Client, log_in
 from hailong.settings import MqttSettings
+from kiosk.domain.resend import ResendPatience
 from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,8 @@ class Uplink:
         self.settings = mqtt_settings
         self.unit, self.kiosk, self.outbox = unit, kiosk, outbox
         self.resend_after = resend_after
+        # The wait actually used: longer while the hub answers resends "duplicate".
+        self.patience = ResendPatience(resend_after)
         self.on_config = on_config
         self.on_change = on_change
         # Told the hub's verdicts once the outbox applied them (the button box lights up on it).
@@ -182,7 +186,7 @@ class Uplink:
                 if room <= 0:
                     break  # an ack makes room and wakes the uplink thread
                 now = datetime.now(UTC)
-                wait = 0.0 if self._full_pass else self.resend_after
+                wait = 0.0 if self._full_pass else self.patience.wait
                 due = self.outbox.due_batch(
                     now, wait, after_seq=self._cursor, limit=min(room, PUBLISH_CHUNK)
                 )
@@ -214,7 +218,7 @@ class Uplink:
     def _room(self) -> int:
         """How many more ratings the window takes. A rating whose ack is overdue no longer counts:
         its ack is presumed lost and it is due again (the hub takes a second copy harmlessly)."""
-        overdue = time.monotonic() - self.resend_after
+        overdue = time.monotonic() - self.patience.wait
         with self._in_flight_lock:
             if len(self._in_flight) >= self.window:
                 lost = [key for key, sent_at in self._in_flight.items() if sent_at <= overdue]
@@ -272,6 +276,7 @@ class Uplink:
             if message.topic.endswith("/acks"):
                 ack = decode_ack(payload)
                 self.outbox.acknowledge(ack.results)
+                self.patience.acked(ack.results, nothing_pending=self.outbox.depth() == 0)
                 self.last_ack_at = datetime.now(UTC)
                 with self._in_flight_lock:
                     for result in ack.results:

@@ -212,6 +212,8 @@ def _decode(payload: bytes) -> dict[str, Any]:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ContractError(f"not UTF-8 JSON: {exc}") from exc
+    except RecursionError as exc:  # thousands of nested brackets fit in the size limit
+        raise ContractError("JSON nested too deeply") from exc
     if not isinstance(data, dict):
         raise ContractError("payload is not a JSON object")
     if data.get("v") != VERSION:
@@ -262,11 +264,17 @@ def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:
 
 
 def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
-    """Best effort id and seq of an invalid rating, so the kiosk can still be told it was rejected."""
+    """Best effort id and seq of an invalid rating, so the kiosk can still be told it was rejected.
+
+    Never raises: it runs on payloads already known to be bad (a seq of ``1e999``, a hundred
+    thousand nested brackets), and an exception here would cost the whole batch its commit.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
     try:
         data = json.loads(payload.decode("utf-8"))
         return UUID(str(data["id"])), int(data["seq"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
         return None
 
 

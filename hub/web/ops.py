@@ -68,7 +68,9 @@ def _dead_letter(row: DeadLetterRow) -> DeadLetter:
 
 @router.get("/admin/dead-letters", response_class=HTMLResponse)
 def dead_letters(
-    request: Request, account: Admin, before: Annotated[int | None, Query(ge=1)] = None
+    request: Request,
+    account: Admin,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     """Newest first, a page at a time (``before``: the smallest id of the previous page)."""
     with request.app.state.sessions() as session:

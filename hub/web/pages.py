@@ -19,7 +19,7 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, token: str) -> None:
-    if not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+    if not secrets.compare_digest(token.encode(), str(request.session.get("csrf", "")).encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form has expired; reload the page")
 
 
