@@ -3,9 +3,9 @@ every kiosk outbox drains to empty, whatever breaks on the way.
 
     python bench/faults.py [--short] [--only N[,N...]] [--dir DIR]
 
-Real processes throughout: Mosquitto with the unit's users and ACLs (``hailong.broker``), the hub
-(``HubService`` on SQLite, this script with ``--hub``, a child process that can be SIGKILLed) and
-kiosks (real ``Outbox`` + ``Uplink``, this script with ``--kiosk``, one child process hosting one or
+Real processes throughout (``bench/_fleet.py``): Mosquitto with the unit's users and ACLs, the hub
+(``HubService`` on SQLite, ``_fleet.py --hub``, a child process that can be SIGKILLed) and
+kiosks (real ``Outbox`` + ``Uplink``, ``_fleet.py --kiosk``, one child process hosting one or
 more kiosks). A kiosk child prints the id of each rating once ``Outbox.append`` returned (the rating
 is committed on its disk); those ids are "sent". At the end of a scenario the hub's ``ratings`` rows
 of the scenario's kiosks are compared with them:
@@ -44,22 +44,19 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import _common
 from _faultproxy import FaultProxy
+from _fleet import UNIT_CODE, Broker, Hub, Kiosks, make_rating, spawn_child
 
 if TYPE_CHECKING:
-    from hailong.contract.messages import RatingMessage
     from hailong.provision import SecretsLayout
 
-HERE = Path(__file__).resolve()
-UNIT_CODE = _common.UNIT_CODE
 SPARE_KIOSKS = 200  # fault kiosks added to the example unit: k-001 .. k-200
 
 
@@ -79,332 +76,6 @@ class Sizes:
 
 FULL = Sizes(600, 3, 100.0, 3.0, 100, 1000, 3.0, 5.0, 14.0, 300.0)
 SHORT = Sizes(120, 2, 60.0, 2.0, 20, 100, 1.0, 1.5, 10.5, 40.0)
-
-
-def kiosk_number(kiosk: str) -> int:
-    return int(kiosk.rsplit("-", 1)[1]) if kiosk.startswith("k-") else 0
-
-
-def make_rating(kiosk: str, seq: int, rated_at: datetime) -> RatingMessage:
-    """A valid rating of ``kiosk`` with its own verified receipt (never another kiosk's dossier)."""
-    from hailong.contract.messages import RatingMessage, ReceiptRef
-    from hailong.contract.receipt import DossierCode
-    from hailong.contract.scale import Score
-
-    day = date(2021, 1, 1) + timedelta(days=kiosk_number(kiosk) * 30 + (seq - 1) // 9999)
-    code = DossierCode(UNIT_CODE, day, (seq - 1) % 9999 + 1)
-    return RatingMessage(
-        id=uuid.uuid4(),
-        unit=UNIT_CODE,
-        kiosk=kiosk,
-        seq=seq,
-        receipt=ReceiptRef(code=str(code), verified=True),
-        counter="Q1",
-        officer="CB001",
-        procedure="1.001193",
-        score=Score(seq % 5 + 1),
-        rated_at=rated_at,
-        duration_ms=9000,
-    )
-
-
-# -- child: the hub --------------------------------------------------------------------------------
-
-
-def run_hub(args: argparse.Namespace) -> int:
-    """``--hub``: one HubService until stdin closes (or a SIGKILL). With ``--pause-in-batch`` each
-    batch waits inside its open transaction after inserting its rows (and says "in-batch"); with
-    ``--pause-before-acks`` it waits after the commit, before publishing the acks."""
-    import hub.service as service_mod
-    from hailong.provision import SecretsLayout
-    from hailong.settings import HubSection, HubSettings, load_unit
-    from hub.store.db import make_engine, session_factory
-
-    layout = SecretsLayout(args.secrets)
-    settings = HubSettings(
-        hub=HubSection(
-            unit_file=args.unit_file, database_url=args.db, public_base_url=_common.BASE_URL
-        ),
-        mqtt=_common.mqtt_settings(layout, args.port, user="hub"),
-        receipts=_common.receipt_keys(layout.receipt_keys),
-    )
-    if args.pause_in_batch:
-        store_batch = getattr(service_mod, "store_batch")  # noqa: B009
-
-        def paused_store(*a: Any, **kw: Any) -> Any:
-            out = store_batch(*a, **kw)
-            print(f"in-batch {len(out)}", flush=True)
-            time.sleep(args.pause_in_batch)
-            return out
-
-        setattr(service_mod, "store_batch", paused_store)  # noqa: B010
-    if args.pause_before_acks:
-        publish_acks = service_mod.HubService._publish_acks
-
-        def paused_acks(self: Any, acks: Any) -> None:
-            print(f"before-acks {sum(len(v) for v in acks.values())}", flush=True)
-            time.sleep(args.pause_before_acks)
-            publish_acks(self, acks)
-
-        service_mod.HubService._publish_acks = paused_acks  # type: ignore[method-assign]
-    unit = load_unit(args.unit_file)
-    sessions = session_factory(make_engine(args.db))
-    service = service_mod.HubService(settings, unit, sessions, client_id="hailong-hub")
-    service.start()
-    if not service.ready.wait(30):
-        print("not ready", flush=True)
-        return 1
-    print(f"ready pid={os.getpid()}", flush=True)
-
-    def report() -> None:
-        while True:
-            c = service.counters
-            print(f"counters {c.stored} {c.duplicates} {c.commit_failures}", flush=True)
-            time.sleep(0.2)
-
-    threading.Thread(target=report, daemon=True).start()
-    sys.stdin.read()
-    service.stop(timeout=30)
-    c = service.counters
-    print(f"counters {c.stored} {c.duplicates} {c.commit_failures}", flush=True)
-    return 0
-
-
-# -- child: kiosks ---------------------------------------------------------------------------------
-
-
-def limit_pages(outbox: Any, path: Path, extra_pages: int) -> None:
-    """A full disk, simulated: the outbox file may grow by ``extra_pages`` pages, no more."""
-    from sqlalchemy import event
-
-    with sqlite3.connect(path) as conn:
-        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
-    limit = pages + extra_pages
-
-    def on_connect(dbapi: Any, _record: Any) -> None:
-        dbapi.execute(f"PRAGMA max_page_count={limit}")
-
-    engine = outbox._engine
-    event.listen(engine, "connect", on_connect)
-    engine.dispose()  # every later connection gets the limit
-
-
-def run_kiosks(args: argparse.Namespace) -> int:
-    """``--kiosk``: real outboxes and uplinks for ``--ids``; each kiosk commits ``--count`` ratings
-    at ``--rate`` per second ("c <kiosk> <id>" once committed, "f <kiosk>" when the append failed),
-    then "appended"; runs until stdin closes."""
-    from hailong.provision import SecretsLayout
-    from kiosk.outbox import Outbox
-    from kiosk.uplink import Uplink
-
-    layout = SecretsLayout(args.secrets)
-    ids = args.ids.split(",")
-    outboxes = {k: Outbox(args.dir / f"{k}.db") for k in ids}
-    if args.max_pages:
-        for k, box in outboxes.items():
-            limit_pages(box, args.dir / f"{k}.db", args.max_pages)
-    uplinks = {
-        k: Uplink(
-            # The shipped keepalive (30 s), not the benches' 5 s: a kiosk process starved of CPU
-            # (25 kiosks in one, on 2 cores) would otherwise miss pings and reconnect, and every
-            # reconnection sends its whole backlog again.
-            _common.mqtt_settings(layout, args.port, user=k).model_copy(update={"keepalive": 30}),
-            UNIT_CODE,
-            k,
-            box,
-            resend_after=args.resend_after,
-        )
-        for k, box in outboxes.items()
-    }
-    for up in uplinks.values():
-        up.start()
-    print("ready", flush=True)
-    out = sys.stdout
-    step = 1.0 / args.rate if args.rate > 0 else 0.0
-    started = time.monotonic()
-    for n in range(args.count):
-        for k in ids:
-            out.write(f"w {k}\n")
-            out.flush()
-            try:
-                rating = outboxes[k].append(
-                    lambda seq, k=k: make_rating(k, seq, datetime.now(UTC))  # type: ignore[misc]
-                )
-            except Exception as exc:  # what kiosk.controller catches: SQLAlchemyError, OSError
-                out.write(f"f {k} {type(exc).__name__}\n")
-                continue
-            out.write(f"c {k} {rating.id}\n")
-            uplinks[k].notify_new()
-        out.flush()
-        if step:
-            time.sleep(max(0.0, started + (n + 1) * step - time.monotonic()))
-    print("appended", flush=True)
-    sys.stdin.read()
-    for up in uplinks.values():
-        up.stop()
-    for box in outboxes.values():
-        box.close()
-    return 0
-
-
-# -- the parent: processes -------------------------------------------------------------------------
-
-
-def _child(args: list[str], log: Path) -> subprocess.Popen[str]:
-    with log.open("a") as err:
-        return subprocess.Popen(
-            [sys.executable, str(HERE), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-
-
-class Broker:
-    """Mosquitto from ``hailong.broker``'s files, which this bench can SIGKILL and restart."""
-
-    def __init__(self, root: Path, layout: SecretsLayout, unit_file: Path) -> None:
-        from hailong import broker
-        from hailong.settings import load_unit
-
-        self.port = broker.free_port()
-        self.files = broker.write_broker_files(
-            load_unit(unit_file), layout, root / "broker", self.port
-        )
-        self.template = self.files.conf.read_text()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, *, persistence: bool = True) -> None:
-        from hailong import broker
-
-        conf = self.template
-        if not persistence:
-            conf = conf.replace("persistence true", "persistence false")
-            for saved in self.files.conf.parent.glob("data/*"):
-                saved.unlink()
-        self.files.conf.write_text(conf)
-        with (self.files.conf.parent / "stderr.log").open("a") as err:
-            self.proc = subprocess.Popen(["mosquitto", "-c", str(self.files.conf)], stderr=err)
-        broker.wait_for_port(self.port, timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
-class Hub:
-    def __init__(self, root: Path, layout: SecretsLayout, port: int, unit_file: Path) -> None:
-        self.db_path = root / "hub.db"
-        self.url = f"sqlite:///{self.db_path}"
-        self.base = ["--hub", "--secrets", str(layout.root), "--port", str(port)]
-        self.base += ["--db", self.url, "--unit-file", str(unit_file)]
-        self.log = root / "hub.log"
-        self.proc: subprocess.Popen[str] | None = None
-        self.events: list[str] = []
-        self._seen = threading.Condition()
-        # Copies the hub answered "duplicate" and commits that failed: earlier runs + this one.
-        self._earlier = (0, 0)
-        self._current = (0, 0)
-
-    def start(self, *extra: str) -> None:
-        with self._seen:
-            self._earlier = self.totals()
-            self._current = (0, 0)
-            self.events = []
-        self.proc = _child([*self.base, *extra], self.log)
-        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
-        self.wait_event("ready", 60)
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with self._seen:
-                if line.startswith("counters "):
-                    _stored, duplicates, failures = (int(v) for v in line.split()[1:])
-                    self._current = (duplicates, failures)
-                    continue
-                self.events.append(line.strip())
-                self._seen.notify_all()
-
-    def totals(self) -> tuple[int, int]:
-        """(copies answered "duplicate", failed commits) over every run of the hub so far."""
-        return (self._earlier[0] + self._current[0], self._earlier[1] + self._current[1])
-
-    def wait_event(self, prefix: str, timeout: float, nth: int = 1) -> None:
-        deadline = time.monotonic() + timeout
-        with self._seen:
-            while sum(1 for e in self.events if e.startswith(prefix)) < nth:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError(f"hub: no {prefix!r} #{nth} in {timeout} s: {self.events}")
-                self._seen.wait(left)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None and self.proc.stdin:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-@dataclass
-class Kiosks:
-    """One kiosk child process (one or more kiosks) and what it reported."""
-
-    proc: subprocess.Popen[str]
-    committed: dict[str, set[str]] = field(default_factory=dict)
-    failed: int = 0
-    ready: threading.Event = field(default_factory=threading.Event)
-    appended: threading.Event = field(default_factory=threading.Event)
-    appended_at: float = 0.0  # time.monotonic() when the last rating was committed
-    writing: bool = False  # an append started and has not returned yet
-
-    def read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            parts = line.split()
-            if not parts:
-                continue
-            if parts[0] == "w":
-                self.writing = True
-            elif parts[0] == "c":
-                self.committed.setdefault(parts[1], set()).add(parts[2])
-                self.writing = False
-            elif parts[0] == "f":
-                self.failed += 1
-                self.writing = False
-            elif parts[0] == "ready":
-                self.ready.set()
-            elif parts[0] == "appended":
-                self.appended_at = time.monotonic()
-                self.appended.set()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None and self.proc.stdin:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @dataclass
@@ -480,7 +151,7 @@ class Bench:
         args += ["--count", str(count), "--rate", str(rate)]
         resend = resend_after or self.sizes.resend_after
         args += ["--resend-after", str(resend), "--max-pages", str(max_pages)]
-        kiosks = Kiosks(_child(args, self.root / "kiosks.log"))
+        kiosks = Kiosks(spawn_child(args, self.root / "kiosks.log"))
         self.children.append(kiosks)
         threading.Thread(target=kiosks.read, daemon=True).start()
         if not kiosks.ready.wait(60):
@@ -877,25 +548,7 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="small numbers: under 90 s")
     parser.add_argument("--only", help="scenario numbers, e.g. 1,3")
     parser.add_argument("--dir", type=Path, help="where the files go (default: temp folder)")
-    # Children.
-    parser.add_argument("--hub", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--kiosk", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--secrets", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--db", help=argparse.SUPPRESS)
-    parser.add_argument("--unit-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--pause-in-batch", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--pause-before-acks", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--ids", help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--resend-after", type=float, default=3.0, help=argparse.SUPPRESS)
-    parser.add_argument("--max-pages", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.hub:
-        return run_hub(args)
-    if args.kiosk:
-        return run_kiosks(args)
     sizes = SHORT if args.short else FULL
     chosen = sorted(SCENARIOS) if not args.only else [int(n) for n in args.only.split(",")]
     _common.sigterm_as_interrupt()
@@ -917,8 +570,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # SIGPIPE stays ignored (Python's default): with SIG_DFL, as the other benches set it, a hub or
-    # kiosk child writing to a socket the broker just closed dies silently instead of reconnecting.
     try:
         sys.exit(main())
     except KeyboardInterrupt:

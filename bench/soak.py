@@ -4,9 +4,8 @@ Does the hub's memory stay flat, does ingest keep up, and how long from a tap to
     python bench/soak.py [--kiosks 1000] [--minutes 10] [--per-process 100] [--rate 20]
                          [--drop-every 2] [--quick] [--dir DIR]
 
-Real processes, as in ``bench/faults.py`` (whose broker, hub child and rating factory this reuses):
-Mosquitto with the unit's users and ACLs, the hub (``HubService`` on SQLite, ``faults.py --hub``)
-and kiosk children (this script with ``--kiosk``), each hosting ``--per-process`` kiosks, each
+Real processes from ``bench/_fleet.py``, shared with the fault bench: Mosquitto with the unit's
+users and ACLs, the hub (``HubService`` on SQLite, ``_fleet.py --hub``) and kiosk children (this script with ``--kiosk``), each hosting ``--per-process`` kiosks, each
 kiosk a real ``Outbox`` (its own file) and a real ``Uplink`` (its own MQTT connection and user).
 
 * taps: a Poisson process per kiosk, ``--rate`` ratings per second for the whole fleet; a tap is
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import _common
-import faults
+import _fleet
 
 if TYPE_CHECKING:
     from hailong.contract.messages import AckOutcome, RatingMessage
@@ -97,7 +96,7 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
 def provision(root: Path, kiosks: int) -> tuple[SecretsLayout, Path]:
     """The example unit plus kiosks ``k-0000`` (the baseline) .. ``k-<kiosks>``, and its secrets.
 
-    Named ``k-NNNN`` so ``faults.make_rating`` gives every kiosk its own dossier days (two kiosks
+    Named ``k-NNNN`` so ``_fleet.make_rating`` gives every kiosk its own dossier days (two kiosks
     sharing a receipt would be refused as ``already_rated``)."""
     from hailong.provision import SecretsLayout, init_secrets
     from hailong.settings import load_unit
@@ -136,7 +135,6 @@ def run_kiosks(args: argparse.Namespace) -> int:
     (tap to ack), "d <kiosk>" per dropped link."""
     from hailong.provision import SecretsLayout
     from kiosk.outbox import Outbox
-    from kiosk.uplink import Uplink
 
     layout = SecretsLayout(args.secrets)
     ids = args.ids.split(",")
@@ -167,16 +165,7 @@ def run_kiosks(args: argparse.Namespace) -> int:
 
     outboxes = {k: Outbox(args.dir / f"{k}.db") for k in ids}
     uplinks = {
-        k: Uplink(
-            # The shipped keepalive (30 s), as faults.py: 100 kiosks in one process on 2 busy
-            # cores must not miss pings and reconnect on their own.
-            _common.mqtt_settings(layout, args.port, user=k).model_copy(update={"keepalive": 30}),
-            UNIT_CODE,
-            k,
-            box,
-            resend_after=args.resend_after,
-            on_acked=on_acked,
-        )
+        k: _fleet.kiosk_uplink(layout, args.port, k, box, args.resend_after, on_acked)
         for k, box in outboxes.items()
     }
     for up in uplinks.values():
@@ -219,7 +208,7 @@ def run_kiosks(args: argparse.Namespace) -> int:
         k = rng.choice(ids)
 
         def build(seq: int, k: str = k) -> RatingMessage:
-            return faults.make_rating(k, seq, datetime.now(UTC))
+            return _fleet.make_rating(k, seq, datetime.now(UTC))
 
         with taps_lock:
             tapped = time.monotonic()
@@ -291,8 +280,8 @@ class Fleet:
 class Soak:
     root: Path
     layout: SecretsLayout
-    broker: faults.Broker
-    hub: faults.Hub
+    broker: _fleet.Broker
+    hub: _fleet.Hub
     fleets: list[Fleet] = field(default_factory=list)
 
     def spawn(self, ids: list[str], rate: float, drop_rate: float, resend_after: float) -> Fleet:
@@ -353,8 +342,8 @@ class Soak:
         return len(sent), len(sent & hub_ids), len(sent - hub_ids), len(rows) - len(per_seq) + dead
 
 
-class PatientHub(faults.Hub):
-    """``faults.Hub`` with room to start: a hub whose unit lists 1,000 kiosks took 18 s to report
+class PatientHub(_fleet.Hub):
+    """``_fleet.Hub`` with room to start: a hub whose unit lists 1,000 kiosks took 18 s to report
     ready on a loaded 2-core machine and over the 60 s ``faults.py`` allows on a busier one."""
 
     def wait_event(self, prefix: str, timeout: float, nth: int = 1) -> None:
@@ -364,7 +353,7 @@ class PatientHub(faults.Hub):
 @contextlib.contextmanager
 def soak_setup(root: Path, kiosks: int) -> Iterator[Soak]:
     layout, unit_file = provision(root, kiosks)
-    broker = faults.Broker(root, layout, unit_file)
+    broker = _fleet.Broker(root, layout, unit_file)
     broker.start()
     hub = PatientHub(root, layout, broker.port, unit_file)
     soak = Soak(root, layout, broker, hub)
