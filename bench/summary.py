@@ -204,7 +204,9 @@ def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> st
                         )
                     )
                 }
-                if not want or want != got:
+                # A few days of one unit may hold no dissatisfied rating with a reason; every
+                # other table has a row for each rating.
+                if want != got or (not want and model is not ReasonRollupRow):
                     raise CheckFailed(f"{model.__tablename__}: {sorted(want ^ got)[:5]} differ")
     finally:
         scratch.dispose()
