@@ -63,7 +63,7 @@ from hailong.contract.messages import (
 from hailong.contract.scale import Stage
 from hailong.mqtt import Client, log_in
 from hailong.settings import ConfigError, HubSettings, Unit, load_unit
-from hub.domain.ingest import Accepted, Rejected, attribute, classify
+from hub.domain.ingest import Accepted, Rejected, attribute, classify, worth_announcing
 from hub.store.ratings import (
     mark_announced,
     pending_returns,
@@ -430,7 +430,8 @@ class HubService:
         rated: dict[str, list[RatedReceipt]] = defaultdict(list)
         for (rating, attribution), outcome in zip(items, outcomes, strict=True):
             acks[(rating.unit, rating.kiosk)].append(outcome)
-            if rating.receipt is not None and outcome.outcome == "stored":
+            fresh = worth_announcing(rating.rated_at, now)
+            if rating.receipt is not None and outcome.outcome == "stored" and fresh:
                 notice = RatedReceipt(code=rating.receipt.code, stage=attribution.stage)
                 rated[rating.unit].append(notice)
         for r in rejected:
@@ -574,7 +575,8 @@ class HubService:
         Every kiosk writes every notice, so one notice per committed batch made a reconnect storm
         cost each kiosk a transaction per hub batch: a second's receipts go out together instead
         (packed to the contract's size), a delay no citizen walking to the next kiosk notices.
-        The notices spare a citizen a second rating that would be refused; the hub's unique
+        Only fresh ratings are announced (:func:`hub.domain.ingest.worth_announcing`), not an
+        outage's backlog. The notices spare a citizen a second rating that would be refused; the hub's unique
         index (``already_rated``) is what enforces it, so a notice lost in a crash costs nothing.
         """
         due, self._rated_due = self._rated_due, defaultdict(list)

@@ -8,7 +8,7 @@ Rejection never stops ingestion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from hailong.contract import topics
@@ -104,3 +104,21 @@ def attribute(rating: RatingMessage, receipt: ReceiptFacts | None, unit: Unit) -
         receipt_known=receipt is not None,
         stage=stage,
     )
+
+
+# How fresh a rating must be for the unit's kiosks to hear that its receipt is now rated.
+RATED_NOTICE_WINDOW = timedelta(minutes=10)
+
+
+def worth_announcing(rated_at: datetime, now: datetime) -> bool:
+    """Whether the other kiosks of the unit should add this rating's receipt to their "already
+    rated" lists.
+
+    The notice is for a citizen still at the counters, who might tap again at the next kiosk. A
+    rating arriving long after it was made comes from a kiosk's outage backlog: its citizen has
+    left, and if the slip is ever scanned again the hub refuses the second rating itself
+    (``already_rated``). Announcing a backlog would make every kiosk of the unit write every
+    receipt of every other kiosk's outage, which in a 100-kiosk reconnect storm was ten million
+    rows and kept the kiosks too busy to read their own acks.
+    """
+    return now - rated_at <= RATED_NOTICE_WINDOW

@@ -23,6 +23,7 @@ from hailong.contract.messages import (
     AckOutcome,
     KioskStatusMessage,
     RatingMessage,
+    ReceiptRef,
     UnitConfigMessage,
     decode_ack,
     decode_rated,
@@ -306,6 +307,39 @@ def test_a_receipt_rated_online_is_announced_to_the_kiosks(broker: Broker, hub: 
             (f"{UNIT_CODE}-261125-0042", Stage.RECEPTION)
         ]
     finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_fresh_ratings_are_announced_but_not_an_outage_backlog(
+    broker: Broker, hub: HubService
+) -> None:
+    client, rated = _listener(broker, topics.rated(UNIT_CODE))
+    peer = KioskPeer(broker)
+    try:
+        now = datetime.now(UTC)
+        backlog = make_rating(
+            seq=1,
+            receipt=ReceiptRef(code=f"{UNIT_CODE}-261125-0101", verified=True),
+            rated_at=now - timedelta(hours=3),
+        )
+        fresh = make_rating(
+            seq=2,
+            receipt=ReceiptRef(code=f"{UNIT_CODE}-261125-0102", verified=True),
+            rated_at=now,
+        )
+        for rating in (backlog, fresh):
+            peer.publish(rating.to_bytes())
+        outcomes: list[str] = []
+        while len(outcomes) < 2:
+            outcomes += [r.outcome for r in peer.next_ack().results]
+        assert outcomes == ["stored", "stored"]
+        message = decode_rated(rated.get(timeout=10))
+        assert [r.code for r in message.receipts] == [f"{UNIT_CODE}-261125-0102"]
+        with pytest.raises(queue.Empty):
+            rated.get(timeout=2.5)  # the backlog's receipt is never announced
+    finally:
+        peer.close()
         client.loop_stop()
         client.disconnect()
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hailong.contract import topics
 from hailong.contract.messages import ReceiptRef
 from hailong.contract.scale import Stage
 from hailong.settings import Unit
-from hub.domain.ingest import Accepted, ReceiptFacts, Rejected, attribute, classify
+from hub.domain.ingest import (
+    RATED_NOTICE_WINDOW,
+    Accepted,
+    ReceiptFacts,
+    Rejected,
+    attribute,
+    classify,
+    worth_announcing,
+)
 from tests.hailong.contract.test_messages import make_rating
 
 TOPIC = topics.ratings("000.00.20.H41", "kiosk-q1")
@@ -103,3 +111,11 @@ def test_the_register_decides_the_stage_and_the_returning_officer(unit: Unit) ->
     )
     attributed = attribute(rating, returned_later, unit)
     assert (attributed.stage, attributed.officer) == (Stage.RECEPTION, "CB001")
+
+
+def test_only_fresh_ratings_are_worth_announcing() -> None:
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    assert worth_announcing(now - RATED_NOTICE_WINDOW, now)
+    assert worth_announcing(now + timedelta(seconds=5), now)  # a kiosk clock slightly ahead
+    assert not worth_announcing(now - RATED_NOTICE_WINDOW - timedelta(seconds=1), now)
+    assert not worth_announcing(now - timedelta(days=2), now)  # an outage's backlog
