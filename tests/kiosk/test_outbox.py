@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+import kiosk.outbox as outbox_module
 from hailong.contract.messages import AckOutcome, RatedReceipt, ReceiptRef
 from hailong.contract.scale import Stage
 from kiosk.outbox import Outbox
@@ -100,6 +103,31 @@ def test_already_rated_ack_leaves_the_outbox_and_notices_mark_receipts(tmp_path:
     outbox.mark_rated([])
     assert outbox.has_rated("000.00.20.H41-261125-0009", Stage.RETURN)
     assert not outbox.has_rated("000.00.20.H41-261125-0009", Stage.RECEPTION)
+
+
+def _written(path: Path) -> set[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return set(conn.execute("SELECT dossier_code, stage FROM rated_receipts"))
+
+
+def test_rated_notices_count_at_once_and_are_written_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_module, "RATED_WRITE_AT", 3)
+    path = tmp_path / "outbox.db"
+    outbox = Outbox(path)
+    codes = [f"000.00.20.H41-261125-{n:04d}" for n in range(1, 5)]
+    outbox.mark_rated([RatedReceipt(code=codes[0], stage=Stage.RECEPTION)])
+    assert outbox.has_rated(codes[0], Stage.RECEPTION)  # refused here at once...
+    assert _written(path) == set()  # ...before any write
+    outbox.mark_rated([RatedReceipt(code=c, stage=Stage.RECEPTION) for c in codes[1:3]])
+    assert len(_written(path)) == 3  # the third one made the write due
+    outbox.mark_rated([RatedReceipt(code=codes[3], stage=Stage.RETURN)])
+    outbox.close()  # closing writes what is left
+    assert (codes[3], "return") in _written(path)
+    reopened = Outbox(path)
+    assert all(reopened.has_rated(c, Stage.RECEPTION) for c in codes[:3])
+    assert reopened.has_rated(codes[3], Stage.RETURN)
 
 
 # -- windows over a large backlog (the uplink's due_batch, chunked id lists) ---------------------

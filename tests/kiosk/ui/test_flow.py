@@ -116,7 +116,7 @@ def test_idle_rating_screen_returns_to_start_without_storing(
 ) -> None:
     _scan(qtbot, kiosk, signed_url(keyring))
     assert kiosk.window.current is Screen.RATING
-    qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=4000)
+    qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=10_000)
     assert kiosk.outbox.depth() == 0
 
 
