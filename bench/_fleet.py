@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,13 +26,17 @@ from typing import IO, TYPE_CHECKING, Any
 import _common
 
 if TYPE_CHECKING:
+    from hailong.broker import BrokerFiles
     from hailong.contract.messages import AckOutcome, RatingMessage
     from hailong.provision import SecretsLayout
+    from hailong.settings import Unit
     from kiosk.outbox import Outbox
     from kiosk.uplink import Uplink
 
 HERE = Path(__file__).resolve()
 UNIT_CODE = _common.UNIT_CODE
+DOSSIER_START = date(2021, 1, 1)
+DOSSIER_DAYS = (date(2099, 12, 31) - DOSSIER_START).days + 1
 
 
 def kiosk_uplink(
@@ -42,16 +46,17 @@ def kiosk_uplink(
     outbox: Outbox,
     resend_after: float,
     on_acked: Callable[[tuple[AckOutcome, ...]], None] | None = None,
+    unit: str = UNIT_CODE,
 ) -> Uplink:
     """A simulated kiosk's uplink with the shipped keepalive (30 s), not the benches' 5 s: dozens
     of kiosks in one process on 2 busy cores would otherwise miss pings and reconnect, and every
-    reconnection sends the whole backlog again."""
+    reconnection sends the whole backlog again. ``unit``: the unit code in its topics."""
     from kiosk.uplink import Uplink
 
     settings = _common.mqtt_settings(layout, port, user=kiosk)
     return Uplink(
         settings.model_copy(update={"keepalive": 30}),
-        UNIT_CODE,
+        unit,
         kiosk,
         outbox,
         resend_after=resend_after,
@@ -63,17 +68,21 @@ def kiosk_number(kiosk: str) -> int:
     return int(kiosk.rsplit("-", 1)[1]) if kiosk.startswith("k-") else 0
 
 
-def make_rating(kiosk: str, seq: int, rated_at: datetime) -> RatingMessage:
-    """A valid rating of ``kiosk`` with its own verified receipt (never another kiosk's dossier)."""
+def make_rating(kiosk: str, seq: int, rated_at: datetime, unit: str = UNIT_CODE) -> RatingMessage:
+    """A valid rating of ``kiosk`` (of ``unit``) with its own verified receipt, a dossier of that
+    unit (never another kiosk's dossier)."""
     from hailong.contract.messages import RatingMessage, ReceiptRef
     from hailong.contract.receipt import DossierCode
     from hailong.contract.scale import Score
 
-    day = date(2021, 1, 1) + timedelta(days=kiosk_number(kiosk) * 30 + (seq - 1) // 9999)
-    code = DossierCode(UNIT_CODE, day, (seq - 1) % 9999 + 1)
+    # 30 days of 9,999 dossiers per kiosk from 2021, wrapping before 2100 (a code's yymmdd ends
+    # there): kiosks 961 numbers apart share days, never a problem unless they share a unit too.
+    days = (kiosk_number(kiosk) * 30 + (seq - 1) // 9999) % DOSSIER_DAYS
+    day = DOSSIER_START + timedelta(days=days)
+    code = DossierCode(unit, day, (seq - 1) % 9999 + 1)
     return RatingMessage(
         id=uuid.uuid4(),
-        unit=UNIT_CODE,
+        unit=unit,
         kiosk=kiosk,
         seq=seq,
         receipt=ReceiptRef(code=str(code), verified=True),
@@ -228,10 +237,39 @@ def spawn_child(args: list[str], log: Path) -> subprocess.Popen[str]:
         )
 
 
-class Broker:
-    """Mosquitto from ``hailong.broker``'s files, which this bench can SIGKILL and restart."""
+def add_units(files: BrokerFiles, layout: SecretsLayout, units: Sequence[Unit]) -> None:
+    """Let the kiosks of more ``units`` in: ``write_broker_files`` serves one unit, so append each
+    other unit's kiosk users to its password file, and their ACLs (``acl_text`` of that unit,
+    without the hub's block, already there) to its ACL file. Secrets from ``init_secrets``."""
+    from hailong.broker import acl_text, password_hash
+    from hailong.settings import read_secret
 
-    def __init__(self, root: Path, layout: SecretsLayout, unit_file: Path) -> None:
+    passwd = files.conf.parent / "passwd"
+    acl = files.conf.parent / "acl"
+    entries, rules = [], []
+    for unit in units:
+        for kiosk in unit.kiosks:
+            secret = read_secret(
+                layout.mqtt_password_file(kiosk.id), f"mqtt password of {kiosk.id}"
+            )
+            entries.append(f"{kiosk.id}:{password_hash(secret)}\n")
+        hub_block = acl_text(unit.model_copy(update={"kiosks": ()}))
+        text = acl_text(unit)
+        assert text.startswith(hub_block), "acl_text no longer starts with the hub's block"
+        rules.append(text.removeprefix(hub_block))
+    with passwd.open("a") as out:
+        out.write("".join(entries))
+    with acl.open("a") as out:
+        out.write("\n" + "".join(rules))
+
+
+class Broker:
+    """Mosquitto from ``hailong.broker``'s files, which this bench can SIGKILL and restart; the
+    users and ACLs of the unit in ``unit_file`` and of any ``more_units`` (see :func:`add_units`)."""
+
+    def __init__(
+        self, root: Path, layout: SecretsLayout, unit_file: Path, more_units: Sequence[Unit] = ()
+    ) -> None:
         from hailong import broker
         from hailong.settings import load_unit
 
@@ -239,6 +277,8 @@ class Broker:
         self.files = broker.write_broker_files(
             load_unit(unit_file), layout, root / "broker", self.port
         )
+        if more_units:
+            add_units(self.files, layout, more_units)
         self.template = self.files.conf.read_text()
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -1,13 +1,22 @@
 """Soak: a fleet of simulated kiosks on real MQTT connections for minutes, with random disconnects.
 Does the hub's memory stay flat, does ingest keep up, and how long from a tap to its ack?
 
-    python bench/soak.py [--kiosks 1000] [--minutes 10] [--per-process 100] [--rate 20]
-                         [--drop-every 2] [--quick] [--dir DIR]
+    python bench/soak.py [--kiosks 1000] [--minutes 10] [--per-process 50] [--rate 20]
+                         [--kiosks-per-unit 10] [--drop-every 2] [--quick] [--dir DIR]
 
-Real processes from ``bench/_fleet.py``, shared with the fault bench: Mosquitto with the unit's
-users and ACLs, the hub (``HubService`` on SQLite, ``_fleet.py --hub``) and kiosk children (this script with ``--kiosk``), each hosting ``--per-process`` kiosks, each
-kiosk a real ``Outbox`` (its own file) and a real ``Uplink`` (its own MQTT connection and user).
+Real processes from ``bench/_fleet.py``, shared with the fault bench: Mosquitto with every unit's
+users and ACLs, the hub (``HubService`` on SQLite, ``_fleet.py --hub``) and kiosk children (this
+script with ``--kiosk``), each hosting ``--per-process`` kiosks, each kiosk a real ``Outbox`` (its
+own file) and a real ``Uplink`` (its own MQTT connection and user).
 
+* units: as in a province, the fleet is spread over many units, ``--kiosks-per-unit`` kiosks each
+  (default 10; docs/scaling.md counts about 3 per unit, 10 is a busy centre and keeps the hub's
+  per-unit "already rated" fan-out, each notice to every kiosk of the unit, on the heavy side):
+  ``k-0001`` .. ``k-0010`` in unit ``001.00.00.H41``, the next ten in ``001.00.01.H41``, and so on.
+  The central hub subscribes to every unit's ratings; it is started with the example unit's file
+  (its catalogue, and the baseline kiosk ``k-0000``), stores the other units' ratings and publishes
+  their acks and "already rated" notices on their own topics. One unit of 1,000 kiosks would send
+  every notice to all 1,000, which no province has and which saturates the kiosks' machine;
 * taps: a Poisson process per kiosk, ``--rate`` ratings per second for the whole fleet; a tap is
   ``Outbox.append`` + ``Uplink.notify_new`` as the kiosk's controller does it;
 * tap to ack: ``time.monotonic()`` before the append and when the hub's ack (``on_acked``) first
@@ -47,6 +56,7 @@ import _fleet
 if TYPE_CHECKING:
     from hailong.contract.messages import AckOutcome, RatingMessage
     from hailong.provision import SecretsLayout
+    from hailong.settings import Unit
 
 HERE = Path(__file__).resolve()
 UNIT_CODE = _common.UNIT_CODE
@@ -93,21 +103,49 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
 # -- provisioning ---------------------------------------------------------------------------------
 
 
-def provision(root: Path, kiosks: int) -> tuple[SecretsLayout, Path]:
-    """The example unit plus kiosks ``k-0000`` (the baseline) .. ``k-<kiosks>``, and its secrets.
+def unit_code(n: int) -> str:
+    """The code of soak unit ``n`` (0, 1, ...): ``001.00.00.H41``, ``001.00.01.H41``, ... valid
+    electronic codes (``DossierCode``'s pattern, topic segments) never equal to the example unit's
+    ``000.00.20.H41``."""
+    return f"{1 + n // 10000:03d}.{n // 100 % 100:02d}.{n % 100:02d}.H41"
+
+
+def unit_of(kiosk: str, per_unit: int) -> str:
+    """The unit of a kiosk: the baseline ``k-0000`` is in the example unit, ``k-0001`` ..
+    ``k-<per_unit>`` in soak unit 0, the next ``per_unit`` in soak unit 1, and so on."""
+    n = _fleet.kiosk_number(kiosk)
+    return UNIT_CODE if n == 0 else unit_code((n - 1) // per_unit)
+
+
+def provision(root: Path, kiosks: int, per_unit: int) -> tuple[SecretsLayout, Path, list[Unit]]:
+    """The example unit plus the baseline kiosk ``k-0000`` (the hub's catalogue), the soak units
+    of ``per_unit`` kiosks each, ``k-0001`` .. ``k-<kiosks>`` (copies of the example unit with
+    another code and those kiosks), and everyone's secrets.
 
     Named ``k-NNNN`` so ``_fleet.make_rating`` gives every kiosk its own dossier days (two kiosks
     sharing a receipt would be refused as ``already_rated``)."""
     from hailong.provision import SecretsLayout, init_secrets
-    from hailong.settings import load_unit
+    from hailong.settings import KioskEntry, load_unit
 
     text = (_common.REPO / "config" / "unit.toml").read_text()
-    extra = "".join(f'\n[[kiosks]]\nid = "k-{n:04d}"\ncounter = "Q1"\n' for n in range(kiosks + 1))
     unit_file = root / "unit.toml"
-    unit_file.write_text(text + extra)
+    unit_file.write_text(text + f'\n[[kiosks]]\nid = "{BASELINE_KIOSK}"\ncounter = "Q1"\n')
+    example = load_unit(unit_file)
     layout = SecretsLayout(root / "secrets")
-    init_secrets(load_unit(unit_file), layout)
-    return layout, unit_file
+    init_secrets(example, layout)
+    members: dict[str, list[KioskEntry]] = {}
+    for i in range(1, kiosks + 1):
+        kiosk = f"k-{i:04d}"
+        members.setdefault(unit_of(kiosk, per_unit), []).append(KioskEntry(id=kiosk, counter="Q1"))
+    units = [
+        example.model_copy(
+            update={"unit": example.unit.model_copy(update={"code": code}), "kiosks": tuple(ks)}
+        )
+        for code, ks in members.items()
+    ]
+    for unit in units:
+        init_secrets(unit, layout)
+    return layout, unit_file, units
 
 
 # -- child: kiosks --------------------------------------------------------------------------------
@@ -163,9 +201,10 @@ def run_kiosks(args: argparse.Namespace) -> int:
         if lines:
             emit("".join(lines))
 
+    units = {k: unit_of(k, args.kiosks_per_unit) for k in ids}
     outboxes = {k: Outbox(args.dir / f"{k}.db") for k in ids}
     uplinks = {
-        k: _fleet.kiosk_uplink(layout, args.port, k, box, args.resend_after, on_acked)
+        k: _fleet.kiosk_uplink(layout, args.port, k, box, args.resend_after, on_acked, units[k])
         for k, box in outboxes.items()
     }
     for up in uplinks.values():
@@ -208,7 +247,7 @@ def run_kiosks(args: argparse.Namespace) -> int:
         k = rng.choice(ids)
 
         def build(seq: int, k: str = k) -> RatingMessage:
-            return _fleet.make_rating(k, seq, datetime.now(UTC))
+            return _fleet.make_rating(k, seq, datetime.now(UTC), units[k])
 
         with taps_lock:
             tapped = time.monotonic()
@@ -282,6 +321,7 @@ class Soak:
     layout: SecretsLayout
     broker: _fleet.Broker
     hub: _fleet.Hub
+    per_unit: int
     fleets: list[Fleet] = field(default_factory=list)
 
     def spawn(self, ids: list[str], rate: float, drop_rate: float, resend_after: float) -> Fleet:
@@ -290,7 +330,7 @@ class Soak:
         args = [sys.executable, str(HERE), "--kiosk", "--secrets", str(self.layout.root)]
         args += ["--ids", ",".join(ids), "--port", str(self.broker.port), "--dir", str(folder)]
         args += ["--rate", str(rate), "--drop-rate", str(drop_rate)]
-        args += ["--resend-after", str(resend_after)]
+        args += ["--resend-after", str(resend_after), "--kiosks-per-unit", str(self.per_unit)]
         with (self.root / "kiosks.log").open("a") as err:
             proc = subprocess.Popen(
                 args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
@@ -322,16 +362,17 @@ class Soak:
             time.sleep(0.5)
         return None
 
-    def judge(self, fleets: list[Fleet]) -> tuple[int, int, int, int]:
-        """(committed, stored, lost, duplicated) of these kiosks, from the hub's database."""
+    def judge(self, fleets: list[Fleet]) -> tuple[int, int, int, int, int]:
+        """(committed, stored, lost, duplicated, units with stored ratings) of these kiosks, from
+        the hub's database; a row whose unit is not its kiosk's counts as duplicated."""
         sent = set().union(*(f.committed for f in fleets))
         ids = [k for f in fleets for k in f.ids]
         marks = ",".join("?" * len(ids))
         with contextlib.closing(sqlite3.connect(self.hub.db_path, timeout=30)) as conn:
             rows = conn.execute(
-                f"SELECT id, kiosk, seq FROM ratings WHERE kiosk IN ({marks})", ids
+                f"SELECT id, kiosk, seq, unit FROM ratings WHERE kiosk IN ({marks})", ids
             ).fetchall()
-            topics = [f"hailong/v1/{UNIT_CODE}/{k}/ratings" for k in ids]
+            topics = [f"hailong/v1/{unit_of(k, self.per_unit)}/{k}/ratings" for k in ids]
             dead = int(
                 conn.execute(
                     f"SELECT count(*) FROM dead_letters WHERE topic IN ({marks})", topics
@@ -339,24 +380,27 @@ class Soak:
             )
         hub_ids = {str(r[0]) for r in rows}
         per_seq = {(r[1], r[2]) for r in rows}
-        return len(sent), len(sent & hub_ids), len(sent - hub_ids), len(rows) - len(per_seq) + dead
+        misfiled = sum(1 for r in rows if r[3] != unit_of(r[1], self.per_unit))
+        units = len({r[3] for r in rows})
+        doubled = len(rows) - len(per_seq) + dead + misfiled
+        return len(sent), len(sent & hub_ids), len(sent - hub_ids), doubled, units
 
 
 class PatientHub(_fleet.Hub):
-    """``_fleet.Hub`` with room to start: a hub whose unit lists 1,000 kiosks took 18 s to report
-    ready on a loaded 2-core machine and over the 60 s ``faults.py`` allows on a busier one."""
+    """``_fleet.Hub`` with room to start: on a loaded 2-core machine a hub took 18 s to report
+    ready, over the 60 s ``faults.py`` allows on a busier one."""
 
     def wait_event(self, prefix: str, timeout: float, nth: int = 1) -> None:
         super().wait_event(prefix, max(timeout, 300.0), nth)
 
 
 @contextlib.contextmanager
-def soak_setup(root: Path, kiosks: int) -> Iterator[Soak]:
-    layout, unit_file = provision(root, kiosks)
-    broker = _fleet.Broker(root, layout, unit_file)
+def soak_setup(root: Path, kiosks: int, per_unit: int) -> Iterator[Soak]:
+    layout, unit_file, units = provision(root, kiosks, per_unit)
+    broker = _fleet.Broker(root, layout, unit_file, units)
     broker.start()
     hub = PatientHub(root, layout, broker.port, unit_file)
-    soak = Soak(root, layout, broker, hub)
+    soak = Soak(root, layout, broker, hub, per_unit)
     try:
         from hub.store.db import make_engine
 
@@ -400,15 +444,17 @@ def baseline(soak: Soak, seconds: float, resend_after: float) -> list[float]:
 
 def run(args: argparse.Namespace, root: Path) -> int:
     fd_limit = raise_fd_limit()
-    n, per = args.kiosks, args.per_process
+    n, per, per_unit = args.kiosks, args.per_process, args.kiosks_per_unit
+    units = -(-n // per_unit)
     duration = args.minutes * 60.0
     sample_every = 2.0 if args.quick else 10.0
     print(
-        f"# soak: kiosks={n} minutes={args.minutes:g} per_process={per} rate={args.rate:g}/s "
+        f"# soak: kiosks={n} kiosks_per_unit={per_unit} units={units} minutes={args.minutes:g} "
+        f"per_process={per} rate={args.rate:g}/s "
         f"drop_every={args.drop_every:g}s fd_limit={fd_limit} files in {root}",
         flush=True,
     )
-    with soak_setup(root, n) as soak:
+    with soak_setup(root, n, per_unit) as soak:
         base = baseline(soak, 5.0 if args.quick else 15.0, args.resend_after)
         print(f"baseline (1 kiosk alone, taps={len(base)}): {pcts(base)}", flush=True)
 
@@ -457,7 +503,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
         for f in fleets:
             f.say("stop")
         drain_s = soak.wait_drained(fleets, 300)
-        committed, stored, lost, duplicated = soak.judge(fleets)
+        committed, stored, lost, duplicated, units_stored = soak.judge(fleets)
         for f in fleets:  # every child winds down at once, not one after the other
             if f.proc.stdin and f.proc.poll() is None:
                 with contextlib.suppress(BrokenPipeError):
@@ -479,8 +525,9 @@ def run(args: argparse.Namespace, root: Path) -> int:
     base_p99 = _common.percentile(base, 99) if base else 0.0
     print()
     print(
-        f"soak: kiosks={n} processes={len(groups)} minutes={tapping_s / 60:.2f} "
-        f"ratings={committed} stored={stored} lost={lost} duplicated={duplicated} drops={drops}"
+        f"soak: kiosks={n} units={units} processes={len(groups)} minutes={tapping_s / 60:.2f} "
+        f"ratings={committed} stored={stored} units_stored={units_stored} lost={lost} "
+        f"duplicated={duplicated} drops={drops}"
     )
     print(
         f"ingest: offered_per_s={committed / tapping_s:.1f} acked={len(latencies)} "
@@ -501,7 +548,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kiosks", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--per-process", type=int, default=100, help="kiosks per child process")
+    # 50: on 2 cores, 1,000 kiosks at 25, 50 and 100 per process all kept up (2 minutes, quiet
+    # machine); 50 had the lowest tap-to-ack p99. 100 uplinks (~200 threads) per process once
+    # thrashed on the GIL (500+ runnable threads, 65% system time, missed keepalives) while
+    # another benchmark shared the machine.
+    parser.add_argument("--per-process", type=int, default=50, help="kiosks per child process")
+    parser.add_argument(
+        "--kiosks-per-unit",
+        type=int,
+        default=10,
+        help="kiosks of one unit (they share its 'already rated' notices)",
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="taps per second, whole fleet")
     parser.add_argument(
         "--drop-every", type=float, default=2.0, help="seconds between dropped links (mean)"
@@ -522,6 +579,8 @@ def main() -> int:
         return run_kiosks(args)
     if args.quick:
         args.kiosks, args.minutes, args.per_process = 30, 0.25, 15
+    if args.kiosks_per_unit < 1:
+        parser.error("--kiosks-per-unit must be 1 or more")
     _common.sigterm_as_interrupt()
     with _common.temp_dir("hailong-bench-soak-", args.dir) as root:
         return run(args, root)
