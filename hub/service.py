@@ -576,8 +576,9 @@ class HubService:
         cost each kiosk a transaction per hub batch: a second's receipts go out together instead
         (packed to the contract's size), a delay no citizen walking to the next kiosk notices.
         Only fresh ratings are announced (:func:`hub.domain.ingest.worth_announcing`), not an
-        outage's backlog. The notices spare a citizen a second rating that would be refused; the hub's unique
-        index (``already_rated``) is what enforces it, so a notice lost in a crash costs nothing.
+        outage's backlog. The notices spare a citizen a second rating that would be refused; the
+        hub's unique index (``already_rated``) is what enforces it, so a notice lost in a crash
+        costs nothing.
         """
         due, self._rated_due = self._rated_due, defaultdict(list)
         self._publish_rated(due)

@@ -237,8 +237,9 @@ class Outbox:
 
         Only for changes whose loss in a power cut costs a resend and nothing else: an ack
         applied (the rating comes back, is resent, and the hub answers "duplicate"), a send
-        time, a notice of a receipt rated elsewhere. Appending a rating always waits for the disk. In WAL mode the next full commit or
-        checkpoint makes these durable too; a drain of 100,000 ratings does hundreds of them.
+        time, a notice of a receipt rated elsewhere. Appending a rating always waits for the
+        disk. In WAL mode the next full commit or checkpoint makes these durable too; a drain of
+        100,000 ratings does hundreds of them.
         """
         with self._engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
