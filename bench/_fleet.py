@@ -226,6 +226,25 @@ def run_kiosks(args: argparse.Namespace) -> int:
 # -- the parent: processes -------------------------------------------------------------------------
 
 
+def end_child(proc: subprocess.Popen[Any] | None, timeout: float) -> None:
+    """Close a child's stdin (its cue to finish) and wait; killed if it takes over ``timeout``."""
+    if proc is None or proc.poll() is not None or not proc.stdin:
+        return
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_child(proc)
+
+
+def kill_child(proc: subprocess.Popen[Any] | None) -> None:
+    """SIGKILL and reap, if still running."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def spawn_child(args: list[str], log: Path) -> subprocess.Popen[str]:
     with log.open("a") as err:
         return subprocess.Popen(
@@ -301,9 +320,7 @@ class Broker:
             self.proc.wait(timeout=10)
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        kill_child(self.proc)
 
 
 class Hub:
@@ -353,18 +370,10 @@ class Hub:
                 self._seen.wait(left)
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        kill_child(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None and self.proc.stdin:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_child(self.proc, timeout=40)
 
 
 @dataclass
@@ -400,18 +409,10 @@ class Kiosks:
                 self.appended.set()
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        kill_child(self.proc)
 
     def stop(self) -> None:
-        if self.proc.poll() is None and self.proc.stdin:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        end_child(self.proc, timeout=30)
 
 
 def child_main() -> int:

@@ -38,14 +38,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import _common
+import _fleet
 import ingest
 
 if TYPE_CHECKING:
@@ -66,28 +66,9 @@ PUBLISHER_LINES = 50_000  # below mosquitto_pub's message-id wrap (see baseline)
 
 def backlog_ratings(count: int) -> Iterator[RatingMessage]:
     """``count`` valid ratings of the kiosk, seq 1..count, each with its own verified receipt."""
-    from hailong.contract.messages import RatingMessage, ReceiptRef
-    from hailong.contract.receipt import DossierCode
-    from hailong.contract.scale import Score
-
     start = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
     for seq in range(1, count + 1):
-        # A different reception day per 9,999 ratings: never the same dossier twice.
-        day = date(2021, 1, 1) + timedelta(days=(seq - 1) // 9999)
-        code = DossierCode(_common.UNIT_CODE, day, (seq - 1) % 9999 + 1)
-        yield RatingMessage(
-            id=uuid.uuid4(),
-            unit=_common.UNIT_CODE,
-            kiosk=KIOSK,
-            seq=seq,
-            receipt=ReceiptRef(code=str(code), verified=True),
-            counter="Q1",
-            officer="CB001",
-            procedure="1.001193",
-            score=Score(seq % 5 + 1),
-            rated_at=start + timedelta(seconds=seq),
-            duration_ms=12_000,
-        )
+        yield _fleet.make_rating(KIOSK, seq, start + timedelta(seconds=seq))
 
 
 def _sqlite_datetime(value: datetime) -> str:

@@ -305,14 +305,7 @@ class Fleet:
                 self.proc.stdin.flush()
 
     def close(self) -> None:
-        if self.proc.poll() is None and self.proc.stdin:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        _fleet.end_child(self.proc, timeout=60)
 
 
 @dataclass
@@ -409,9 +402,7 @@ def soak_setup(root: Path, kiosks: int, per_unit: int) -> Iterator[Soak]:
         yield soak
     finally:
         for fleet in soak.fleets:
-            if fleet.proc.poll() is None:
-                fleet.proc.kill()
-                fleet.proc.wait(timeout=10)
+            _fleet.kill_child(fleet.proc)
         hub.stop()
         broker.stop()
 
