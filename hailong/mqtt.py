@@ -13,6 +13,12 @@ through a socket pair), even when that thread is the one queueing (a PUBACK for 
 received), and sends every queued packet with its own ``send``: two system calls per rating,
 a quarter of a hub worker's CPU in a burst. :class:`Client` skips the wake-up when the network
 thread queues (it writes before it next waits) and joins the queued packets into one ``send``.
+A receiver can also take QoS 1 messages off the buffer itself (:attr:`Client.take_publish`): a
+pure parser (:func:`qos1_publishes`) splits the buffered PUBLISH packets, the receiver gets each
+topic and payload, and their PUBACKs go out as one write. paho's own handling of a message
+(decoding, a ``MQTTMessage``, a debug log line, the topic matcher, a PUBACK packet) cost a hub
+worker as much CPU as validating and committing the rating; messages the receiver does not take,
+and every other packet, still go through paho.
 The overrides touch paho internals; ``pyproject.toml`` pins the paho series they were written
 against, and the end-to-end and burst tests exercise them.
 """
@@ -22,10 +28,11 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MessageType, MQTTErrorCode
+from paho.mqtt.enums import MessageType, MQTTErrorCode, MQTTProtocolVersion
 
 from hailong.settings import MqttSettings
 
@@ -35,6 +42,12 @@ READ_CHUNK = 256 * 1024
 WRITE_CHUNK = 256 * 1024
 # Packets handled per turn of paho's loop before it writes acks and checks keep-alives.
 PACKETS_PER_TURN = 500
+# A QoS 1 PUBLISH's first byte, its DUP (0x08) and RETAIN (0x01) flags masked out.
+_QOS1_PUBLISH = 0x32
+_PUBLISH_FLAGS_MASK = 0xF6
+# What a receiver does with a message (see Client.take_publish): acknowledge it to the broker
+# now (True), take it but leave it unacknowledged (False), or leave it to paho (None).
+TakePublish = Callable[[str, bytes], bool | None]
 
 
 def log_in(client: mqtt.Client, settings: MqttSettings) -> None:
@@ -62,6 +75,14 @@ class BufferedSocket:
         self._pos = min(start + size, len(self._chunk))
         return self._chunk[start : self._pos]
 
+    def buffered(self) -> tuple[bytes, int]:
+        """The bytes read ahead and where the unread ones start (for :meth:`Client.loop_read`)."""
+        return self._chunk, self._pos
+
+    def skip_to(self, pos: int) -> None:
+        """Mark the read-ahead bytes before ``pos`` as read."""
+        self._pos = pos
+
     def pending(self) -> int:
         """Bytes already read and not yet handed to paho, plus TLS's own buffer."""
         inner = getattr(self._sock, "pending", None)
@@ -72,8 +93,44 @@ class BufferedSocket:
         return getattr(self._sock, name)
 
 
+def qos1_publishes(data: bytes, pos: int) -> Iterator[tuple[int, bytes, int, bytes]]:
+    """The whole MQTT 3.1.1 QoS 1 PUBLISH packets in ``data`` from ``pos``, in order, as (end of
+    the packet, topic, packet id, payload); stops before the first packet that is not one, is cut
+    off by the end of ``data``, or does not parse (paho then reads it, and rejects it if it must).
+    """
+    size = len(data)
+    while pos + 2 <= size and data[pos] & _PUBLISH_FLAGS_MASK == _QOS1_PUBLISH:
+        length, shift, cursor = 0, 0, pos + 1
+        while True:  # the remaining length: 7 bits a byte, at most 4 bytes
+            if cursor >= size or shift > 21:
+                return
+            byte = data[cursor]
+            length |= (byte & 0x7F) << shift
+            cursor += 1
+            shift += 7
+            if not byte & 0x80:
+                break
+        end = cursor + length
+        if end > size:
+            return
+        topic_end = cursor + 2 + int.from_bytes(data[cursor : cursor + 2], "big")
+        if topic_end + 2 > end or topic_end == cursor + 2:  # MQTT 3 has no empty topic
+            return
+        mid = int.from_bytes(data[topic_end : topic_end + 2], "big")
+        yield end, data[cursor + 2 : topic_end], mid, data[topic_end + 2 : end]
+        pos = end
+
+
 class Client(mqtt.Client):
-    """paho's client, reading bursts (see the module doc). Same API, same callbacks."""
+    """paho's client, reading bursts (see the module doc). Same API, same callbacks.
+
+    ``take_publish``, when set on a client made with ``manual_ack=True``, sees every QoS 1
+    message first, on the network thread: most straight off the read buffer, the others (the
+    first of a read, one split between reads) from paho's own decoding. Its verdict decides the
+    PUBACK; messages it leaves (None) go to ``on_message`` as usual.
+    """
+
+    take_publish: TakePublish | None = None
 
     def _create_socket(self) -> Any:
         # Plain TCP or TLS here: the hailong settings offer no websockets or unix sockets.
@@ -84,12 +141,61 @@ class Client(mqtt.Client):
         for _ in range(max(max_packets, PACKETS_PER_TURN)):
             if self._sock is None:
                 return MQTTErrorCode.MQTT_ERR_NO_CONN
+            if self._take_buffered_publishes():
+                continue
             rc = self._packet_read()
             if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
                 break
             if rc > 0:
                 return self._loop_rc_handle(rc)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _take_buffered_publishes(self) -> bool:
+        """Hand the read-ahead QoS 1 messages to ``take_publish`` and queue their PUBACKs as one
+        packet; False when it took none (paho reads the next packet then)."""
+        take, sock = self.take_publish, self._sock
+        if (
+            take is None
+            or not self._manual_ack
+            or not isinstance(sock, BufferedSocket)
+            or self._in_packet["command"] != 0  # paho is in the middle of a packet
+            or self._protocol == MQTTProtocolVersion.MQTTv5  # properties: paho's job
+        ):
+            return False
+        data, start = sock.buffered()
+        taken, acks = start, bytearray()
+        for end, raw_topic, mid, payload in qos1_publishes(data, start):
+            try:
+                verdict = take(raw_topic.decode(), payload)
+            except UnicodeDecodeError:
+                verdict = None
+            if verdict is None:
+                break
+            taken = end
+            if verdict:
+                acks += b"\x40\x02" + mid.to_bytes(2, "big")
+        if taken == start:
+            return False
+        sock.skip_to(taken)
+        with self._msgtime_mutex:
+            self._last_bytes_received = mqtt.time_func()
+        if acks:
+            self._packet_queue(MessageType.PUBACK, bytes(acks), 0, 1)
+        return True
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        take = self.take_publish
+        if take is None or not self._manual_ack or message.qos != 1:
+            super()._handle_on_message(message)
+            return
+        try:
+            verdict = take(message.topic, bytes(message.payload))
+        except UnicodeDecodeError:  # the topic (paho raises when it is read)
+            verdict = None
+        if verdict is None:
+            super()._handle_on_message(message)
+        elif verdict:
+            self.ack(message.mid, message.qos)
 
     def _packet_queue(
         self,
