@@ -61,6 +61,7 @@ from hailong.contract.messages import (
     packed,
 )
 from hailong.contract.scale import Stage
+from hailong.heap import release_free_memory
 from hailong.mqtt import Client, log_in
 from hailong.settings import ConfigError, HubSettings, Unit, load_unit
 from hub.domain.ingest import Accepted, Rejected, attribute, classify, worth_announcing
@@ -77,6 +78,8 @@ from hub.store.retention import prune_status_history
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 1.0
 PRUNE_EVERY_S = 3600.0
+# Freed memory goes back to the system this often (hailong.heap).
+RELEASE_MEMORY_EVERY_S = 60.0
 # Unconfirmed QoS 1 publishes (acks, notices) paho keeps on the wire at once.
 HUB_IN_FLIGHT = 1000
 # Upper bounds (seconds) of the batch latency histogram: from taking a batch off the queue to
@@ -255,6 +258,7 @@ class HubService:
         client.max_inflight_messages_set(HUB_IN_FLIGHT)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.take_publish = self._take
         client.on_subscribe = lambda *_args: self.ready.set()
         client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
         client.on_disconnect = lambda *_args: self.ready.clear()
@@ -274,16 +278,24 @@ class HubService:
         # upsert), and a shared subscription would not receive the retained ones.
         client.subscribe([(self.ratings_filter, 1), (topics.STATUS_SUBSCRIPTION, 1)])
 
-    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        if message.topic.endswith("/status"):
-            self._statuses.put((message.topic, bytes(message.payload)))
-        elif self._closing.is_set():
+    def _take(self, topic: str, payload: bytes) -> bool:
+        """Queue a message for the worker; whether to acknowledge it to the broker now.
+
+        Every QoS 1 message comes here (``Client.take_publish``), most straight off the
+        client's read buffer; QoS 0 ones (a status sent so) through ``on_message``.
+        """
+        if topic.endswith("/status"):
+            self._statuses.put((topic, payload))
+            return True
+        if self._closing.is_set():
             # Not acknowledged to the broker: a persistent session gets it again next time.
-            return
-        else:
-            self._inbox.put((message.topic, bytes(message.payload)))
-            self.counters.received += 1
-        client.ack(message.mid, message.qos)
+            return False
+        self._inbox.put((topic, payload))
+        self.counters.received += 1
+        return True
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._take(message.topic, bytes(message.payload))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -338,7 +350,7 @@ class HubService:
     # -- ingest worker ------------------------------------------------------------------------
 
     def _work(self) -> None:
-        next_announcement = next_prune = 0.0
+        next_announcement = next_prune = next_release = 0.0
         while not self._stopping.is_set():
             if time.monotonic() >= next_announcement:
                 next_announcement = time.monotonic() + ANNOUNCE_EVERY_S
@@ -349,6 +361,9 @@ class HubService:
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + PRUNE_EVERY_S
                 self._prune_history()
+            if time.monotonic() >= next_release:
+                next_release = time.monotonic() + RELEASE_MEMORY_EVERY_S
+                release_free_memory()
             batch = self._next_batch()
             if not batch:
                 if self._draining.is_set():
