@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Dialect, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Dialect, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,14 +70,13 @@ def store_batch(
     The rows go in as one Core ``executemany`` of plain values, not ORM objects: this is the
     hub's hot path, and the unit of work cost four times the insert itself.
     """
-    ids = {str(rating.id) for rating, _ in items}
-    existing = set(session.scalars(select(RatingRow.id).where(RatingRow.id.in_(ids))))
-    first_by_receipt = _rated_receipts(session, [rating for rating, _ in items])
+    keys = [str(rating.id) for rating, _ in items]
+    existing, first_by_receipt = _stored_before(session, [rating for rating, _ in items], keys)
+    received_at = now.astimezone(UTC)  # one object for the batch: converted once for the insert
     # The register decides the stage (see attribute()), so the key uses the attributed one.
     outcomes: list[AckOutcome] = []
     stored: list[RatingValues] = []
-    for rating, attribution in items:
-        key = str(rating.id)
+    for (rating, attribution), key in zip(items, keys, strict=True):
         if key in existing:
             outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
             continue
@@ -94,7 +94,7 @@ def store_batch(
         existing.add(key)
         if receipt is not None:
             first_by_receipt[receipt] = key
-        stored.append(rating_values(rating, attribution, now))
+        stored.append(rating_values(rating, attribution, received_at, key))
         outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"))
     _insert_ratings(session, stored)
     add_to_rollups(session, stored, zone)
@@ -134,11 +134,25 @@ def _insert_ratings(session: Session, rows: Sequence[RatingValues]) -> None:
         return
     connection = session.connection()
     plan = _insert_plan(connection.dialect)
-    pairs = list(zip(plan.names, plan.processors, strict=True))
-    if plan.positional:
-        params: list[Any] = [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
-    else:
-        params = [{n: p(row[n]) if p else row[n] for n, p in pairs} for row in rows]
+    values = itemgetter(*plan.names)
+    converted = [(i, p) for i, p in enumerate(plan.processors) if p is not None]
+    # The last value each column converted, and to what: the batch's one received_at and every
+    # empty reasons tuple (one object in CPython) are converted once.
+    last: dict[int, tuple[Any, Any]] = {}
+    params: list[Any] = []
+    for row in rows:
+        row_params = list(values(row))
+        for i, process in converted:
+            value = row_params[i]
+            seen = last.get(i)
+            if seen is not None and seen[0] is value:
+                row_params[i] = seen[1]
+            else:
+                row_params[i] = process(value)
+                last[i] = (value, row_params[i])
+        params.append(
+            tuple(row_params) if plan.positional else dict(zip(plan.names, row_params, strict=True))
+        )
     connection.exec_driver_sql(plan.sql, params)
 
 
@@ -232,23 +246,36 @@ def _receipt_key(rating: RatingMessage, attribution: Attribution) -> ReceiptKey 
     return (rating.unit, rating.receipt.code, attribution.stage.value)
 
 
-def _rated_receipts(session: Session, ratings: Sequence[RatingMessage]) -> dict[ReceiptKey, str]:
-    """The id of the stored rating for each receipt and stage in ``ratings`` that has one."""
+def _stored_before(
+    session: Session, ratings: Sequence[RatingMessage], keys: Sequence[str]
+) -> tuple[set[str], dict[ReceiptKey, str]]:
+    """Of ``ratings`` (their ids as text in ``keys``): the ids already stored, and the id of the
+    stored rating for each receipt and stage that has one (in one query: this runs per batch)."""
+    ids = set(keys)
     codes = {rating.receipt.code for rating in ratings if rating.receipt}
-    if not codes:
-        return {}
+    match: ColumnElement[bool] = RatingRow.id.in_(ids)
+    if codes:
+        match = match | RatingRow.dossier_code.in_(codes)
     rows = session.execute(
-        select(RatingRow.unit, RatingRow.dossier_code, RatingRow.stage, RatingRow.id).where(
-            RatingRow.dossier_code.in_(codes)
-        )
+        select(RatingRow.id, RatingRow.unit, RatingRow.dossier_code, RatingRow.stage).where(match)
     )
-    return {(row.unit, row.dossier_code, row.stage): row.id for row in rows}
+    existing: set[str] = set()
+    by_receipt: dict[ReceiptKey, str] = {}
+    for row in rows:
+        if row.id in ids:
+            existing.add(row.id)
+        if row.dossier_code is not None:
+            by_receipt[(row.unit, row.dossier_code, row.stage)] = row.id
+    return existing, by_receipt
 
 
-def rating_values(rating: RatingMessage, attribution: Attribution, now: datetime) -> RatingValues:
-    """The ``ratings`` row for a rating as attributed; what the rollups count."""
+def rating_values(
+    rating: RatingMessage, attribution: Attribution, received_at: datetime, key: str | None = None
+) -> RatingValues:
+    """The ``ratings`` row for a rating as attributed; what the rollups count. ``key``: the id
+    as text, when the caller has it already."""
     return {
-        "id": str(rating.id),
+        "id": key or str(rating.id),
         "unit": rating.unit,
         "kiosk": rating.kiosk,
         "seq": rating.seq,
@@ -261,7 +288,7 @@ def rating_values(rating: RatingMessage, attribution: Attribution, now: datetime
         "procedure": attribution.procedure,
         "field": attribution.field,
         "score": int(rating.score),
-        "reasons": list(rating.reasons),
+        "reasons": rating.reasons,  # a tuple: stored as a JSON list
         "factors": {factor.value: int(score) for factor, score in rating.factors.items()},
         "comment": _text(rating.comment) if rating.comment is not None else None,
         "callback_phone": rating.callback_phone,
@@ -269,7 +296,7 @@ def rating_values(rating: RatingMessage, attribution: Attribution, now: datetime
         "channel": rating.channel.value,
         # SQLite drops the offset of an aware datetime: store UTC everywhere.
         "rated_at": rating.rated_at.astimezone(UTC),
-        "received_at": now.astimezone(UTC),
+        "received_at": received_at.astimezone(UTC),
         "duration_ms": rating.duration_ms,
     }
 
