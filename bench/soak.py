@@ -25,7 +25,8 @@ own file) and a real ``Uplink`` (its own MQTT connection and user).
   has its socket shut down under paho, as a dropped link would; paho reconnects on its own (1 s
   back-off) and the uplink's first pass on the new connection republishes what is unacknowledged;
 * memory: VmRSS of the hub and of the broker every 10 s (``--quick``: every 2 s); the slope is a
-  least-squares fit over the second half of the soak, when start-up allocations are done;
+  least-squares fit over the second half of the soak, when start-up allocations are done, and
+  the hub's counts as flat at ``FLAT_MIB_PER_MIN`` or less (informational, no pass/fail);
 * baseline, same run, same broker and hub: the tap-to-ack p99 of a single kiosk alone, before the
   fleet starts;
 * at the end tapping stops, the run waits until every outbox is empty and compares the ids the
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve()
 UNIT_CODE = _common.UNIT_CODE
 BASELINE_KIOSK = "k-0000"
+# "Flat": the second half's slope stays under this (6 MiB an hour, a leak a day would show).
+FLAT_MIB_PER_MIN = 0.1
 
 
 def raise_fd_limit() -> int:
@@ -529,6 +532,9 @@ def run(args: argparse.Namespace, root: Path) -> int:
     print(f"p99 ratio soak/baseline={_common.ratio(soak_p99, base_p99)}")
     print(memory("hub rss", hub_rss))
     print(memory("broker rss", broker_rss))
+    hub_slope = slope_per_minute([s for s in hub_rss if s[0] >= tapping_s / 2])
+    verdict = "flat" if hub_slope <= FLAT_MIB_PER_MIN else "NOT flat"
+    print(f"goal: hub memory flat (second-half slope <= {FLAT_MIB_PER_MIN} MiB/min) -> {verdict}")
     if lost or duplicated or drain_s is None:
         print("ERROR: ratings lost, duplicated or left in an outbox")
         return 1
