@@ -8,6 +8,9 @@ All runs publish the same ratings (valid, each with its own verified receipt) wi
 
 * baseline: ``mosquitto_sub -C N`` (C, QoS 1) logged in as the hub drains them: the broker's and the
   C client's ceiling on this machine.
+* python client floor: ``hailong.mqtt.Client`` logged in as the hub takes each message off its
+  read buffer and acknowledges it, nothing more (``--drain``): what the hub's MQTT client costs
+  without validation, the database or the acks back to the kiosks.
 * hub: ``HubService`` processes (this script with ``--worker``) commit them to a fresh database and
   acknowledge after each commit; an ack collector (``--collect-acks``, paho, logged in as each
   kiosk) counts the acknowledged rating ids. The time is from the first publish to the last ack:
@@ -138,9 +141,10 @@ def baseline(layout: SecretsLayout, port: int, files: dict[str, Path], count: in
     """Seconds for ``mosquitto_sub`` (hub user, QoS 1) to receive ``count`` published messages."""
     from hailong.contract import topics
 
+    client_id = f"bench-baseline-{os.getpid()}"
     common = [
         *("-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", _password(layout, "hub")),
-        *("-i", f"bench-baseline-{os.getpid()}", "-q", "1", "-c"),
+        *("-i", client_id, "-q", "1", "-c"),
         *("-t", topics.RATINGS_SUBSCRIPTION),
     ]
     # A persistent session subscribed first (-E: exit on SUBACK), so no message can be missed.
@@ -151,10 +155,72 @@ def baseline(layout: SecretsLayout, port: int, files: dict[str, Path], count: in
     pubs = c_publishers(layout, port, files)
     wait_all(pubs, 300, "mosquitto_pub")
     wait_all([sub], 300, "mosquitto_sub")
+    seconds = time.monotonic() - start
+    # Otherwise the broker would go on queueing every later run's ratings for this session.
+    purge_session(layout.root, port, client_id)
+    return seconds
+
+
+def python_floor(layout: SecretsLayout, port: int, files: dict[str, Path], count: int) -> float:
+    """Seconds for ``hailong.mqtt.Client`` (hub user, QoS 1) to take and acknowledge ``count``
+    published messages and do nothing else: the hub's MQTT client without the hub's work."""
+    drain = _child(
+        "--drain", *("--secrets", str(layout.root), "--port", str(port), "--count", str(count))
+    )
+    _expect_ready(drain, "the Python drain")
+    start = time.monotonic()
+    wait_all(c_publishers(layout, port, files), 300, "mosquitto_pub")
+    try:
+        drain.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        drain.kill()
+        raise RuntimeError("the Python drain did not finish in 300 s") from None
+    if drain.returncode != 0:
+        raise RuntimeError(f"the Python drain exited with {drain.returncode}")
     return time.monotonic() - start
 
 
 # -- hub workers and the ack collector (child processes of this script) -------------------------------
+
+
+def run_drain(args: argparse.Namespace) -> int:
+    """``--drain``: the hub's MQTT client subscribed as the hub; exits after ``--count``
+    messages, each taken off the read buffer and acknowledged, as the hub's are."""
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from hailong.contract import topics
+    from hailong.mqtt import Client, log_in
+    from hailong.provision import SecretsLayout
+
+    settings = _common.mqtt_settings(SecretsLayout(args.secrets), args.port, user="hub")
+    client = Client(
+        CallbackAPIVersion.VERSION2, client_id=f"bench-drain-{os.getpid()}", manual_ack=True
+    )
+    log_in(client, settings)
+    taken = 0
+    done = threading.Event()
+    subscribed = threading.Event()
+
+    def take(_topic: str, _payload: bytes) -> bool:
+        nonlocal taken
+        taken += 1
+        if taken >= args.count:
+            done.set()
+        return True
+
+    client.take_publish = take
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.on_connect = lambda c, *_a: c.subscribe(topics.RATINGS_SUBSCRIPTION, qos=1)
+    client.connect(settings.host, settings.port)
+    client.loop_start()
+    if not subscribed.wait(10):
+        print("not subscribed", flush=True)
+        return 1
+    print("ready", flush=True)
+    finished = done.wait(args.timeout)
+    client.disconnect()
+    client.loop_stop()
+    return 0 if finished else 1
 
 
 def hub_settings(
@@ -208,6 +274,7 @@ def run_worker(args: argparse.Namespace) -> int:
 def run_collector(args: argparse.Namespace) -> int:
     """``--collect-acks``: logged in as each kiosk, count acknowledged ids until ``--count``."""
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     from hailong.contract import topics
     from hailong.provision import SecretsLayout
@@ -221,7 +288,7 @@ def run_collector(args: argparse.Namespace) -> int:
     clients = []
     for kiosk in args.kiosks.split(","):
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{kiosk}-{os.getpid()}"
+            CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{kiosk}-{os.getpid()}"
         )
         client.username_pw_set(kiosk, _password(layout, kiosk))
 
@@ -456,6 +523,7 @@ def main() -> int:
     # Child process roles (used by this script and bench/backlog.py).
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--collect-acks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--drain", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--secrets", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -468,6 +536,8 @@ def main() -> int:
         return run_worker(args)
     if args.collect_acks:
         return run_collector(args)
+    if args.drain:
+        return run_drain(args)
     return run_bench(args)
 
 
@@ -505,6 +575,11 @@ def run_bench(args: argparse.Namespace) -> int:
             f"baseline (mosquitto_pub -l -> mosquitto_sub, C, QoS 1): n={count} "
             f"seconds={base_seconds:.2f} rate_per_s={base_rate:.0f}"
         )
+        floor_seconds = python_floor(layout, broker.port, files, count)
+        print(
+            f"python client floor (hailong.mqtt.Client take + PUBACK, no hub work): n={count} "
+            f"seconds={floor_seconds:.2f} rate_per_s={count / floor_seconds:.0f}"
+        )
         plans: list[tuple[str, str, int]] = [
             ("hub sqlite 1 worker", "sqlite1", 1),
             (f"hub sqlite {args.workers} workers (shared subscription)", "sqliteN", args.workers),
@@ -522,6 +597,9 @@ def run_bench(args: argparse.Namespace) -> int:
                     run = hub_run(name, layout, broker.port, files, count, url, workers, args.batch)
                 runs.append(run)
                 print(run.line(), flush=True)
+    print(
+        f"ratio python client floor/baseline: rate={_common.ratio(count / floor_seconds, base_rate)}"
+    )
     for run in runs:
         print(f"ratio {run.name}/baseline: rate={_common.ratio(run.rate, base_rate)}")
     single = runs[0]

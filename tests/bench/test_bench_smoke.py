@@ -130,6 +130,9 @@ def test_pages_bench() -> None:
 def test_ingest_bench() -> None:
     lines = run_bench("ingest.py", "--count", "1500", timeout=180)
     assert_positive(figures(line(lines, r"baseline ")), "n", "seconds", "rate_per_s")
+    floor = figures(line(lines, r"python client floor "))
+    assert floor["n"] == 1500
+    assert_positive(floor, "seconds", "rate_per_s")
     single = figures(line(lines, r"hub sqlite 1 worker: "))
     assert single["acked"] == single["rows"] == 1500
     assert single["acked_twice"] == 0
