@@ -419,6 +419,10 @@ class HubSection(_Section):
     # Several hub workers share the ratings through MQTT shared subscriptions
     # ($share/<group>/hailong/v1/+/+/ratings); unset: one hub with a persistent session.
     workers_group: Code | None = None
+    # Whose ratings and statuses this hub takes: every unit's on the broker ("all_units", a site
+    # hub), or only its own unit's ("own_unit": a province runs one hub, or one group of
+    # workers, per unit on one central broker and database; see docs/scaling.md).
+    ratings_from: Literal["all_units", "own_unit"] = "all_units"
     # Kiosks' status history (the latest status per kiosk is always kept).
     status_history_days: Annotated[int, Field(ge=1, le=3650)] = 90
 

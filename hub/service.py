@@ -12,6 +12,8 @@ session (``clean_session=False``), so ratings published while it restarts wait a
 broker hands each rating to one of them; each worker commits and acknowledges what it received.
 Shared workers use clean sessions: Mosquitto keeps routing a share of the ratings to a stopped
 worker that has a persistent session, where they would wait until it returns.
+With ``[hub] ratings_from = "own_unit"`` the hub (or worker group) takes only its own unit's
+ratings and statuses, so a province can run one per unit on one central broker.
 
 Stopping is graceful: a shared worker unsubscribes first (the broker sends the rest to the other
 workers), a single hub stops acknowledging new messages to the broker (they are redelivered to its
@@ -186,10 +188,11 @@ def shared_filter(group: str, subscription: str) -> str:
     return f"$share/{group}/{subscription}"
 
 
-def default_client_id(group: str | None) -> str:
-    """One fixed id for a single hub (its persistent session), a unique one per shared worker."""
+def default_client_id(group: str | None, unit: str | None = None) -> str:
+    """One fixed id for a single hub (its persistent session; with ``unit``, one per unit, so
+    the hubs of a province do not take each other's session), a unique one per shared worker."""
     if group is None:
-        return "hailong-hub"
+        return "hailong-hub" if unit is None else f"hailong-hub-{unit}"
     return f"hailong-hub-{socket.gethostname()[:20]}-{os.getpid()}-{next(_worker_numbers)}"
 
 
@@ -211,11 +214,15 @@ class HubService:
         self.max_wait = max_wait
         self.counters = IngestCounters()
         self.group = settings.hub.workers_group
-        self.client_id = client_id or default_client_id(self.group)
+        own_unit = unit.unit.code if settings.hub.ratings_from == "own_unit" else None
+        self.client_id = client_id or default_client_id(self.group, own_unit)
+        ratings_filter, self.status_filter = (
+            (topics.unit_ratings_subscription(own_unit), topics.unit_status_subscription(own_unit))
+            if own_unit
+            else (topics.RATINGS_SUBSCRIPTION, topics.STATUS_SUBSCRIPTION)
+        )
         self.ratings_filter = (
-            shared_filter(self.group, topics.RATINGS_SUBSCRIPTION)
-            if self.group
-            else topics.RATINGS_SUBSCRIPTION
+            shared_filter(self.group, ratings_filter) if self.group else ratings_filter
         )
         self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self._statuses: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
@@ -276,7 +283,7 @@ class HubService:
         self._publish_config()
         # Statuses are not shared: every worker keeps the latest per kiosk (an idempotent
         # upsert), and a shared subscription would not receive the retained ones.
-        client.subscribe([(self.ratings_filter, 1), (topics.STATUS_SUBSCRIPTION, 1)])
+        client.subscribe([(self.ratings_filter, 1), (self.status_filter, 1)])
 
     def _take(self, topic: str, payload: bytes) -> bool:
         """Queue a message for the worker; whether to acknowledge it to the broker now.

@@ -45,6 +45,15 @@ def status(unit: str, kiosk: str) -> str:
     return f"{PREFIX}/{check_segment(unit, 'unit')}/{check_segment(kiosk, 'kiosk')}/status"
 
 
+def unit_ratings_subscription(unit: str) -> str:
+    """Every kiosk's ratings in one unit (a hub that serves only its own unit)."""
+    return f"{PREFIX}/{check_segment(unit, 'unit')}/+/ratings"
+
+
+def unit_status_subscription(unit: str) -> str:
+    return f"{PREFIX}/{check_segment(unit, 'unit')}/+/status"
+
+
 def unit_config(unit: str) -> str:
     return f"{PREFIX}/{check_segment(unit, 'unit')}/config"
 

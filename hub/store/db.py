@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +22,10 @@ FIRST_REVISION = "0001"
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: the WAL is synced at every commit. The hub acknowledges a rating once its batch is
+    # committed and the kiosk then deletes its copy; with NORMAL a power cut could roll back a
+    # commit already acknowledged. One sync per batch, not per rating.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -63,13 +69,41 @@ def upgrade(engine: Engine) -> None:
 
     A database made before migrations existed (tables but no ``alembic_version``) is stamped as
     the first revision, then upgraded; if it lacks columns, :func:`_check_schema` says which.
+    Processes that start together (shared workers after a reboot) take turns: without the lock
+    two of them both found no tables and the second failed on "already exists" (SQLite) or
+    hung (PostgreSQL).
     """
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends; PostgreSQL's DDL is transactional, so the next
+            # process sees the finished schema at the head revision.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config = _alembic_config(connection)
         tables = set(inspect(connection).get_table_names())
         if "ratings" in tables and "alembic_version" not in tables:
             command.stamp(config, FIRST_REVISION)
         command.upgrade(config, "head")
+
+
+# pg_advisory_xact_lock's key for migrations: any constant this database's other users do not use.
+_MIGRATION_LOCK = 0x4841494C  # "HAIL"
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive ``flock`` on ``<database>.migrate.lock`` beside a SQLite file (nothing for
+    other databases): SQLite runs DDL outside pysqlite's implicit transactions, so a lock in
+    the database itself would not cover the check for existing tables."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class SchemaError(RuntimeError):

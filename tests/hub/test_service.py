@@ -364,3 +364,38 @@ def test_the_hub_prunes_status_history_past_its_retention(
         while depths() != [keep - 5] and time.monotonic() < deadline:
             time.sleep(0.05)
     assert depths() == [keep - 5]
+
+
+def test_hubs_of_two_units_on_one_broker_take_only_their_own_ratings(
+    broker: Broker, hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
+) -> None:
+    """``ratings_from = "own_unit"``: a province runs a hub per unit on one broker and database;
+    each keeps its own persistent session (its own client id) and stores only its unit's ratings."""
+    settings = hub_settings.model_copy(
+        update={"hub": hub_settings.hub.model_copy(update={"ratings_from": "own_unit"})}
+    )
+    other_unit = unit.model_copy(
+        update={"unit": unit.unit.model_copy(update={"code": "000.00.20.X99"})}
+    )
+    ours, theirs = (
+        HubService(settings, unit, hub_sessions),
+        HubService(settings, other_unit, hub_sessions),
+    )
+    assert ours.client_id != theirs.client_id
+    with ours, theirs:
+        assert ours.ready.wait(10)
+        assert theirs.ready.wait(10)
+        assert ours.ratings_filter == f"hailong/v1/{UNIT_CODE}/+/ratings"
+        peer = KioskPeer(broker)
+        try:
+            ratings = _rating_burst(50)
+            _publish_all(peer, ratings)
+            outcomes = _collect_acks(peer, len(ratings))
+            assert sorted(o.seq for o in outcomes) == list(range(1, 51))
+            assert {o.outcome for o in outcomes} == {"stored"}
+            assert (ours.counters.received, theirs.counters.received) == (50, 0)
+            assert ours.ready.is_set(), "neither hub took the other's session"
+            assert theirs.ready.is_set()
+            assert _ratings(hub_sessions) == 50
+        finally:
+            peer.close()
