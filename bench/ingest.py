@@ -40,7 +40,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import _common
 
@@ -124,7 +124,7 @@ def c_publishers(
     return procs
 
 
-def wait_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float, what: str) -> None:
+def wait_all(procs: Sequence[subprocess.Popen[Any]], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     for proc in procs:
         try:
@@ -170,13 +170,7 @@ def python_floor(layout: SecretsLayout, port: int, files: dict[str, Path], count
     _expect_ready(drain, "the Python drain")
     start = time.monotonic()
     wait_all(c_publishers(layout, port, files), 300, "mosquitto_pub")
-    try:
-        drain.wait(timeout=300)
-    except subprocess.TimeoutExpired:
-        drain.kill()
-        raise RuntimeError("the Python drain did not finish in 300 s") from None
-    if drain.returncode != 0:
-        raise RuntimeError(f"the Python drain exited with {drain.returncode}")
+    wait_all([drain], 300, "the Python drain")
     return time.monotonic() - start
 
 

@@ -507,9 +507,12 @@ def run(args: argparse.Namespace, root: Path) -> int:
         latencies = [x for f in fleets for x in f.latencies]
         drops = sum(f.drops for f in fleets)
 
+    def second_half(samples: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [s for s in samples if s[0] >= tapping_s / 2]
+
     def memory(name: str, samples: list[tuple[float, float]]) -> str:
         values = [v for _, v in samples]
-        half = [s for s in samples if s[0] >= tapping_s / 2]
+        half = second_half(samples)
         return (
             f"{name}: first_mib={values[0]:.1f} last_mib={values[-1]:.1f} max_mib={max(values):.1f} "
             f"slope_mib_per_min={slope_per_minute(half):+.2f} (second half, {len(half)} samples)"
@@ -532,7 +535,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     print(f"p99 ratio soak/baseline={_common.ratio(soak_p99, base_p99)}")
     print(memory("hub rss", hub_rss))
     print(memory("broker rss", broker_rss))
-    hub_slope = slope_per_minute([s for s in hub_rss if s[0] >= tapping_s / 2])
+    hub_slope = slope_per_minute(second_half(hub_rss))
     verdict = "flat" if hub_slope <= FLAT_MIB_PER_MIN else "NOT flat"
     print(f"goal: hub memory flat (second-half slope <= {FLAT_MIB_PER_MIN} MiB/min) -> {verdict}")
     if lost or duplicated or drain_s is None:
