@@ -385,7 +385,8 @@ class KioskController(QObject):
         )
         parts.append(stage)
         if subject.dossier_code and subject.procedure:
-            parts.append(f"Mã hồ sơ: {subject.dossier_code}")
+            # No-break spaces: a narrow screen wraps before the label, never inside it.
+            parts.append(f"Mã\u00a0hồ\u00a0sơ:\u00a0{subject.dossier_code}")
         return procedure, "   ·   ".join(parts)
 
     def use_config(self, config: UnitConfigMessage) -> None:
