@@ -68,7 +68,9 @@ def test_a_serial_scan_reaches_the_kiosk_like_a_usb_scan(
     sim.scan(url)
     qtbot.waitUntil(lambda: kiosk.window.current is Screen.RATING)
     assert kiosk.controller.last_scan == url
-    assert "Mã\u00a0hồ\u00a0sơ:\u00a0000.00.20.H41-261125-0007" in kiosk.window.rating.details.text()
+    assert (
+        "Mã\u00a0hồ\u00a0sơ:\u00a0000.00.20.H41-261125-0007" in kiosk.window.rating.details.text()
+    )
 
 
 def test_a_press_on_the_rating_screen_rates_exactly_once(

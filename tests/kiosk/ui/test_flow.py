@@ -54,7 +54,9 @@ def test_scan_rate_thanks_and_reset(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
     _scan(qtbot, kiosk, signed_url(keyring))
     assert kiosk.window.current is Screen.RATING
     assert "1.001193" in kiosk.window.rating.procedure.text()
-    assert "Mã\u00a0hồ\u00a0sơ:\u00a0000.00.20.H41-261125-0007" in kiosk.window.rating.details.text()
+    assert (
+        "Mã\u00a0hồ\u00a0sơ:\u00a0000.00.20.H41-261125-0007" in kiosk.window.rating.details.text()
+    )
     qtbot.mouseClick(kiosk.window.rating.faces[Score.VERY_SATISFIED], Qt.MouseButton.LeftButton)
     assert kiosk.window.current is Screen.THANKS
     assert "Cảm ơn" in kiosk.window.message.headline.text()
