@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hailong.settings import Unit
 from hub.domain.fleet import Flag, KioskHealth
+from hub.domain.register import VERDICTS
 from hub.fleet_report import PrinterState, kiosk_health, printer_states
 from hub.store.models import DeadLetterRow
 
@@ -44,6 +45,21 @@ class IngestFigures:
     batch_buckets: tuple[tuple[float, int], ...]
     batch_seconds_sum: float
     batch_count: int
+    # What the register made of ratings (hub.domain.register.VERDICTS), by verdict.
+    register_verdicts: tuple[tuple[str, int], ...] = ()
+    # Supervision and hostile input (issue 15): the threads, their restarts, batches split to
+    # isolate a message the database refused, dead letters by machine reason (received, and not
+    # kept for want of quota), id conflicts, refused statuses, broker links lost.
+    worker_up: bool = True
+    network_up: bool = True
+    worker_restarts: int = 0
+    network_restarts: int = 0
+    batches_split: int = 0
+    dead_letters_by_code: tuple[tuple[str, int], ...] = ()
+    dead_letters_dropped: tuple[tuple[str, int], ...] = ()
+    conflicts: int = 0
+    statuses_rejected: int = 0
+    broker_disconnects: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,10 @@ class MetricsSnapshot:
     kiosks: tuple[KioskHealth, ...]
     ingest: IngestFigures | None = None
     printers: tuple[PrinterState, ...] = ()  # None: no ingest worker in this process
+    # Staff logins the web side refused, by reason (wrong_password, unknown_user, locked).
+    logins_refused: tuple[tuple[str, int], ...] = ()
+    # Dead letters kept in the database, per machine reason (dead_letters.code).
+    dead_letters_kept_by_code: tuple[tuple[str, int], ...] = ()
 
 
 def collect(
@@ -76,10 +96,34 @@ def collect(
             batch_buckets=tuple(h.cumulative()),
             batch_seconds_sum=h.total,
             batch_count=h.count,
+            register_verdicts=tuple(
+                (verdict, c.register_verdicts.get(verdict, 0)) for verdict in VERDICTS
+            ),
+            worker_up=ingest.worker_alive,
+            network_up=ingest.network_alive,
+            worker_restarts=c.worker_restarts,
+            network_restarts=c.network_restarts,
+            batches_split=c.batches_split,
+            dead_letters_by_code=tuple(sorted(c.dead_letters_by_code.copy().items())),
+            dead_letters_dropped=tuple(sorted(c.dead_letters_dropped.copy().items())),
+            conflicts=c.conflicts,
+            statuses_rejected=c.statuses_rejected,
+            broker_disconnects=c.broker_disconnects,
         )
     health = tuple(kiosk_health(session, unit, now))
     printers = tuple(printer_states(session, unit))
-    return MetricsSnapshot(unit.unit.code, int(kept), health, figures, printers)
+    by_code = session.execute(
+        select(DeadLetterRow.code, func.count()).group_by(DeadLetterRow.code)
+    ).all()
+    kept_by_code = tuple(sorted((str(code), int(n)) for code, n in by_code))
+    return MetricsSnapshot(
+        unit.unit.code,
+        int(kept),
+        health,
+        figures,
+        printers,
+        dead_letters_kept_by_code=kept_by_code,
+    )
 
 
 def render(snapshot: MetricsSnapshot) -> str:
@@ -89,8 +133,14 @@ def render(snapshot: MetricsSnapshot) -> str:
     _family(out, "hailong_dead_letters", "gauge",
             "Payloads kept in the dead-letter table (refused or second ratings of a receipt).",
             [(unit, snapshot.dead_letters_kept)])  # fmt: skip
+    _family(out, "hailong_dead_letters_kept", "gauge",
+            "Dead letters kept in the database, by machine reason (docs/protocol.md).",
+            [({**unit, "reason": code}, n) for code, n in snapshot.dead_letters_kept_by_code])  # fmt: skip
     _fleet(out, unit, snapshot.kiosks)
     _printers(out, unit, snapshot.printers)
+    _family(out, "hailong_logins_refused_total", "counter",
+            "Staff logins refused, by reason, since the web side started.",
+            [({**unit, "reason": reason}, n) for reason, n in snapshot.logins_refused])  # fmt: skip
     if snapshot.ingest is not None:
         _ingest(out, unit, snapshot.ingest)
     return "\n".join(out) + "\n"
@@ -142,6 +192,11 @@ def _ingest(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
     )  # fmt: skip
     for name, help_text, value in counters:
         _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
+    _family(out, "hailong_register_verdicts_total", "counter",
+            "Ratings the receipt register refused (receipt_* and the like) or stored flagged "
+            "(claim_mismatch, unverified, suspect). Since the worker started.",
+            [({**unit, "verdict": v}, n) for v, n in f.register_verdicts])  # fmt: skip
+    _supervision(out, unit, f)
     _family(out, "hailong_ingest_lag_ratings", "gauge",
             "Ratings received and waiting for the next batch.", [(unit, f.lag)])  # fmt: skip
     _family(out, "hailong_broker_connected", "gauge", "1 while subscribed at the broker.",
@@ -153,6 +208,41 @@ def _ingest(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
         out.append(_sample(f"{name}_bucket", {**unit, "le": _number(bound)}, count))
     out.append(_sample(f"{name}_sum", unit, f.batch_seconds_sum))
     out.append(_sample(f"{name}_count", unit, f.batch_count))
+
+
+def _supervision(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
+    """The hub's threads and what hostile or broken input cost (issue 15)."""
+    _family(out, "hailong_ingest_worker_up", "gauge",
+            "1 while the ingest worker thread is alive (/healthz answers 503 when it is not).",
+            [(unit, int(f.worker_up))])  # fmt: skip
+    _family(out, "hailong_mqtt_loop_up", "gauge", "1 while paho's network thread is alive.",
+            [(unit, int(f.network_up))])  # fmt: skip
+    counters = (
+        ("hailong_ingest_worker_restarts_total",
+         "Times the supervisor found the ingest worker dead and restarted it.", f.worker_restarts),
+        ("hailong_mqtt_loop_restarts_total",
+         "Times the supervisor found paho's network thread dead and restarted it.",
+         f.network_restarts),
+        ("hailong_batches_split_total",
+         "Batches split in halves to isolate a message the database refused.", f.batches_split),
+        ("hailong_rating_conflicts_total",
+         "Ratings whose id was stored with other content (dead-lettered as conflict).",
+         f.conflicts),
+        ("hailong_statuses_rejected_total", "Kiosk statuses refused (dead-lettered).",
+         f.statuses_rejected),
+        ("hailong_broker_disconnects_total", "Times the hub lost the broker.",
+         f.broker_disconnects),
+    )  # fmt: skip
+    for name, help_text, value in counters:
+        _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
+    _family(out, "hailong_dead_letters_reason_total", "counter",
+            "Dead letters by machine reason (malformed, bounds, stale, conflict, ...). "
+            "Since the worker started.",
+            [({**unit, "reason": code}, n) for code, n in f.dead_letters_by_code])  # fmt: skip
+    _family(out, "hailong_dead_letters_dropped_total", "counter",
+            "Dead letters not kept because their kiosk's quota was full, by machine reason. "
+            "Since the worker started.",
+            [({**unit, "reason": code}, n) for code, n in f.dead_letters_dropped])  # fmt: skip
 
 
 def _family(

@@ -164,6 +164,7 @@ def _edge_values(
                 RatingRow.unit == unit.unit.code,
                 RatingRow.rated_at >= start,
                 RatingRow.rated_at < end,
+                RatingRow.counted.is_(True),
                 *_of_officer(RatingRow.officer, officer),
             )
         )
@@ -385,6 +386,7 @@ def _rating_counts(
                 RatingRow.unit == unit.unit.code,
                 RatingRow.rated_at >= start,
                 RatingRow.rated_at < end,
+                RatingRow.counted.is_(True),  # what the rollups count (hub.domain.register)
                 *_of_officer(RatingRow.officer, officer),
             )
             .group_by(raw_column, RatingRow.score)
@@ -408,6 +410,44 @@ def unit_totals(
     n = sum(counts.values())
     satisfied = sum(c for (_, score), c in counts.items() if Score(score).is_satisfied)
     return n, satisfied
+
+
+@dataclass(frozen=True)
+class Uncounted:
+    """Ratings of a period kept apart from the headline figures (hub.domain.register):
+    ``unverified``, codes the register does not know (out of the figures unless the unit counts
+    them); ``suspect``, receipt-less or unverified ratings of a kiosk too close to another (never
+    counted); ``mismatched``, ratings whose kiosk claimed what the register contradicts (counted
+    as the register attributes them, when their code is known)."""
+
+    unverified: int = 0
+    suspect: int = 0
+    mismatched: int = 0
+
+
+def uncounted_totals(
+    session: Session,
+    unit: Unit,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Uncounted:
+    """Counted from ``ratings`` itself (through the index on unit and time), since the rollups
+    hold only what counts. A naive bound is taken as UTC."""
+    where: list[ColumnElement[bool]] = [RatingRow.unit == unit.unit.code]
+    if since is not None:
+        where.append(RatingRow.rated_at >= _utc(since))
+    if until is not None:
+        where.append(RatingRow.rated_at < _utc(until))
+    unverified = RatingRow.dossier_code.is_not(None) & RatingRow.receipt_known.is_(False)
+    mismatched = RatingRow.claim_mismatch.is_not(None)
+    suspect = RatingRow.suspect.is_(True)
+    keys = (unverified, suspect, mismatched)
+    query = select(*keys, func.count()).where(*where, unverified | suspect | mismatched)
+    totals = [0, 0, 0]
+    for *flags, n in session.execute(query.group_by(*keys)):
+        for i, flag in enumerate(flags):
+            totals[i] += int(n) if flag else 0
+    return Uncounted(*totals)
 
 
 def stage_summary(
@@ -528,6 +568,7 @@ def hour_heat_map(
             RatingRow.unit == unit.unit.code,
             RatingRow.rated_at >= start,
             RatingRow.rated_at < end,
+            RatingRow.counted.is_(True),
         )
         for rated_at, score in session.execute(raw):
             local = _utc(rated_at).astimezone(zone)
@@ -568,8 +609,13 @@ def _line(name: str, n: int, rate: float | None, low: float, high: float) -> str
     return f"  {name[:56]:<56} {n:>6}{mark} {_pct(rate):>6}  {interval}"
 
 
-def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -> str:
-    """The report a unit head reads: overall MĐHL against the target, then one table per dimension."""
+def format_summary(
+    unit: Unit,
+    tables: Mapping[Dimension, list[GroupSummary]],
+    uncounted: Uncounted | None = None,
+) -> str:
+    """The report a unit head reads: overall MĐHL against the target, then one table per
+    dimension; with ``uncounted``, the ratings kept apart from those figures."""
     any_table = next(iter(tables.values()), [])
     n = sum(s.n for s in any_table)
     satisfied = sum(s.satisfied for s in any_table)
@@ -582,6 +628,13 @@ def format_summary(unit: Unit, tables: Mapping[Dimension, list[GroupSummary]]) -
         f"(95 % CI {low:.1f}–{high:.1f}); chỉ tiêu / target {target:.0f} %"
         + ("" if rate is None else (" ✔" if rate >= target else " ✘")),
     ]
+    if uncounted is not None:
+        lines.append(
+            f"Để riêng / Kept apart: {uncounted.unverified} chưa xác minh (mã không có trong sổ) "
+            f"/ unverified (code not in the register); {uncounted.suspect} nghi vấn (quá dày) / "
+            f"suspect (too close together); {uncounted.mismatched} máy khai trái với sổ / "
+            "kiosk claims the register contradicts"
+        )
     header = f"  {'':<56} {'n':>7} {'MĐHL%':>6}  95 % CI"
     for dimension, groups in tables.items():
         lines += ["", _HEADINGS[dimension], header]

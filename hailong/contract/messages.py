@@ -6,13 +6,22 @@ hub dead-letters it) rather than guessing, so a v2 can be rolled out beside v1 o
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import pydantic_core
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from hailong.contract.scale import Channel, Factor, Score, Stage
 
@@ -21,19 +30,82 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 
+# -- bounds: every number and instant fits what SQLite and PostgreSQL both store ------------------
+# ``ratings.seq`` and the status counts are ``Integer`` columns: 32 bits signed on PostgreSQL
+# (SQLite's INTEGER holds 64). One width for both, so a value one database takes the other does
+# too; at a rating a minute a kiosk needs four thousand years to reach it.
+INT32_MAX = 2**31 - 1
+# Instants (``rated_at``, a status's ``at`` ...) must lie in these years, in the offset they carry:
+# any conversion to UTC (or to Hà Nội's time) then stays inside what ``datetime`` and both
+# databases hold. Year 1 or 9999 with an offset overflowed on conversion and killed the ingest.
+MIN_YEAR = 2000
+MAX_YEAR = 2099
+
 
 class ContractError(ValueError):
-    """A payload that does not follow this contract; ``reason`` is short and safe to store."""
+    """A payload that does not follow this contract; ``reason`` is short and safe to store.
 
-    def __init__(self, reason: str) -> None:
+    ``code`` is the machine reason, counted per kind in ``/metrics``: ``oversize`` (over
+    :data:`MAX_PAYLOAD_BYTES`), ``malformed`` (not JSON, not an object, a wrong type, a missing or
+    unknown key), ``version`` (not ``"v": 1``) or ``bounds`` (a value out of its range).
+    """
+
+    def __init__(self, reason: str, code: str = "malformed") -> None:
         self.reason = reason
+        self.code = code
         super().__init__(reason)
+
+
+def _json_int(value: object) -> object:
+    """Only a JSON integer is a number here: ``"5"``, ``true`` and ``5.0`` are refused, where
+    pydantic's lax mode would have read them as 5, 1 and 5."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a JSON integer")
+    return value
+
+
+# What an instant looks like on the wire: ISO 8601 with seconds and an offset, the form pydantic
+# and ``datetime.isoformat`` write. Lax parsing also took a number of seconds since 1970 (as a
+# number or a string of digits) and dates without an offset.
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _instant_text(value: object) -> object:
+    if isinstance(value, datetime):  # built in Python (the kiosk, the hub), not decoded
+        return value
+    if not isinstance(value, str) or not _INSTANT.match(value):
+        raise PydanticCustomError(
+            "datetime_type", "Input should be an ISO 8601 date and time with its time zone offset"
+        )
+    return value
+
+
+def _instant_bounds(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("timezone_aware", "Input should carry a time zone offset")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError(
+            "instant_out_of_range",
+            "Input should be in the years {low} to {high}",
+            {"low": MIN_YEAR, "high": MAX_YEAR},
+        )
+    return value
+
+
+# An aware instant in the contract's years, from text (or a datetime built in Python).
+Instant = Annotated[datetime, BeforeValidator(_instant_text), AfterValidator(_instant_bounds)]
+# A per-kiosk sequence number (``ratings.seq``) and a count kept in an Integer column.
+Seq = Annotated[int, Field(strict=True, ge=1, le=INT32_MAX)]
+Count = Annotated[int, Field(strict=True, ge=0, le=INT32_MAX)]
+# A score: a JSON integer 1-5, never ``"5"`` or ``true``.
+StrictScore = Annotated[Score, BeforeValidator(_json_int)]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    v: Literal[1] = 1
+    v: Annotated[Literal[1], BeforeValidator(_json_int)] = 1
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
@@ -45,7 +117,7 @@ class ReceiptRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: Annotated[str, Field(min_length=8, max_length=40)]
-    verified: bool
+    verified: Flag
 
 
 class RatingMessage(_Message):
@@ -58,43 +130,37 @@ class RatingMessage(_Message):
     id: UUID
     unit: Code
     kiosk: Code
-    seq: Annotated[int, Field(ge=1)]
+    seq: Seq
     receipt: ReceiptRef | None = None
     stage: Stage = Stage.RECEPTION
     counter: Code | None = None
     officer: Code | None = None
     procedure: Code | None = None
-    score: Score
-    reasons: tuple[Code, ...] = ()
+    score: StrictScore
+    # Codes from the unit's catalogue of reasons (the hub refuses others); a citizen ticks a few.
+    reasons: Annotated[tuple[Code, ...], Field(max_length=32)] = ()
     # Answers to the optional short survey on the SIPAS factors.
-    factors: dict[Factor, Score] = Field(default_factory=dict)
+    factors: dict[Factor, StrictScore] = Field(default_factory=dict)
     comment: Annotated[str, Field(max_length=1000)] | None = None
     # Present only when the citizen explicitly consented to be called back.
     callback_phone: Annotated[str, Field(pattern=r"^\+?[0-9]{8,15}$")] | None = None
     # The language the citizen used: vi, en, or a language a Qt catalogue adds (ISO 639-1).
     lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "vi"
     channel: Channel = Channel.KIOSK
-    rated_at: datetime
-    duration_ms: Annotated[int, Field(ge=0, le=3_600_000)] | None = None
-
-    @field_validator("rated_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("rated_at must carry a time zone offset")
-        return value
+    rated_at: Instant
+    duration_ms: Annotated[int, Field(strict=True, ge=0, le=3_600_000)] | None = None
 
 
 class AckOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: UUID
-    seq: int
+    seq: Seq
     # stored: committed now; duplicate: this rating id was committed earlier; already_rated: another
     # rating of the same receipt and stage was committed first (this one is kept in the hub's dead
     # letters, not counted); rejected: invalid, kept in the hub's dead letters.
     outcome: Literal["stored", "duplicate", "already_rated", "rejected"]
-    reason: str | None = None
+    reason: Annotated[str, Field(max_length=1000)] | None = None
 
 
 class AckMessage(_Message):
@@ -124,7 +190,7 @@ class ReturnedReceipt(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: Annotated[str, Field(min_length=8, max_length=40)]
-    returned_at: datetime
+    returned_at: Instant
 
 
 class ReturnedMessage(_Message):
@@ -178,6 +244,8 @@ class UnitConfigMessage(_Message):
     fields: tuple[NamedCode, ...]
     reasons: tuple[ReasonInfo, ...] = ()
     policy: KioskPolicy = KioskPolicy()
+    # Receipt key ids the hub revoked: kiosks refuse their receipts at once (docs/security.md).
+    revoked_keys: Annotated[tuple[Code, ...], Field(max_length=256)] = ()
 
 
 # "unknown": a keyboard-mode USB scanner cannot be probed, only seen working (last_scan_at).
@@ -188,43 +256,71 @@ class KioskStatusMessage(_Message):
     """Retained on ``.../<kiosk>/status``; the kiosk's last will publishes ``online: false``."""
 
     kiosk: Code
-    online: bool
-    buffer_depth: Annotated[int, Field(ge=0)] | None = None
-    version: str | None = None
-    at: datetime | None = None
+    online: Flag
+    buffer_depth: Count | None = None
+    version: Annotated[str, Field(max_length=200)] | None = None  # stored cut to 40
+    at: Instant | None = None
     # Receipts refused at this kiosk since it was installed, per reason (bad_signature, ...).
-    refusals: dict[Code, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    refusals: Annotated[dict[Code, Count], Field(max_length=64)] = Field(default_factory=dict)
     # When the hub last acknowledged a rating of this kiosk (the kiosk's clock).
-    last_ack_at: datetime | None = None
+    last_ack_at: Instant | None = None
     # The oldest rating still in the outbox: the hub's gap report treats seqs from here on as
     # not yet delivered rather than lost.
-    oldest_pending_seq: Annotated[int, Field(ge=1)] | None = None
+    oldest_pending_seq: Seq | None = None
     # The attached devices as the kiosk sees them, e.g. {"scanner": "ok"}.
-    devices: dict[Code, DeviceState] = Field(default_factory=dict)
+    devices: Annotated[dict[Code, DeviceState], Field(max_length=32)] = Field(default_factory=dict)
     # The last receipt scan the kiosk recognised (a scanner silent for days may be unplugged).
-    last_scan_at: datetime | None = None
+    last_scan_at: Instant | None = None
+
+
+def _parse(payload: bytes) -> Any:
+    """The JSON value of ``payload``, read by the parser pydantic's ``model_validate_json`` uses
+    (the hub's fast path), so both read duplicate keys, big numbers and lone surrogates alike."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError(
+            f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}", "oversize"
+        )
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"not UTF-8 JSON: {exc}") from exc
+    try:
+        return pydantic_core.from_json(text, allow_inf_nan=False)
+    except ValueError as exc:  # thousands of nested brackets fit in the size limit
+        if "recursion" in str(exc):
+            raise ContractError("JSON nested too deeply") from exc
+        raise ContractError(f"not UTF-8 JSON: {exc}") from exc
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ContractError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"not UTF-8 JSON: {exc}") from exc
-    except RecursionError as exc:  # thousands of nested brackets fit in the size limit
-        raise ContractError("JSON nested too deeply") from exc
+    data = _parse(payload)
     if not isinstance(data, dict):
         raise ContractError("payload is not a JSON object")
-    if data.get("v") != VERSION:
-        raise ContractError(f"unsupported contract version {data.get('v')!r}")
+    version = data.get("v")
+    if type(version) is not int or version != VERSION:  # true == 1.0 == 1 in Python
+        raise ContractError(f"unsupported contract version {version!r}", "version")
     return data
 
 
-def _first_error(exc: ValidationError) -> str:
+# pydantic error types that mean "the right type, out of its range" rather than malformed.
+_BOUNDS_ERRORS = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "too_long",
+        "string_too_long",
+        "instant_out_of_range",
+    }
+)
+
+
+def _first_error(exc: ValidationError) -> ContractError:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "payload"
-    return f"{where}: {err['msg']}"
+    code = "bounds" if err["type"] in _BOUNDS_ERRORS else "malformed"
+    return ContractError(f"{where}: {err['msg']}", code)
 
 
 _M = TypeVar("_M", bound=_Message)
@@ -235,7 +331,7 @@ def _decode_as(model: type[_M], payload: bytes) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ContractError(_first_error(exc)) from exc
+        raise _first_error(exc) from exc
 
 
 def decode_rating(payload: bytes) -> RatingMessage:
@@ -266,15 +362,18 @@ def decode_kiosk_status(payload: bytes) -> KioskStatusMessage:
 def peek_identity(payload: bytes) -> tuple[UUID, int] | None:
     """Best effort id and seq of an invalid rating, so the kiosk can still be told it was rejected.
 
-    Never raises: it runs on payloads already known to be bad (a seq of ``1e999``, a hundred
-    thousand nested brackets), and an exception here would cost the whole batch its commit.
+    Only a seq inside the contract's bounds counts (a JSON integer, 1 to :data:`INT32_MAX`): the
+    ack carries it back. Never raises: it runs on payloads already known to be bad (a seq of
+    ``1e999``, a hundred thousand nested brackets), and an exception here would cost the whole
+    batch its commit.
     """
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return None
     try:
-        data = json.loads(payload.decode("utf-8"))
-        return UUID(str(data["id"])), int(data["seq"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
+        data = _parse(payload)
+        seq = data["seq"]
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= INT32_MAX:
+            return None
+        return UUID(str(data["id"])), seq
+    except (ContractError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

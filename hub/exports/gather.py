@@ -86,6 +86,7 @@ def score_counts(
                 RatingRow.unit == unit.unit.code,
                 RatingRow.rated_at >= start,
                 RatingRow.rated_at < end,
+                RatingRow.counted.is_(True),  # as the rollups (hub.domain.register)
             )
             .group_by(RatingRow.score)
         )

@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store.models import Base
@@ -132,3 +134,19 @@ def _check_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed commit is the database's state (away, locked, full, a lost connection),
+    which a retry of the same batch outlives, rather than something about a message in it (an
+    integrity or data error, a value a driver cannot convert), which no retry ever will."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of an error, short enough to log and store (SQLAlchemy's next lines hold
+    the statement and its parameters, which may carry a citizen's comment)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300] if text else ''}"

@@ -18,7 +18,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
-from hailong.contract.messages import peek_identity
 from hub.domain.gaps import MAX_RANGES, KioskGaps, KioskKey, SeqRange, kiosk_gaps
 from hub.store.models import DeadLetterRow, KioskStatusRow, RatingRow
 
@@ -90,30 +89,30 @@ def pending_seqs(session: Session, unit: str | None = None) -> dict[KioskKey, in
 def _dead_letter_seqs(
     session: Session, holes: Mapping[KioskKey, list[SeqRange]]
 ) -> dict[KioskKey, set[int]]:
-    """The seqs of the dead letters that fall in ``holes``, per kiosk, read from their payloads.
+    """The seqs of the dead letters that fall in ``holes``, per kiosk.
 
-    The topic says whose rating it is (the broker's ACL vouches for it, the payload may be what
-    was refused); a topic that does not parse as a kiosk's ratings topic says nothing."""
+    The seq is the one the hub read when it refused the payload (``dead_letters.seq``): the payload
+    itself may be kept only in part. The topic says whose rating it is (the broker's ACL vouches
+    for it, the payload may be what was refused); a topic that does not parse as a kiosk's
+    ratings topic says nothing."""
     wanted = {topics.ratings(unit, kiosk) for unit, kiosk in holes if holes[(unit, kiosk)]}
     found: dict[KioskKey, set[int]] = defaultdict(set)
     if not wanted:
         return found
     query = (
-        select(DeadLetterRow.topic, DeadLetterRow.payload)
-        .where(DeadLetterRow.topic.in_(sorted(wanted)))
+        select(DeadLetterRow.topic, DeadLetterRow.seq)
+        .where(DeadLetterRow.topic.in_(sorted(wanted)), DeadLetterRow.seq.is_not(None))
         .execution_options(yield_per=500)
     )
-    for topic, payload in session.execute(query):
+    for topic, seq in session.execute(query):
         try:
             parsed = topics.parse_kiosk_topic(topic)
         except topics.TopicError:
             continue
         key = (parsed.unit, parsed.kiosk)
-        identity = peek_identity(payload)
-        if parsed.kind != "ratings" or key not in holes or identity is None:
+        if parsed.kind != "ratings" or key not in holes or seq is None:
             continue
         spans = holes[key]
-        seq = identity[1]
         at = bisect_right(spans, seq, key=lambda span: span.first) - 1
         if at >= 0 and seq <= spans[at].last:
             found[key].add(seq)

@@ -1,7 +1,8 @@
 """The hub's tables.
 
 ``ratings.id`` is the rating's own UUID, so a redelivered rating cannot be stored twice. Payloads
-that break the contract are kept whole in ``dead_letters`` with the reason, never dropped.
+that break the contract are kept in ``dead_letters`` with the reason, within bounds (their first
+bytes, a quota per kiosk, a retention: :class:`DeadLetterRow`).
 
 The ``*_rollups`` tables count the stored ratings per local day and key; they are written in the
 same transaction as the ratings (:func:`hub.store.ratings.store_batch`) and are what every summary
@@ -25,6 +26,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,6 +64,14 @@ class RatingRow(Base):
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # Since revision 0008 (hub.domain.register): whether the rating is in the headline figures
+    # (the rollups). False for a code the register does not know (unless the unit counts those)
+    # and for a suspect one; such ratings are kept and shown apart.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A receipt-less or unverified rating of a kiosk too close to another (unverified_min_interval_s).
+    suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The fields the kiosk claimed that the register contradicts ("counter,officer"), for admins.
+    claim_mismatch: Mapped[str | None] = mapped_column(String(80))
 
     __table_args__ = (
         Index("ix_ratings_kiosk_seq", "kiosk", "seq"),
@@ -71,6 +82,14 @@ class RatingRow(Base):
 
 
 class DeadLetterRow(Base):
+    """A payload the hub refused (or a second rating of a receipt), kept for inspection.
+
+    Bounded since revision 0007 (hub.store.ratings.store_dead_letter): only the first bytes of the
+    payload are kept (``size`` and ``sha256`` are the whole payload's), at most a quota of rows per
+    kiosk, for ``[hub] dead_letter_days`` (hub.store.retention). Rows from before 0007 keep their
+    whole payload.
+    """
+
     __tablename__ = "dead_letters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -78,6 +97,18 @@ class DeadLetterRow(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The kiosk the topic names (the broker's ACL vouches for it); None for a topic that does not
+    # parse. The quota and the retention go per kiosk.
+    kiosk: Mapped[str | None] = mapped_column(String(40))
+    # The machine reason (hub.domain.ingest: "malformed", "bounds", "stale", "conflict", ...).
+    code: Mapped[str] = mapped_column(String(32))
+    # The payload as received: its length in bytes and SHA-256 (hex), whatever part is kept.
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The rating's seq when it could be read within the contract's bounds (the gap report).
+    seq: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_dead_letters_kiosk_received_at", "kiosk", "received_at"),)
 
 
 class ReceiptRow(Base):

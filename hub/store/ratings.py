@@ -8,6 +8,7 @@ row locks in the same order.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from operator import itemgetter
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Dialect, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Dialect, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,11 +28,15 @@ from hailong.contract.messages import (
     KioskStatusMessage,
     RatingMessage,
     ReturnedReceipt,
+    peek_identity,
 )
+from hailong.contract.receipt import DossierCode, ReceiptRefused
 from hub.domain.ingest import Attribution, ReceiptFacts
+from hub.domain.register import RegisterView
 from hub.store.models import (
     NO_VALUE,
     DeadLetterRow,
+    DossierSequenceRow,
     FactorMonthRollupRow,
     FactorRollupRow,
     HourMonthRollupRow,
@@ -58,12 +63,16 @@ def store_batch(
     now: datetime,
     *,
     zone: tzinfo = LOCAL_ZONE,
+    dead_letters: DeadLetterLimits | None = None,
 ) -> list[AckOutcome]:
     """Insert the ratings not stored before, and count them in the rollups for their day in
     ``zone``; the caller commits, then acknowledges.
 
     Idempotent on the rating id: one already in the table, or repeated within the batch, is
-    reported as ``duplicate`` and not written again. One rating per receipt and stage: a second
+    reported as ``duplicate`` and not written again, if it says what the stored one says. The same
+    id with other content (a score changed, another kiosk's rating re-sent under its id) is a
+    ``conflict``: acknowledged ``rejected`` and kept in the dead letters, never silently taken for
+    a copy; the stored rating stands. One rating per receipt and stage: a second
     rating of a receipt (made offline at another kiosk, say) is reported as ``already_rated`` and
     kept in the dead letters with the id of the rating that stands, so nothing is lost.
 
@@ -72,13 +81,26 @@ def store_batch(
     """
     keys = [str(rating.id) for rating, _ in items]
     existing, first_by_receipt = _stored_before(session, [rating for rating, _ in items], keys)
+    # What each id already stands for: the stored rows' content, then this batch's own.
+    contents = _stored_contents(session, existing)
     received_at = now.astimezone(UTC)  # one object for the batch: converted once for the insert
     # The register decides the stage (see attribute()), so the key uses the attributed one.
     outcomes: list[AckOutcome] = []
     stored: list[RatingValues] = []
     for (rating, attribution), key in zip(items, keys, strict=True):
         if key in existing:
-            outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
+            differs = _differences(contents.get(key), _content(rating))
+            if not differs:
+                outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
+                continue
+            reason = f"conflict: rating {key} is stored with another {', '.join(differs)}"
+            topic = topics.ratings(rating.unit, rating.kiosk)
+            store_dead_letter(
+                session, topic, rating.to_bytes(), reason, now, code="conflict", limits=dead_letters
+            )
+            outcomes.append(
+                AckOutcome(id=rating.id, seq=rating.seq, outcome="rejected", reason=reason)
+            )
             continue
         receipt = _receipt_key(rating, attribution)
         if receipt is not None and receipt in first_by_receipt:
@@ -86,18 +108,29 @@ def store_batch(
                 f"already rated: {receipt[1]} {receipt[2]} by rating {first_by_receipt[receipt]}"
             )
             topic = topics.ratings(rating.unit, rating.kiosk)
-            store_dead_letter(session, topic, rating.to_bytes(), reason, now)
+            store_dead_letter(
+                session,
+                topic,
+                rating.to_bytes(),
+                reason,
+                now,
+                code="already_rated",
+                limits=dead_letters,
+            )
             outcomes.append(
                 AckOutcome(id=rating.id, seq=rating.seq, outcome="already_rated", reason=reason)
             )
             continue
         existing.add(key)
+        contents[key] = _content(rating)
         if receipt is not None:
             first_by_receipt[receipt] = key
         stored.append(rating_values(rating, attribution, received_at, key))
         outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"))
     _insert_ratings(session, stored)
-    add_to_rollups(session, stored, zone)
+    # Only what the headline figures count goes into the rollups (hub.domain.register): the
+    # unverified and the suspect are stored, and counted apart from the raw rows.
+    add_to_rollups(session, [row for row in stored if row["counted"]], zone)
     return outcomes
 
 
@@ -280,7 +313,10 @@ def rating_values(
         "kiosk": rating.kiosk,
         "seq": rating.seq,
         "dossier_code": rating.receipt.code if rating.receipt else None,
-        "receipt_verified": bool(rating.receipt and rating.receipt.verified),
+        # A kiosk's "verified" proves nothing alone: only a signed slip the register holds is.
+        "receipt_verified": bool(
+            rating.receipt and rating.receipt.verified and attribution.receipt_known
+        ),
         "receipt_known": attribution.receipt_known,
         "stage": attribution.stage.value,
         "counter": attribution.counter,
@@ -298,17 +334,155 @@ def rating_values(
         "rated_at": rating.rated_at.astimezone(UTC),
         "received_at": received_at.astimezone(UTC),
         "duration_ms": rating.duration_ms,
+        "counted": attribution.counted,
+        "suspect": attribution.suspect,
+        "claim_mismatch": ",".join(attribution.claim_mismatch) or None,
     }
 
 
+# What identifies a rating's content, as the kiosk sent it (not as the hub attributed it: the
+# register may fill in or correct counter, officer, procedure, stage and "verified").
+_CONTENT = (
+    "unit",
+    "kiosk",
+    "seq",
+    "dossier_code",
+    "score",
+    "reasons",
+    "factors",
+    "comment",
+    "callback_phone",
+    "lang",
+    "channel",
+    "rated_at",
+    "duration_ms",
+)
+Content = tuple[Any, ...]
+
+
+def _content(rating: RatingMessage) -> Content:
+    return (
+        rating.unit,
+        rating.kiosk,
+        rating.seq,
+        rating.receipt.code if rating.receipt else None,
+        int(rating.score),
+        tuple(rating.reasons),
+        tuple(sorted((factor.value, int(score)) for factor, score in rating.factors.items())),
+        _text(rating.comment) if rating.comment is not None else None,
+        rating.callback_phone,
+        rating.lang,
+        rating.channel.value,
+        rating.rated_at.astimezone(UTC),
+        rating.duration_ms,
+    )
+
+
+def _stored_contents(session: Session, ids: set[str]) -> dict[str, Content]:
+    """The content of the stored ratings among ``ids`` (one query; only when a batch repeats
+    ids already stored, so the hot path of new ratings never runs it)."""
+    if not ids:
+        return {}
+    columns = [RatingRow.id, *(getattr(RatingRow, name) for name in _CONTENT)]
+    rows = session.execute(select(*columns).where(RatingRow.id.in_(ids)))
+    out: dict[str, Content] = {}
+    for row in rows:
+        values = dict(zip(_CONTENT, row[1:], strict=True))
+        out[row[0]] = (
+            *(values[name] for name in _CONTENT[:5]),
+            tuple(values["reasons"] or ()),
+            tuple(sorted((str(k), int(v)) for k, v in (values["factors"] or {}).items())),
+            values["comment"],
+            values["callback_phone"],
+            values["lang"],
+            values["channel"],
+            _aware(values["rated_at"]),
+            values["duration_ms"],
+        )
+    return out
+
+
+def _differences(stored: Content | None, incoming: Content) -> list[str]:
+    """The names of the fields where ``incoming`` says something else than ``stored``."""
+    if stored is None:  # stored by another worker since the batch began: nothing to compare
+        return []
+    return [name for name, a, b in zip(_CONTENT, stored, incoming, strict=True) if a != b]
+
+
+@dataclass(frozen=True)
+class DeadLetterLimits:
+    """How much a dead letter may cost (``[hub] dead_letter_*``): the first ``payload_bytes`` of
+    the payload are kept, with the whole payload's size and SHA-256; at most ``per_kiosk`` rows
+    per kiosk. Past the quota a new dead letter is counted (:func:`dropped_dead_letters`, the
+    ``/metrics`` figure) and logged by the hub, but not kept: the rows that show how a flood
+    began stay, and the retention makes room again."""
+
+    payload_bytes: int = 2048
+    per_kiosk: int = 1000
+
+
+_ROOM = "hailong_dead_letter_room"  # session.info keys: rows left per kiosk in this transaction
+_DROPPED = "hailong_dead_letters_dropped"  # ... and the dead letters not kept, per code
+
+
 def store_dead_letter(
-    session: Session, topic: str, payload: bytes, reason: str, now: datetime
-) -> None:
+    session: Session,
+    topic: str,
+    payload: bytes,
+    reason: str,
+    now: datetime,
+    *,
+    code: str = "other",
+    limits: DeadLetterLimits | None = None,
+) -> bool:
+    """Keep a refused payload, cut to the limits; False when its kiosk's quota is full (the
+    caller acknowledges it all the same: counting it is what the quota costs)."""
+    limits = limits or DeadLetterLimits()
+    kiosk: str | None
+    try:
+        origin = topics.parse_kiosk_topic(topic)
+        kiosk = origin.kiosk
+    except topics.TopicError:
+        origin, kiosk = None, None
+    room: dict[str | None, int] = session.info.setdefault(_ROOM, {})
+    if kiosk not in room:
+        match = DeadLetterRow.kiosk.is_(None) if kiosk is None else DeadLetterRow.kiosk == kiosk
+        kept = session.scalar(select(func.count()).select_from(DeadLetterRow).where(match)) or 0
+        room[kiosk] = limits.per_kiosk - int(kept)
+    if room[kiosk] <= 0:
+        dropped: Counter[str] = session.info.setdefault(_DROPPED, Counter())
+        dropped[code] += 1
+        return False
+    room[kiosk] -= 1
+    identity = peek_identity(payload) if origin is not None and origin.kind == "ratings" else None
     session.add(
         DeadLetterRow(
-            topic=_text(topic)[:200], payload=payload, reason=_text(reason), received_at=now
+            topic=_text(topic)[:200],
+            payload=payload[: limits.payload_bytes],
+            reason=_text(reason)[:2000],
+            received_at=now,
+            kiosk=kiosk,
+            code=code[:32],
+            size=len(payload),
+            sha256=hashlib.sha256(payload).hexdigest(),
+            seq=identity[1] if identity is not None else None,
         )
     )
+    return True
+
+
+def dropped_dead_letters(session: Session) -> Counter[str]:
+    """The dead letters ``session`` did not keep for want of quota, per code."""
+    dropped: Counter[str] = session.info.get(_DROPPED, Counter())
+    return dropped
+
+
+def dead_letter_kept(session: Session, kiosk: str | None, sha256: str) -> bool:
+    """Whether a dead letter with this payload hash is already kept for ``kiosk``: a retained
+    status the broker sends again at every reconnection is kept once."""
+    match = DeadLetterRow.kiosk.is_(None) if kiosk is None else DeadLetterRow.kiosk == kiosk
+    query = select(DeadLetterRow.id).where(match, DeadLetterRow.sha256 == sha256).limit(1)
+    return session.scalar(query) is not None
 
 
 def _text(value: str) -> str:
@@ -317,6 +491,7 @@ def _text(value: str) -> str:
 
 
 def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFacts]:
+    """What the register holds for each of ``codes`` it knows (one query)."""
     wanted = set(codes)
     if not wanted:
         return {}
@@ -329,9 +504,78 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
             row.officer,
             _aware(row.returned_at) if row.returned_at else None,
             row.returned_by,
+            issued_at=_aware(row.issued_at),
+            unit=row.unit,
+            origin=row.origin,
         )
         for row in rows
     }
+
+
+def register_view(
+    session: Session, codes: Iterable[str], now: datetime, *, zone: tzinfo = LOCAL_ZONE
+) -> RegisterView:
+    """What :func:`hub.domain.register.judge` needs about a batch's codes, in two queries: the
+    register's rows for the codes it knows, and for the others the last dossier sequence the
+    hub handed out on their day (``dossier_sequences``)."""
+    # Only codes that parse reach the database: anything else is refused without it, and a
+    # hostile one (a NUL, which PostgreSQL's text refuses) would fail the batch's every retry.
+    parsed: dict[str, DossierCode] = {}
+    for text in set(codes):
+        try:
+            parsed[text] = DossierCode.parse(text)
+        except ReceiptRefused:
+            continue
+    receipts = receipt_facts(session, parsed)
+    days = {(code.unit, code.received_on) for text, code in parsed.items() if text not in receipts}
+    allocated: dict[tuple[str, date], int] = {}
+    if days:
+        match = or_(
+            *(
+                and_(DossierSequenceRow.unit == unit, DossierSequenceRow.day == day)
+                for unit, day in sorted(days)
+            )
+        )
+        for row in session.execute(
+            select(DossierSequenceRow.unit, DossierSequenceRow.day, DossierSequenceRow.last).where(
+                match
+            )
+        ):
+            allocated[(row.unit, row.day)] = int(row.last)
+    # Issuing dates codes in the machine's own zone (hub.receipts.issuing); the unit's is ``zone``.
+    days_now = (now.astimezone(zone).date(), now.astimezone().date())
+    return RegisterView(receipts, allocated, max(days_now), min(days_now))
+
+
+def paced_times(
+    session: Session, windows: Mapping[tuple[str, str], tuple[datetime, datetime]]
+) -> dict[tuple[str, str], list[datetime]]:
+    """For each (unit, kiosk): the ``rated_at`` of its stored ratings without a known receipt and
+    not suspect, within its ``[first, last]`` window (the caller widens it by the interval), for
+    :func:`hub.domain.register.pace`. One query through the index on unit and time; it runs only
+    for batches holding walk-ins or unknown codes."""
+    if not windows:
+        return {}
+    match = or_(
+        *(
+            and_(
+                RatingRow.unit == unit,
+                RatingRow.kiosk == kiosk,
+                RatingRow.rated_at >= first.astimezone(UTC),
+                RatingRow.rated_at <= last.astimezone(UTC),
+            )
+            for (unit, kiosk), (first, last) in sorted(windows.items())
+        )
+    )
+    rows = session.execute(
+        select(RatingRow.unit, RatingRow.kiosk, RatingRow.rated_at).where(
+            match, RatingRow.receipt_known.is_(False), RatingRow.suspect.is_(False)
+        )
+    )
+    times: dict[tuple[str, str], list[datetime]] = {}
+    for row in rows:
+        times.setdefault((row.unit, row.kiosk), []).append(_aware(row.rated_at))
+    return times
 
 
 def save_kiosk_status(

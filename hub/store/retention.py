@@ -1,9 +1,11 @@
 """How long the hub keeps what it does not need for ever.
 
-Ratings, rollups, follow-ups and dead letters are records and stay. A kiosk's status history is
-operational: each kiosk reports every minute or so (tens of thousands of rows a day for a
-province), and only the recent past explains a backlog or an outage. The latest status per kiosk
-lives in ``kiosk_status`` and is never pruned.
+Ratings, rollups and follow-ups are records and stay. A kiosk's status history is operational:
+each kiosk reports every minute or so (tens of thousands of rows a day for a province), and only
+the recent past explains a backlog or an outage. The latest status per kiosk lives in
+``kiosk_status`` and is never pruned. Dead letters are evidence of what was refused, and anyone
+holding a kiosk's password can make them: they go after ``[hub] dead_letter_days`` (and a quota
+per kiosk bounds them meanwhile, :func:`hub.store.ratings.store_dead_letter`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from hub.store.models import KioskStatusHistoryRow, KioskStatusRow
+from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow
 
 
 def prune_status_history(session: Session, now: datetime, keep_days: int) -> int:
@@ -32,6 +34,24 @@ def prune_status_history(session: Session, now: datetime, keep_days: int) -> int
                 KioskStatusHistoryRow.kiosk == kiosk,
                 KioskStatusHistoryRow.at < cutoff,
             )
+        )
+        removed += cast(CursorResult[Any], result).rowcount or 0
+    return removed
+
+
+def prune_dead_letters(session: Session, now: datetime, keep_days: int) -> int:
+    """Delete dead letters received more than ``keep_days`` ago; returns how many went.
+
+    Like the status history, one delete per kiosk through the (kiosk, received_at) index, and one
+    for the rows whose topic named no kiosk.
+    """
+    cutoff = now - timedelta(days=keep_days)
+    kiosks = session.scalars(select(DeadLetterRow.kiosk).distinct()).all()
+    removed = 0
+    for kiosk in kiosks:
+        match = DeadLetterRow.kiosk.is_(None) if kiosk is None else DeadLetterRow.kiosk == kiosk
+        result = session.execute(
+            delete(DeadLetterRow).where(match, DeadLetterRow.received_at < cutoff)
         )
         removed += cast(CursorResult[Any], result).rowcount or 0
     return removed

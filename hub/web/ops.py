@@ -4,7 +4,7 @@ hold a citizen's comment or phone number)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -31,6 +31,7 @@ def prometheus(request: Request, _client: Client) -> PlainTextResponse:
     state = request.app.state
     with state.sessions() as session:
         snapshot = metrics.collect(session, state.unit, state.clock(), state.ingest)
+    snapshot = replace(snapshot, logins_refused=state.accounts.refused_by_reason())
     return PlainTextResponse(metrics.render(snapshot), media_type=metrics.CONTENT_TYPE)
 
 
@@ -50,20 +51,25 @@ class DeadLetter:
     kiosk: str
     reason: str
     preview: str
-    size: int
+    size: int  # of the payload as received; only its first bytes may be kept
+    code: str
+    sha256: str
 
 
 def _dead_letter(row: DeadLetterRow) -> DeadLetter:
-    try:
-        kiosk = topics.parse_kiosk_topic(row.topic).kiosk
-    except topics.TopicError:
-        kiosk = row.topic
+    kiosk = row.kiosk
+    if kiosk is None:
+        try:
+            kiosk = topics.parse_kiosk_topic(row.topic).kiosk
+        except topics.TopicError:
+            kiosk = row.topic
     text = row.payload[:PREVIEW_CHARS].decode("utf-8", errors="replace")
     received = row.received_at
     if received.tzinfo is None:  # SQLite hands back UTC without its zone
         received = received.replace(tzinfo=UTC)
     local = received.astimezone(LOCAL_ZONE)
-    return DeadLetter(row.id, local, kiosk, row.reason, text, len(row.payload))
+    size = max(row.size, len(row.payload))  # rows from before revision 0007 say 0 until filled
+    return DeadLetter(row.id, local, kiosk, row.reason, text, size, row.code, row.sha256)
 
 
 @router.get("/admin/dead-letters", response_class=HTMLResponse)

@@ -30,7 +30,7 @@ from hailong.settings import (
 )
 from hub.receipts.issuing import issue_receipt
 from hub.service import HubService
-from hub.store.models import RatingRow
+from hub.store.models import DeadLetterRow, RatingRow
 from tests.conftest import REPO, UNIT_CODE, Broker
 
 pytestmark = pytest.mark.timeout(60)
@@ -99,7 +99,7 @@ def bridge_settings(
             resend_after_seconds=1.0,
         ),
         mqtt=broker.mqtt_settings(BRIDGE_KIOSK),
-        receipts=receipt_keys,
+        receipts=receipt_keys.public(),  # a button box holds public keys only
     )
 
 
@@ -199,8 +199,20 @@ def test_a_flood_of_presses_makes_one_rating(
     assert row.score == 1  # the first press counts, the 49 after it do not
 
 
+@pytest.fixture
+def walk_in_hub(
+    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
+) -> Iterator[HubService]:
+    """A hub whose unit allows ratings without a receipt (the hub, not the box, decides)."""
+    policy = unit.kiosk_policy.model_copy(update={"allow_walk_in": True})
+    walk_in_unit = unit.model_copy(update={"kiosk_policy": policy})
+    with HubService(hub_settings, walk_in_unit, hub_sessions) as service:
+        assert service.ready.wait(10), "the hub did not subscribe"
+        yield service
+
+
 def test_walk_in_presses_are_limited_to_one_per_interval(
-    hub: HubService,
+    walk_in_hub: HubService,
     make_bridge: Callable[..., Bridge],
     sim: DeviceSimulator,
     hub_sessions: sessionmaker[Session],
@@ -217,6 +229,26 @@ def test_walk_in_presses_are_limited_to_one_per_interval(
         5,
         "button_box",
     )
+
+
+def test_a_box_set_for_walk_ins_cannot_override_a_unit_that_forbids_them(
+    hub: HubService,
+    make_bridge: Callable[..., Bridge],
+    sim: DeviceSimulator,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    """A stolen or misconfigured box switched to walk-ins adds nothing the unit did not allow."""
+    bridge = make_bridge(walk_in=True, walk_in_min_interval_seconds=0)
+    sim.press(5)
+
+    def refusals() -> list[str]:
+        with hub_sessions() as session:
+            return list(session.scalars(select(DeadLetterRow.code)).all())
+
+    wait_until(lambda: refusals() != [])
+    assert refusals() == ["walk_in_not_allowed"]
+    assert rows(hub_sessions) == []
+    wait_until(lambda: bridge.outbox.depth() == 0)  # the hub's "rejected" ended its resending
 
 
 def test_garbage_is_counted_and_never_becomes_a_rating(

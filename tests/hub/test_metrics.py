@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -65,3 +66,60 @@ def test_without_an_ingest_worker_only_the_database_figures_are_shown() -> None:
     names = {family.name for family in text_string_to_metric_families(text)}
     assert "hailong_dead_letters" in names
     assert not any(name.startswith("hailong_ratings") for name in names)
+
+
+def test_register_verdicts_are_counted_by_verdict() -> None:
+    """What the receipt register refused or flagged (hub.domain.register), one series each."""
+    from dataclasses import replace
+
+    from hub.domain.register import VERDICTS
+
+    snapshot = _snapshot()
+    assert snapshot.ingest is not None
+    verdicts = tuple((v, 3 if v == "receipt_not_issued_yet" else 0) for v in VERDICTS)
+    ingest = replace(snapshot.ingest, register_verdicts=verdicts)
+    samples = _samples(render(replace(snapshot, ingest=ingest)))
+    unit = ("unit", "000.00.20.H41")
+    name = "hailong_register_verdicts_total"
+    assert samples[(name, frozenset({unit, ("verdict", "receipt_not_issued_yet")}))] == 3
+    assert samples[(name, frozenset({unit, ("verdict", "claim_mismatch")}))] == 0
+    assert {labels for (n, labels) in samples if n == name} == {
+        frozenset({unit, ("verdict", v)}) for v in VERDICTS
+    }
+
+
+def test_supervision_and_dead_letters_by_reason_are_exported() -> None:
+    """Issue 15: a dead worker, restarts, batches split and dead letters per reason show."""
+    base = _snapshot()
+    assert base.ingest is not None
+    ingest = replace(
+        base.ingest,
+        worker_up=False,
+        network_up=True,
+        worker_restarts=2,
+        batches_split=5,
+        dead_letters_by_code=(("bounds", 3), ("conflict", 1), ("stale", 2)),
+        dead_letters_dropped=(("malformed", 7),),
+        conflicts=1,
+        statuses_rejected=4,
+        broker_disconnects=1,
+    )
+    snapshot = replace(
+        base, ingest=ingest, dead_letters_kept_by_code=(("already_rated", 6), ("bounds", 4))
+    )
+    samples = _samples(render(snapshot))
+    unit = ("unit", "000.00.20.H41")
+    assert samples[("hailong_ingest_worker_up", frozenset({unit}))] == 0
+    assert samples[("hailong_mqtt_loop_up", frozenset({unit}))] == 1
+    assert samples[("hailong_ingest_worker_restarts_total", frozenset({unit}))] == 2
+    assert samples[("hailong_batches_split_total", frozenset({unit}))] == 5
+    assert samples[("hailong_commit_failures_total", frozenset({unit}))] == 1
+    assert samples[("hailong_rating_conflicts_total", frozenset({unit}))] == 1
+    assert samples[("hailong_statuses_rejected_total", frozenset({unit}))] == 4
+    assert samples[("hailong_broker_disconnects_total", frozenset({unit}))] == 1
+    reason = frozenset({unit, ("reason", "stale")})
+    assert samples[("hailong_dead_letters_reason_total", reason)] == 2
+    dropped = frozenset({unit, ("reason", "malformed")})
+    assert samples[("hailong_dead_letters_dropped_total", dropped)] == 7
+    kept = frozenset({unit, ("reason", "already_rated")})
+    assert samples[("hailong_dead_letters_kept", kept)] == 6

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.messages import KioskStatusMessage, RatingMessage, ReceiptRef
 from hailong.contract.scale import Factor, Score, Stage
-from hailong.settings import Unit
+from hailong.settings import RegisterPolicy, Unit
 from hub.domain.fleet import Flag
 from hub.domain.ingest import Attribution, attribute
 from hub.domain.satisfaction import GroupSummary, summarize
@@ -25,12 +25,14 @@ from hub.report import (
     DIMENSIONS,
     Dimension,
     HeatCell,
+    Uncounted,
     _names,
     factor_summary,
     format_summary,
     hour_heat_map,
     reason_counts,
     summary,
+    uncounted_totals,
 )
 from hub.store.db import make_engine, session_factory
 from hub.store.models import RatingRow
@@ -39,6 +41,12 @@ from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 HANOI = timezone(timedelta(hours=7))
+
+
+def counting(unit: Unit) -> Unit:
+    """The unit, counting codes its register does not know (``count_unverified``): these tests
+    make their codes up and want them in the figures."""
+    return unit.model_copy(update={"register_policy": RegisterPolicy(count_unverified=True)})
 
 
 def test_summary_per_dimension(database_url: str, unit: Unit) -> None:
@@ -60,7 +68,7 @@ def test_summary_per_dimension(database_url: str, unit: Unit) -> None:
         for i, (c, o, p, s) in enumerate(plan)
     ]
     with sessions.begin() as session:
-        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+        store_batch(session, [(r, attribute(r, None, counting(unit))) for r in ratings], NOW)
     with sessions() as session:
         tables = {dim: summary(session, unit, dim) for dim in DIMENSIONS}
         later = summary(session, unit, "counter", since=datetime(2027, 1, 1, tzinfo=UTC))
@@ -77,6 +85,12 @@ def test_summary_per_dimension(database_url: str, unit: Unit) -> None:
     assert "Quầy 1 – Hộ tịch" in text
     assert "Đăng ký khai sinh (1.001193)" in text
     assert "chưa đủ tin cậy" in text
+    assert "Để riêng" not in text  # nothing was kept apart: no line about it
+    apart = format_summary(unit, tables, Uncounted(unverified=3, suspect=1, mismatched=2))
+    assert "MĐHL chung / Overall: 84.6 % of 13" in apart  # the figures do not change
+    assert "3 chưa xác minh" in apart
+    assert "1 nghi vấn" in apart
+    assert "2 máy khai trái với sổ" in apart
 
 
 def test_periods_that_cut_through_a_day(database_url: str, unit: Unit) -> None:
@@ -90,7 +104,7 @@ def test_periods_that_cut_through_a_day(database_url: str, unit: Unit) -> None:
         for i, at in enumerate(times)
     ]
     with sessions.begin() as session:
-        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+        store_batch(session, [(r, attribute(r, None, counting(unit))) for r in ratings], NOW)
 
     def n(since: datetime | None, until: datetime | None) -> int:
         with sessions() as session:
@@ -129,7 +143,7 @@ def test_survey_factors_and_reasons(database_url: str, unit: Unit) -> None:
         ),
     ]
     with sessions.begin() as session:
-        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+        store_batch(session, [(r, attribute(r, None, counting(unit))) for r in ratings], NOW)
     cut = datetime(2026, 11, 25, 9, 0, tzinfo=HANOI)  # both ratings are at 09:30, in a cut day
     with sessions() as session:
         for since in (None, cut):
@@ -190,13 +204,18 @@ def _rated(draw: st.DrawFn) -> tuple[RatingMessage, Attribution]:
         reasons=tuple(draw(st.lists(st.sampled_from(["late", "rude", "unclear"]), max_size=3))),
         factors=draw(st.dictionaries(st.sampled_from(list(Factor)), st.sampled_from(list(Score)))),
     )
+    # Ratings the register kept apart (unverified, suspect) are stored but never in the figures.
+    counted = draw(st.booleans()) if not code else draw(st.sampled_from([True, True, False]))
     attribution = Attribution(
         codes["counter"],
         codes["officer"],
         codes["procedure"],
         codes["field"],
-        receipt_known=bool(code),
+        receipt_known=bool(code) and counted,
         stage=stage,
+        counted=counted,
+        suspect=not counted and draw(st.booleans()),
+        claim_mismatch=draw(st.sampled_from([(), ("counter",), ("officer", "stage")])),
     )
     return rating, attribution
 
@@ -213,11 +232,12 @@ def _plain_group_by(
     since: datetime | None,
     until: datetime | None,
 ) -> list[GroupSummary]:
-    """How ``summary`` counted before the rollups: GROUP BY key, score over ``ratings``."""
+    """How ``summary`` counted before the rollups: GROUP BY key, score over the counted
+    ``ratings``."""
     column = getattr(RatingRow, dimension)
     query = (
         select(column, RatingRow.score, func.count())
-        .where(RatingRow.unit == unit.unit.code)
+        .where(RatingRow.unit == unit.unit.code, RatingRow.counted.is_(True))
         .group_by(column, RatingRow.score)
     )
     if since is not None:
@@ -274,11 +294,18 @@ def test_rollups_equal_a_plain_group_by_over_the_ratings(
         for dimension in DIMENSIONS:
             expected = _plain_group_by(session, this, dimension, since, until)
             assert summary(session, this, dimension, since, until) == expected, dimension
-        raw = [
+        stored = [
             row
             for row in session.scalars(select(RatingRow).where(RatingRow.unit == code))
             if _in(row, since, until)
         ]
+        apart = uncounted_totals(session, this, since, until)
+        assert apart == Uncounted(
+            unverified=sum(r.dossier_code is not None and not r.receipt_known for r in stored),
+            suspect=sum(r.suspect for r in stored),
+            mismatched=sum(r.claim_mismatch is not None for r in stored),
+        )
+        raw = [row for row in stored if row.counted]
         factor_rows = [(f, s, 1) for row in raw for f, s in row.factors.items()]
         factor_names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
         assert factor_summary(session, this, since, until) == summarize(factor_rows, factor_names)
@@ -345,7 +372,7 @@ def test_unit_totals_read_the_hourly_rollup_and_equal_the_sum_of_any_breakdown(
         for i in range(24)
     ]
     with sessions.begin() as session:
-        store_batch(session, [(r, attribute(r, None, unit)) for r in ratings], NOW)
+        store_batch(session, [(r, attribute(r, None, counting(unit))) for r in ratings], NOW)
     bounds = [
         (None, None),
         (datetime(2026, 11, 24, tzinfo=HANOI), datetime(2026, 11, 27, tzinfo=HANOI)),

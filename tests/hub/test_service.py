@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import queue
 import threading
 import time
@@ -13,6 +14,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,12 +36,16 @@ from hailong.contract.messages import (
 )
 from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, load_unit
-from hub.service import HubService
+from hub.domain.ingest import Accepted, IngestRules, Rejected, classify
+from hub.receipts.desk import IssueRequest, ReceiptDesk
+from hub.service import HubService, classify_fast
 from hub.store.db import make_engine, session_factory
-from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, RatingRow
+from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow, RatingRow
 from hub.store.ratings import save_kiosk_status
+from hub.web.app import create_app
 from tests.conftest import REPO, UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
+from tests.hub.web.conftest import WebApp, web_app  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -257,11 +266,12 @@ def test_three_shared_workers_store_and_acknowledge_each_rating_once(
 
 
 def _listener(broker: Broker, topic: str) -> tuple[mqtt.Client, queue.Queue[bytes]]:
-    """A kiosk-q1 client that collects every payload on ``topic``."""
-    settings = broker.mqtt_settings("kiosk-q1")
+    """A kiosk-q3 client (its own user and client id, as the broker binds them) that collects
+    every payload on ``topic``."""
+    settings = broker.mqtt_settings("kiosk-q3")
     got: queue.Queue[bytes] = queue.Queue()
     subscribed = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="kiosk-q1-listener")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="kiosk-q3")
     client.username_pw_set(settings.username, settings.password())
     client.on_message = lambda _c, _u, message: got.put(bytes(message.payload))
     client.on_subscribe = lambda *_: subscribed.set()
@@ -311,23 +321,32 @@ def test_a_receipt_rated_online_is_announced_to_the_kiosks(broker: Broker, hub: 
         client.disconnect()
 
 
+def _issue(settings: HubSettings, unit: Unit, sessions: sessionmaker[Session], at: datetime) -> str:
+    """A receipt issued at counter Q1 by CB001 at ``at``, as the staff page does."""
+    desk = ReceiptDesk(settings, unit, sessions, clock=lambda: at)
+    request = IssueRequest(counter="Q1", officer="CB001", procedure="1.001193")
+    return str(desk.issue(request, print_slip=False).receipt.code)
+
+
 def test_fresh_ratings_are_announced_but_not_an_outage_backlog(
-    broker: Broker, hub: HubService
+    broker: Broker,
+    hub: HubService,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
 ) -> None:
     client, rated = _listener(broker, topics.rated(UNIT_CODE))
     peer = KioskPeer(broker)
     try:
         now = datetime.now(UTC)
+        old_code = _issue(hub_settings, unit, hub_sessions, now - timedelta(hours=4))
+        new_code = _issue(hub_settings, unit, hub_sessions, now)
         backlog = make_rating(
             seq=1,
-            receipt=ReceiptRef(code=f"{UNIT_CODE}-261125-0101", verified=True),
+            receipt=ReceiptRef(code=old_code, verified=True),
             rated_at=now - timedelta(hours=3),
         )
-        fresh = make_rating(
-            seq=2,
-            receipt=ReceiptRef(code=f"{UNIT_CODE}-261125-0102", verified=True),
-            rated_at=now,
-        )
+        fresh = make_rating(seq=2, receipt=ReceiptRef(code=new_code, verified=True), rated_at=now)
         for rating in (backlog, fresh):
             peer.publish(rating.to_bytes())
         outcomes: list[str] = []
@@ -335,7 +354,7 @@ def test_fresh_ratings_are_announced_but_not_an_outage_backlog(
             outcomes += [r.outcome for r in peer.next_ack().results]
         assert outcomes == ["stored", "stored"]
         message = decode_rated(rated.get(timeout=10))
-        assert [r.code for r in message.receipts] == [f"{UNIT_CODE}-261125-0102"]
+        assert [r.code for r in message.receipts] == [new_code]
         with pytest.raises(queue.Empty):
             rated.get(timeout=2.5)  # the backlog's receipt is never announced
     finally:
@@ -399,3 +418,227 @@ def test_hubs_of_two_units_on_one_broker_take_only_their_own_ratings(
             assert _ratings(hub_sessions) == 50
         finally:
             peer.close()
+
+
+def test_already_rated_goes_out_only_for_receipts_the_register_knows(
+    broker: Broker,
+    hub: HubService,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    """Issue 15, finding 4: the old hub announced any code a kiosk sent, so a stolen kiosk could
+    make every kiosk refuse a real slip; and it stored the kiosk's counter and officer as sent."""
+    client, rated = _listener(broker, topics.rated(UNIT_CODE))
+    peer = KioskPeer(broker)
+    try:
+        now = datetime.now(UTC)
+        real = _issue(hub_settings, unit, hub_sessions, now)  # Q1 / CB001 / 1.001193
+        sequence = int(real.rsplit("-", 1)[1])
+        ahead = f"{real.rsplit('-', 1)[0]}-{sequence + 1:04d}"  # the next slip to be printed
+        unknown = f"{UNIT_CODE}-{(now - timedelta(days=30)):%y%m%d}-0001"  # typed, never issued
+        ratings = [
+            make_rating(
+                seq=1,
+                receipt=ReceiptRef(code=real, verified=True),
+                counter="Q3",
+                officer="CB004",
+                rated_at=now,
+            ),
+            make_rating(seq=2, receipt=ReceiptRef(code=ahead, verified=True), rated_at=now),
+            make_rating(seq=3, receipt=ReceiptRef(code=unknown, verified=True), rated_at=now),
+        ]
+        for rating in ratings:
+            peer.publish(rating.to_bytes())
+        outcomes: dict[int, AckOutcome] = {}
+        while len(outcomes) < 3:
+            outcomes |= {r.seq: r for r in peer.next_ack().results}
+        assert [outcomes[n].outcome for n in (1, 2, 3)] == ["stored", "rejected", "stored"]
+        assert "sequence" in (outcomes[2].reason or "")
+        message = decode_rated(rated.get(timeout=10))
+        assert [r.code for r in message.receipts] == [real]
+        with pytest.raises(queue.Empty):
+            rated.get(timeout=2.5)  # neither the refused code nor the unknown one
+        with hub_sessions() as session:
+            stored = session.get(RatingRow, str(ratings[0].id))
+            typed = session.get(RatingRow, str(ratings[2].id))
+            assert stored is not None
+            assert typed is not None
+            assert (stored.counter, stored.officer, stored.claim_mismatch) == (
+                "Q1",
+                "CB001",
+                "counter,officer",
+            )
+            assert (typed.receipt_known, typed.counted, typed.claim_mismatch) == (
+                False,
+                False,
+                "verified",
+            )
+        verdicts = hub.counters.register_verdicts
+        assert (verdicts["receipt_not_issued_yet"], verdicts["unverified"]) == (1, 1)
+    finally:
+        peer.close()
+        client.loop_stop()
+        client.disconnect()
+
+
+# -- issue 15: the fast path, supervision, link changes ---------------------------------------------
+
+
+@st.composite
+def _mutated_ratings(draw: st.DrawFn) -> bytes:
+    data = json.loads(make_rating(rated_at=datetime.now(UTC)).to_bytes())
+    for _ in range(draw(st.integers(0, 3))):
+        key = draw(st.sampled_from([*data.keys(), "extra"]))
+        data[key] = draw(
+            st.none()
+            | st.booleans()
+            | st.integers(min_value=-(2**70), max_value=2**70)
+            | st.floats(allow_nan=False)
+            | st.text(max_size=30)
+            | st.sampled_from(
+                [
+                    "5",
+                    "online",
+                    "0001-01-01T00:00:00+07:00",
+                    "9999-12-31T23:59:59-07:00",
+                    "2036-01-01T00:00:00+07:00",
+                    ["thai-do", "bribe"],
+                    {"officer": True},
+                    "kiosk-q2",
+                ]
+            )
+        )
+    text = json.dumps(data)
+    if draw(st.booleans()):  # a duplicated key: both parsers must read the same one
+        text = text[:-1] + ', "score": ' + json.dumps(draw(st.integers(0, 6) | st.text())) + "}"
+    return text.encode()
+
+
+@given(payload=_mutated_ratings() | st.binary(max_size=64))
+def test_the_fast_path_accepts_and_refuses_exactly_like_classify(
+    unit: Unit, payload: bytes
+) -> None:
+    """classify_fast parses valid ratings its own way; its verdicts must equal classify's
+    (accepted: the same rating; refused: the same code and reason), rules included."""
+    rules = IngestRules(unit, datetime.now(UTC))
+    topic = topics.ratings(UNIT_CODE, "kiosk-q1")
+    fast, slow = classify_fast(topic, payload, rules), classify(topic, payload, rules)
+    assert type(fast) is type(slow)
+    if isinstance(fast, Accepted):
+        assert isinstance(slow, Accepted)
+        assert fast.rating == slow.rating
+    else:
+        assert isinstance(fast, Rejected)
+        assert isinstance(slow, Rejected)
+        assert (fast.code, fast.reason, fast.identity) == (slow.code, slow.reason, slow.identity)
+
+
+def _health(client: TestClient) -> int:
+    return int(client.get("/healthz").status_code)
+
+
+def _metric(client: TestClient, token: str, name: str) -> float:
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    raise AssertionError(f"{name} not in /metrics")
+
+
+@pytest.mark.timeout(90)
+def test_a_dead_worker_makes_healthz_503_shows_in_metrics_and_is_restarted(
+    broker: Broker,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+    web_app: WebApp,  # noqa: F811 - the fixture imported above
+) -> None:
+    """Issue 15: the old worker died silently and /healthz still said ok."""
+    settings = hub_settings.model_copy(update={"web": web_app.settings.web})
+    with HubService(settings, unit, hub_sessions) as hub:
+        assert hub.ready.wait(10)
+        app = create_app(settings, unit, hub_sessions, ingest=hub)
+        with TestClient(app) as client:
+            assert _health(client) == 200
+            assert _metric(client, web_app.token, "hailong_ingest_worker_up") == 1
+
+            def die() -> list[tuple[str, bytes]]:
+                raise RuntimeError("the worker dies (test)")
+
+            hub._next_batch = die  # type: ignore[method-assign]
+            deadline = time.monotonic() + 20
+            seen_503 = False
+            while time.monotonic() < deadline and not (seen_503 and hub.counters.worker_restarts):
+                if _health(client) == 503:
+                    seen_503 = True
+                    assert client.get("/healthz").json()["ingest_worker"] in ("dead", "alive")
+                time.sleep(0.02)
+            assert seen_503
+            assert hub.counters.worker_restarts >= 1
+            assert _metric(client, web_app.token, "hailong_ingest_worker_restarts_total") >= 1
+            del hub._next_batch  # the cause goes away: the next restart stays up
+            deadline = time.monotonic() + 40
+            while not (hub.worker_alive and _health(client) == 200):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            peer = KioskPeer(broker)
+            try:
+                rating = make_rating(rated_at=datetime.now(UTC))
+                peer.publish(rating.to_bytes())
+                assert [r.outcome for r in peer.next_ack(timeout=20).results] == ["stored"]
+            finally:
+                peer.close()
+            assert _metric(client, web_app.token, "hailong_ingest_worker_up") == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_dead_network_thread_is_restarted(hub: HubService, kiosk: KioskPeer) -> None:
+    hub._client.loop_stop()  # paho's thread ends as it would on an exception in a callback
+    assert not hub.network_alive
+    deadline = time.monotonic() + 10
+    while not hub.network_alive:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert hub.counters.network_restarts == 1
+    rating = make_rating(rated_at=datetime.now(UTC))
+    kiosk.publish(rating.to_bytes())
+    assert [r.outcome for r in kiosk.next_ack(timeout=20).results] == ["stored"]
+
+
+@pytest.mark.timeout(60)
+def test_losing_and_regaining_the_broker_is_logged(
+    broker: Broker, hub: HubService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="hub.service")
+    broker.restart()
+    deadline = time.monotonic() + 30
+    while "back on the broker" not in caplog.text:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "lost the broker" in caplog.text
+    assert hub.counters.broker_disconnects == 1
+    assert hub.ready.wait(10)
+
+
+def test_a_bad_status_never_raises_out_of_the_worker(
+    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
+) -> None:
+    """Finding 1 without a broker: the old status saving raised OverflowError into the worker."""
+    service = HubService(hub_settings, unit, hub_sessions)
+    status_topic = topics.status(UNIT_CODE, "kiosk-q1")
+    for payload in (
+        b'{"v": 1, "kiosk": "kiosk-q1", "online": true, "buffer_depth": 18446744073709551617}',
+        b'{"v": 1, "kiosk": "kiosk-q1", "online": true, "at": "0001-01-01T00:00:00+07:00"}',
+        b"not json",
+        b'{"v": 1, "kiosk": "kiosk-q1", "online": true, "buffer_depth": 3}',
+    ):
+        service._take(status_topic, payload)
+        service.statuses.save()
+    assert service.counters.statuses_rejected == 3
+    with hub_sessions() as session:
+        codes = sorted(session.scalars(select(DeadLetterRow.code)))
+        depth = session.scalar(select(KioskStatusRow.buffer_depth))
+    assert codes == ["bounds", "bounds", "malformed"]
+    assert depth == 3

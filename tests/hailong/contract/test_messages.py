@@ -47,7 +47,7 @@ def test_rating_round_trips() -> None:
 
 @given(
     score=st.sampled_from(list(Score)),
-    seq=st.integers(min_value=1, max_value=2**31),
+    seq=st.integers(min_value=1, max_value=messages.INT32_MAX),
     comment=st.none() | st.text(max_size=1000),
 )
 def test_any_valid_rating_round_trips(score: Score, seq: int, comment: str | None) -> None:
@@ -125,7 +125,7 @@ def test_kiosk_status_round_trips() -> None:
 _outcomes = st.builds(
     AckOutcome,
     id=st.uuids(),
-    seq=st.integers(min_value=1, max_value=2**31),
+    seq=st.integers(min_value=1, max_value=messages.INT32_MAX),
     outcome=st.sampled_from(["stored", "duplicate", "already_rated", "rejected"]),
     reason=st.none() | st.text(max_size=100),
 )
@@ -150,6 +150,135 @@ def test_a_thousand_outcomes_need_several_contract_sized_acks() -> None:
 
 
 def test_an_item_too_big_for_any_payload_is_refused() -> None:
-    item = AckOutcome(id=uuid.uuid4(), seq=1, outcome="rejected", reason="x" * 2000)
+    item = AckOutcome(id=uuid.uuid4(), seq=1, outcome="rejected", reason="x" * 1000)
     with pytest.raises(ContractError, match="cannot fit"):
-        messages.packed([item], lambda chunk: AckMessage(results=chunk), limit=1000)
+        messages.packed([item], lambda chunk: AckMessage(results=chunk), limit=500)
+
+
+# -- bounds and strict types (issue 15, finding 2: values the databases could not store) ----------
+
+
+def _status(**changes: object) -> bytes:
+    data: dict[str, object] = {"v": 1, "kiosk": "kiosk-q1", "online": True}
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+def _refusal(decode: object, payload: bytes) -> ContractError:
+    assert callable(decode)
+    with pytest.raises(ContractError) as caught:
+        decode(payload)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "reason_part"),
+    [
+        ({"seq": 2**31}, "bounds", "seq"),  # one past PostgreSQL's integer
+        ({"seq": 2**63}, "bounds", "seq"),  # one past SQLite's integer
+        ({"seq": 2**64 + 1}, "bounds", "seq"),
+        ({"seq": 0}, "bounds", "seq"),
+        ({"seq": "12"}, "malformed", "seq"),
+        ({"seq": 12.0}, "malformed", "seq"),
+        ({"seq": True}, "malformed", "seq"),
+        ({"score": "5"}, "malformed", "score"),
+        ({"score": True}, "malformed", "score"),
+        ({"score": 5.0}, "malformed", "score"),
+        ({"factors": {"officer": "4"}}, "malformed", "factors"),
+        ({"duration_ms": 3_600_001}, "bounds", "duration_ms"),
+        ({"duration_ms": -1}, "bounds", "duration_ms"),
+        ({"duration_ms": "5"}, "malformed", "duration_ms"),
+        ({"receipt": {"code": "000.00.20.H41-261125-0001", "verified": "true"}}, "malformed", ""),
+        ({"receipt": {"code": "000.00.20.H41-261125-0001", "verified": 1}}, "malformed", ""),
+        ({"rated_at": "0001-01-01T00:00:00+07:00"}, "bounds", "rated_at"),
+        ({"rated_at": "9999-12-31T23:59:59-07:00"}, "bounds", "rated_at"),
+        ({"rated_at": "1999-12-31T23:59:59+00:00"}, "bounds", "rated_at"),
+        ({"rated_at": "2100-01-01T00:00:00+00:00"}, "bounds", "rated_at"),
+        ({"rated_at": 1_764_000_000}, "malformed", "rated_at"),  # seconds since 1970
+        ({"rated_at": "1764000000"}, "malformed", "rated_at"),
+        ({"rated_at": "2026-11-25"}, "malformed", "rated_at"),
+        ({"counter": 1}, "malformed", "counter"),  # no int coerced into a string
+        ({"reasons": ["thai-do"] * 33}, "bounds", "reasons"),
+        ({"v": True}, "version", "version"),
+        ({"v": 1.0}, "version", "version"),
+    ],
+)
+def test_out_of_bounds_and_wrongly_typed_ratings_are_refused(
+    changes: dict[str, object], code: str, reason_part: str
+) -> None:
+    refused = _refusal(messages.decode_rating, _payload(**changes))
+    assert refused.code == code
+    assert reason_part in refused.reason
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seq": messages.INT32_MAX},
+        {"rated_at": "2000-01-01T00:00:00+00:00"},
+        {"rated_at": "2099-12-31T23:59:59.999999+00:00"},
+        {"rated_at": "2026-11-25T09:30:00Z"},
+        {"duration_ms": 3_600_000},
+        {"duration_ms": 0},
+        {"reasons": ["thai-do"] * 32},
+    ],
+)
+def test_values_at_the_bounds_are_accepted(changes: dict[str, object]) -> None:
+    rating = messages.decode_rating(_payload(**changes))
+    assert messages.decode_rating(rating.to_bytes()) == rating
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"buffer_depth": 2**64}, "bounds"),  # finding 1: killed the hub's ingest thread
+        ({"buffer_depth": 2**31}, "bounds"),
+        ({"buffer_depth": -1}, "bounds"),
+        ({"buffer_depth": "3"}, "malformed"),
+        ({"at": "0001-01-01T00:00:00+07:00"}, "bounds"),  # finding 1: overflowed in UTC
+        ({"at": "9999-12-31T23:59:59-07:00"}, "bounds"),
+        ({"last_ack_at": "0001-01-01T00:00:00+00:00"}, "bounds"),
+        ({"last_scan_at": 0}, "malformed"),
+        ({"refusals": {"bad_signature": 2**31}}, "bounds"),
+        ({"refusals": {"bad_signature": True}}, "malformed"),
+        ({"oldest_pending_seq": 2**63}, "bounds"),
+        ({"oldest_pending_seq": 0}, "bounds"),
+        ({"online": "true"}, "malformed"),
+        ({"version": "v" * 201}, "bounds"),
+    ],
+)
+def test_out_of_bounds_statuses_are_refused(changes: dict[str, object], code: str) -> None:
+    assert _refusal(messages.decode_kiosk_status, _status(**changes)).code == code
+
+
+def test_a_status_at_the_bounds_is_accepted() -> None:
+    payload = _status(
+        buffer_depth=messages.INT32_MAX,
+        refusals={"bad_signature": messages.INT32_MAX},
+        oldest_pending_seq=messages.INT32_MAX,
+        at="2099-12-31T23:59:59+00:00",
+    )
+    assert messages.decode_kiosk_status(payload).buffer_depth == messages.INT32_MAX
+
+
+def test_payload_level_refusals_carry_their_code() -> None:
+    assert _refusal(messages.decode_rating, b"x" * (16 * 1024 + 1)).code == "oversize"
+    assert _refusal(messages.decode_rating, b"[" * 5000).code == "malformed"
+    assert _refusal(messages.decode_rating, b"[" * 5000).reason == "JSON nested too deeply"
+    # A lone surrogate reads as text in Python's json, but no database can store it.
+    assert _refusal(messages.decode_rating, _payload(comment="\ud800")).code == "malformed"
+
+
+@pytest.mark.parametrize("seq", [2**31, 2**63, 0, "12", True, 1.5])
+def test_peek_identity_only_returns_a_seq_within_the_bounds(seq: object) -> None:
+    data = json.loads(make_rating().to_bytes())
+    data.update(seq=seq, score=9)
+    assert messages.peek_identity(json.dumps(data).encode()) is None
+
+
+def test_the_kiosk_built_messages_are_within_the_bounds() -> None:
+    """What a kiosk builds in Python (datetimes, enums) passes the same validators."""
+    rating = make_rating(rated_at=datetime.now(UTC), score=Score.VERY_SATISFIED, seq=7)
+    assert messages.decode_rating(rating.to_bytes()) == rating
+    with pytest.raises(ValueError, match="time zone"):
+        make_rating(rated_at=datetime(2026, 11, 25, 9, 30))

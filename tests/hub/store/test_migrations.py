@@ -181,3 +181,24 @@ def test_the_upgrade_to_0006_sums_the_daily_rollups_per_month(database_url: str)
 
 def _total(rows: set[tuple[object, ...]]) -> int:
     return sum(int(str(row[-1])) for row in rows)
+
+
+def test_the_upgrade_to_0008_keeps_stored_ratings_counted_and_unflagged(database_url: str) -> None:
+    """Every rating stored before the register's authority was counted into the rollups, so it
+    stays counted: figures already published do not move; a downgrade drops the new columns."""
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    _store_across_months(sessions)
+    kept = _snapshot(sessions)
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0007")
+    columns = {c["name"] for c in inspect(engine).get_columns("ratings")}
+    assert not columns & {"counted", "suspect", "claim_mismatch"}
+    engine.dispose()
+    engine = make_engine(database_url)  # up to the head again
+    with engine.connect() as connection:
+        flags = connection.execute(
+            text("SELECT counted, suspect, claim_mismatch, count(*) FROM ratings GROUP BY 1, 2, 3")
+        ).all()
+    assert [(bool(c), bool(s), m, n) for c, s, m, n in flags] == [(True, False, None, 60)]
+    assert _snapshot(session_factory(engine)) == kept

@@ -21,7 +21,13 @@ from hub.store.models import (
     RatingRow,
     ReasonRollupRow,
 )
-from hub.store.ratings import save_kiosk_status, store_batch, store_dead_letter
+from hub.store.ratings import (
+    DeadLetterLimits,
+    dropped_dead_letters,
+    save_kiosk_status,
+    store_batch,
+    store_dead_letter,
+)
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -303,3 +309,150 @@ def test_a_database_the_hub_does_not_support_is_refused_at_start_up() -> None:
         ValueError, match=r"\[hub\] database_url: the hub runs on sqlite or postgresql"
     ):
         make_engine("mysql://hub:secret@db.example/hailong")
+
+
+# -- dead letters bounded, conflicts visible (issue 15) ---------------------------------------------
+
+
+def test_a_dead_letter_keeps_its_first_bytes_size_hash_kiosk_code_and_seq(
+    sessions: sessionmaker[Session],
+) -> None:
+    import hashlib
+    import json
+
+    data = json.loads(make_rating(seq=41).to_bytes())
+    data["comment"] = "x" * 9000
+    payload = json.dumps(data).encode()
+    limits = DeadLetterLimits(payload_bytes=2048)
+    with sessions.begin() as session:
+        kept = store_dead_letter(
+            session,
+            "hailong/v1/000.00.20.H41/kiosk-q1/ratings",
+            payload,
+            "comment: too long",
+            NOW,
+            code="bounds",
+            limits=limits,
+        )
+    assert kept
+    with sessions() as session:
+        row = session.scalars(select(DeadLetterRow)).one()
+    assert row.payload == payload[:2048]
+    assert (row.size, row.sha256) == (len(payload), hashlib.sha256(payload).hexdigest())
+    assert (row.kiosk, row.code, row.seq) == ("kiosk-q1", "bounds", 41)
+
+
+def test_past_a_kiosks_quota_dead_letters_are_counted_not_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    limits = DeadLetterLimits(per_kiosk=3)
+    q1, q2 = (
+        "hailong/v1/000.00.20.H41/kiosk-q1/ratings",
+        "hailong/v1/000.00.20.H41/kiosk-q2/ratings",
+    )
+    with sessions.begin() as session:
+        kept = [store_dead_letter(session, q1, b"junk", "x", NOW, limits=limits) for _ in range(2)]
+    with sessions.begin() as session:  # the quota counts what earlier transactions kept
+        kept += [
+            store_dead_letter(session, q1, b"junk", "x", NOW, code="malformed", limits=limits)
+            for _ in range(3)
+        ]
+        kept.append(store_dead_letter(session, q2, b"junk", "x", NOW, limits=limits))
+        dropped = dropped_dead_letters(session)
+    assert kept == [True, True, True, False, False, True]
+    assert dropped == {"malformed": 2}
+    with sessions() as session:
+        per_kiosk = dict(
+            session.execute(
+                select(DeadLetterRow.kiosk, func.count()).group_by(DeadLetterRow.kiosk)
+            ).all()
+        )
+    assert per_kiosk == {"kiosk-q1": 3, "kiosk-q2": 1}
+
+
+def test_the_same_id_with_other_content_is_a_conflict_not_a_duplicate(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Old code acknowledged the second copy "duplicate": the conflict was invisible."""
+    first = _rating(1)
+    with sessions.begin() as session:
+        store_batch(session, [(first, ATTR)], NOW)
+    changed = first.model_copy(update={"score": Score.VERY_DISSATISFIED})
+    same = first.model_copy()
+    with sessions.begin() as session:
+        outcomes = store_batch(session, [(changed, ATTR), (same, ATTR)], NOW)
+    assert [o.outcome for o in outcomes] == ["rejected", "duplicate"]
+    assert outcomes[0].reason is not None
+    assert outcomes[0].reason.startswith("conflict:")
+    assert "score" in outcomes[0].reason
+    with sessions() as session:
+        row = session.scalars(select(DeadLetterRow)).one()
+        stored = session.get(RatingRow, str(first.id))
+    assert row.code == "conflict"
+    assert stored is not None
+    assert stored.score == int(first.score)  # the stored rating stands
+    assert _count(sessions) == 1
+
+
+def test_a_conflict_inside_one_batch_is_caught_too(sessions: sessionmaker[Session]) -> None:
+    first = _rating(1)
+    other = first.model_copy(update={"comment": "khác"})
+    with sessions.begin() as session:
+        outcomes = store_batch(session, [(first, ATTR), (other, ATTR), (first, ATTR)], NOW)
+    assert [o.outcome for o in outcomes] == ["stored", "rejected", "duplicate"]
+    assert _count(sessions) == 1
+
+
+def test_an_attribution_the_register_changed_is_still_a_duplicate(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Only what the kiosk sent identifies the content; the hub's attribution may differ."""
+    first = _rating(1)
+    with sessions.begin() as session:
+        store_batch(session, [(first, ATTR)], NOW)
+    other_attr = Attribution("Q2", "CB003", "2.000815", "chung-thuc", receipt_known=True)
+    with sessions.begin() as session:
+        outcomes = store_batch(session, [(first, other_attr)], NOW + timedelta(hours=1))
+    assert [o.outcome for o in outcomes] == ["duplicate"]
+
+
+def test_dead_letters_kept_before_revision_0007_are_kept_whole_and_filled_in(
+    database_url: str,
+) -> None:
+    """Revision 0007 keeps every existing row, whole, and derives its kiosk, code, size, hash
+    and seq from what it holds."""
+    import hashlib
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from hub.store.db import _alembic_config
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0006")
+    big = make_rating(seq=9, comment="y" * 990).to_bytes() + b" " * 3000  # past any cut
+    rows = [
+        ("hailong/v1/000.00.20.H41/kiosk-q1/ratings", big, "already rated: x by rating y"),
+        ("hailong/v1/000.00.20.H41/kiosk-q2/ratings", b"\xff junk", "not UTF-8 JSON: ..."),
+        ("garbage", b"{}", "topic: not a kiosk topic"),
+    ]
+    with engine.begin() as connection:
+        for topic, payload, reason in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO dead_letters (topic, payload, reason, received_at) "
+                    "VALUES (:t, :p, :r, :at)"
+                ),
+                {"t": topic, "p": payload, "r": reason, "at": NOW},
+            )
+    engine.dispose()
+    sessions = session_factory(make_engine(database_url))  # upgrades to the head
+    with sessions() as session:
+        kept = session.scalars(select(DeadLetterRow).order_by(DeadLetterRow.id)).all()
+        got = [(r.kiosk, r.code, r.size, r.sha256, r.seq, bytes(r.payload)) for r in kept]
+    assert got == [
+        ("kiosk-q1", "already_rated", len(big), hashlib.sha256(big).hexdigest(), 9, big),
+        ("kiosk-q2", "malformed", 6, hashlib.sha256(b"\xff junk").hexdigest(), None, b"\xff junk"),
+        (None, "topic", 2, hashlib.sha256(b"{}").hexdigest(), None, b"{}"),
+    ]

@@ -1,5 +1,6 @@
-"""Status history pruned on real SQLite and PostgreSQL: old rows go, recent rows and every kiosk's
-latest status stay, other kiosks' and units' history is untouched by another's cut-off."""
+"""Status history and dead letters pruned on real SQLite and PostgreSQL: old rows go, recent rows
+and every kiosk's latest status stay, other kiosks' and units' rows are untouched by another's
+cut-off."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from sqlalchemy import func, select
 
 from hailong.contract.messages import KioskStatusMessage
 from hub.store.db import make_engine, session_factory
-from hub.store.models import KioskStatusHistoryRow, KioskStatusRow
-from hub.store.ratings import save_kiosk_status
-from hub.store.retention import prune_status_history
+from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow
+from hub.store.ratings import save_kiosk_status, store_dead_letter
+from hub.store.retention import prune_dead_letters, prune_status_history
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -35,3 +36,25 @@ def test_old_history_goes_and_the_latest_status_stays(database_url: str) -> None
         ).all()
         assert left == [("U1", 1), ("U1", 1), ("U1", 89), ("U1", 89), ("U2", 1), ("U2", 89)]
         assert session.scalar(select(func.count()).select_from(KioskStatusRow)) == 3
+
+
+def test_dead_letters_past_their_retention_go_per_kiosk(database_url: str) -> None:
+    sessions = session_factory(make_engine(database_url))
+    topics = [
+        "hailong/v1/U1/kiosk-q1/ratings",
+        "hailong/v1/U1/kiosk-q2/status",
+        "not/a/kiosk/topic",  # kept with no kiosk
+    ]
+    with sessions.begin() as session:
+        for topic in topics:
+            for days_ago in (181, 179):
+                received = NOW - timedelta(days=days_ago)
+                store_dead_letter(session, topic, b"junk", f"{days_ago}", received)
+    with sessions.begin() as session:
+        assert prune_dead_letters(session, NOW, keep_days=180) == 3
+    with sessions.begin() as session:
+        assert prune_dead_letters(session, NOW, keep_days=180) == 0
+        left = session.execute(select(DeadLetterRow.kiosk, DeadLetterRow.reason)).all()
+    assert sorted(left, key=str) == sorted(
+        [("kiosk-q1", "179"), ("kiosk-q2", "179"), (None, "179")], key=str
+    )
