@@ -44,6 +44,12 @@ log = logging.getLogger(__name__)
 _EXPIRED = (Tick.RESET, Tick.SAVE_AND_RESET)
 
 
+def _revoked_keys(outbox: Outbox) -> tuple[str, ...]:
+    """Receipt keys the hub revoked, from the unit config the uplink keeps in the outbox."""
+    config = outbox.load_unit_config()
+    return config.revoked_keys if config else ()
+
+
 class ButtonBox:
     def __init__(
         self,
@@ -68,6 +74,7 @@ class ButtonBox:
             draw=lambda: 1.0,  # no survey: a box has no screen to ask it on
             stage_of=outbox.stage_of,
             on_refused=outbox.count_refusal,
+            revoked_keys=lambda: _revoked_keys(outbox),
         )
         self.lights = StatusLight(send, box.idle_after_seconds)
         self.ignored: collections.Counter[str] = collections.Counter()  # presses, by reason

@@ -5,7 +5,8 @@
 #   sudo deploy/raspberry-pi/install.sh [--secrets DIR] [--no-apt] [--no-boot-config] [--no-start]
 #
 #   --secrets DIR     copy the kiosk's secrets from DIR, laid out as the hub's var/secrets
-#                     (mqtt/<id>.password, <id>.pin, receipt-keys/*.key); existing ones are kept
+#                     (mqtt/<id>.password, <id>.pin, receipt-keys-public/{*.pub,keys.toml});
+#                     existing secrets are kept, the public receipt keys are replaced
 #   --no-apt          do not install system packages
 #   --no-boot-config  do not add consoleblank=0 to the kernel command line
 #   --no-start        enable the service but do not (re)start it
@@ -103,7 +104,13 @@ usermod -a -G "$(IFS=,; echo "${GROUPS_NEEDED[*]}")" "$ACCOUNT"
 install -d -m 0755 "$PREFIX" "$PREFIX/docs"
 install -d -m 0700 -o "$ACCOUNT" -g "$ACCOUNT" "$STATE"
 install -d -m 0750 -o root -g "$ACCOUNT" "$ETC"
-install -d -m 0700 -o "$ACCOUNT" -g "$ACCOUNT" "$SECRETS" "$SECRETS/mqtt" "$SECRETS/receipt-keys"
+install -d -m 0700 -o "$ACCOUNT" -g "$ACCOUNT" "$SECRETS" "$SECRETS/mqtt" "$SECRETS/receipt-keys-public"
+# A kiosk holds public receipt keys only (Ed25519). The HMAC key earlier versions copied here
+# signed receipts: a stolen kiosk could have minted them. Destroy it.
+if compgen -G "$SECRETS/receipt-keys/*" >/dev/null; then
+  shred -u "$SECRETS"/receipt-keys/* && rmdir "$SECRETS/receipt-keys"
+  say "removed the old receipt signing key from this kiosk (it now holds public keys only)"
+fi
 
 # -- the app -------------------------------------------------------------------------------------
 
@@ -176,8 +183,12 @@ if [ -n "$secrets_from" ]; then
       warn "$secrets_from/$name not found"
     fi
   done
-  for key in "$secrets_from"/receipt-keys/*.key; do
-    if [ -f "$key" ]; then copy_secret "$key" "$SECRETS/receipt-keys/$(basename "$key")"; fi
+  # Public keys and keys.toml: replaced on every run, so a rotation reaches the kiosk.
+  for key in "$secrets_from"/receipt-keys-public/*.pub "$secrets_from"/receipt-keys-public/keys.toml; do
+    if [ -f "$key" ]; then
+      install -m 0600 -o "$ACCOUNT" -g "$ACCOUNT" "$key" "$SECRETS/receipt-keys-public/$(basename "$key")"
+      say "installed receipt key file $(basename "$key")"
+    fi
   done
 fi
 # Whatever is there: owner hailong, readable by it alone.
@@ -188,7 +199,8 @@ missing_secrets=()
 for name in "mqtt/$kiosk_id.password" "$kiosk_id.pin"; do
   [ -s "$SECRETS/$name" ] || missing_secrets+=("$SECRETS/$name")
 done
-compgen -G "$SECRETS/receipt-keys/*.key" >/dev/null || missing_secrets+=("$SECRETS/receipt-keys/<id>.key")
+[ -s "$SECRETS/receipt-keys-public/keys.toml" ] || missing_secrets+=("$SECRETS/receipt-keys-public/keys.toml")
+compgen -G "$SECRETS/receipt-keys-public/*.pub" >/dev/null || missing_secrets+=("$SECRETS/receipt-keys-public/<id>.pub")
 
 # -- devices and the screen ----------------------------------------------------------------------
 

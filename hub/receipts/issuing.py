@@ -255,6 +255,23 @@ def mark_printed(sessions: sessionmaker[Session], code: DossierCode | str) -> No
             raise UnknownReceiptError(f"no receipt {code} in the register")
 
 
+def require_registered(sessions: sessionmaker[Session], claims: ReceiptClaims, key_id: str) -> None:
+    """Refuse an old HMAC receipt unless the register holds it as signed.
+
+    Every kiosk held the HMAC key, so a stolen kiosk could have minted HMAC receipts that pass
+    the MAC. During the grace period the hub therefore takes one only if it issued it: the same
+    code, procedure, counter, officer and key id in its register.
+    """
+    with sessions() as session:
+        row = session.get(ReceiptRow, str(claims.code))
+    registered = row is not None and (
+        (row.procedure, row.counter, row.officer, row.key_id)
+        == (claims.procedure, claims.counter, claims.officer, key_id)
+    )
+    if not registered:
+        raise ReceiptRefused("bad_signature", f"HMAC receipt {claims.code} is not in the register")
+
+
 def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> IssuedReceipt | None:
     """Rebuild an issued receipt from the register, e.g. to reprint a slip that failed."""
     with sessions() as session:

@@ -8,39 +8,48 @@ two lines, Vietnamese first, then English; a refusal names its machine reason co
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from hailong.contract.receipt import (
     KeyRing,
+    LegacyReceipt,
     ReceiptClaims,
     ReceiptRefused,
     SignedReceipt,
     TypedCode,
+    check,
     parse_scan,
-    verify,
 )
 
 
 def describe_scan(
-    text: str, keyring: KeyRing, unit_code: str, *, today: date | None = None
+    text: str,
+    keyring: KeyRing,
+    unit_code: str,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> tuple[bool, str]:
     """Return (accepted, message): a Vietnamese line first, then an English line.
 
-    Accepted means a kiosk would take it on ``today`` (default: the local date): a signed receipt
-    that verifies, or a well-formed dossier code of this unit typed by hand (accepted as
+    Accepted means a kiosk would take it at ``now`` (default: the clock; ``today`` is the day the
+    age limit counts from, default ``now``'s local date): a signed receipt that verifies, an old
+    HMAC receipt inside its grace period where this ring holds no HMAC key (its code only,
+    unverified), or a well-formed dossier code of this unit typed by hand (accepted as
     *unverified*; the hub attributes it from its register). Anything else is refused with the
     reason.
     """
-    day = date.today() if today is None else today
     scanned: SignedReceipt | TypedCode | None = None
     try:
         scanned = parse_scan(text)
         if isinstance(scanned, TypedCode):
             return True, _typed_message(scanned, unit_code)
-        claims = verify(scanned, keyring, unit_code, today=day)
+        result = check(scanned, keyring, unit_code, now=now, today=today)
     except ReceiptRefused as refused:
         return False, _refused_message(refused, scanned, keyring)
-    return True, _valid_message(claims, scanned.key_id, keyring.valid_until(scanned.key_id))
+    if isinstance(result, LegacyReceipt):
+        return True, _legacy_message(result)
+    return True, _valid_message(result, scanned, keyring.valid_until(scanned.key_id))
 
 
 def _typed_message(typed: TypedCode, unit_code: str) -> str:
@@ -55,6 +64,19 @@ def _typed_message(typed: TypedCode, unit_code: str) -> str:
     )
 
 
+def _legacy_message(legacy: LegacyReceipt) -> str:
+    return (
+        f"Giấy hẹn mẫu cũ (HMAC, khóa {legacy.key_id}), mã hồ sơ {legacy.code}: không kiểm tra "
+        "được chữ ký tại đây, chấp nhận mã hồ sơ ở mức chưa xác thực.\n"
+        f"Old-style receipt (HMAC, key {legacy.key_id}), dossier {legacy.code}: its signature "
+        "cannot be checked here; its dossier code is accepted as unverified."
+    )
+
+
+def _when(instant: datetime) -> str:
+    return f"{instant.astimezone():%H:%M:%S %d/%m/%Y}"
+
+
 def _refused_message(
     refused: ReceiptRefused, scanned: SignedReceipt | TypedCode | None, keyring: KeyRing
 ) -> str:
@@ -63,9 +85,9 @@ def _refused_message(
         code, key_id = scanned.claims.code, scanned.key_id
         valid_until = keyring.valid_until(key_id)
         if refused.reason == "expired_key" and valid_until is not None:
-            detail_vi = (
-                f" (khóa {key_id} đã thay, chỉ hiệu lực đến hết ngày {valid_until:%d/%m/%Y})"
-            )
+            detail_vi = f" (khóa {key_id} đã thay, chỉ hiệu lực đến {_when(valid_until)})"
+        elif refused.reason == "revoked_key":
+            detail_vi = f" (khóa {key_id} đã bị thu hồi)"
         elif refused.reason == "expired":
             detail_vi = (
                 f" (hồ sơ tiếp nhận ngày {code.received_on:%d/%m/%Y}, "
@@ -78,11 +100,16 @@ def _refused_message(
     )
 
 
-def _valid_message(claims: ReceiptClaims, key_id: str, valid_until: date | None) -> str:
+def _valid_message(
+    claims: ReceiptClaims, scanned: SignedReceipt, valid_until: datetime | None
+) -> str:
+    key_id = scanned.key_id
     vi_key, en_key = "", ""
+    if scanned.legacy:
+        vi_key, en_key = ", mẫu cũ HMAC", ", old-style HMAC"
     if valid_until is not None:
-        vi_key = f"; khóa đã thay, còn hiệu lực đến hết ngày {valid_until:%d/%m/%Y}"
-        en_key = f"; key retired, valid until {valid_until:%d/%m/%Y}"
+        vi_key += f"; khóa đã thay, còn hiệu lực đến {_when(valid_until)}"
+        en_key += f"; key retired, valid until {_when(valid_until)}"
     return (
         f"Giấy hẹn hợp lệ: mã hồ sơ {claims.code}, thủ tục {claims.procedure}, "
         f"quầy {claims.counter}, cán bộ {claims.officer} (khóa {key_id}{vi_key}).\n"

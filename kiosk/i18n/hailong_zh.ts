@@ -24,6 +24,8 @@
     <message><source>This receipt can no longer be rated (its signing key was replaced). Please ask an officer.</source><translation>该回执已超过评价期限（签名密钥已更换），请咨询工作人员。</translation></message>
     <message><source>This receipt is too old to be rated. Please ask an officer.</source><translation>该回执时间过久，已无法评价，请咨询工作人员。</translation></message>
     <message><source>This receipt belongs to another unit.</source><translation>该回执属于其他单位。</translation></message>
+    <message><source>The receipt was signed with a revoked key. Please ask an officer.</source><translation>回执的签名密钥已被撤销，请咨询工作人员。</translation></message>
+    <message><source>An old-style receipt whose signature cannot be checked here. Please type the dossier code.</source><translation>旧式回执，此处无法核验签名，请输入档案编号。</translation></message>
     <message><source>Very satisfied</source><translation>非常满意</translation></message>
     <message><source>Satisfied</source><translation>满意</translation></message>
     <message><source>Neutral</source><translation>一般</translation></message>

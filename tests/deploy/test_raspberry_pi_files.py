@@ -110,7 +110,7 @@ def test_example_kiosk_config_is_valid_and_points_at_installed_paths() -> None:
     secrets = Path("/etc/hailong/secrets")
     assert settings.mqtt.password_file == secrets / "mqtt" / f"{settings.kiosk.id}.password"
     assert settings.kiosk.staff_pin_file == secrets / f"{settings.kiosk.id}.pin"
-    assert settings.receipts.key_dir == secrets / "receipt-keys"
+    assert settings.receipts.key_dir == secrets / "receipt-keys-public"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")

@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,8 +15,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.receipt import DossierCode, KeyRing, parse_scan, verify
+from hailong.contract.receipt import (
+    DossierCode,
+    KeyRing,
+    ReceiptClaims,
+    ReceiptRefused,
+    parse_scan,
+    sign_legacy_hmac,
+    verify,
+)
 from hailong.settings import Unit
+from hub.online import open_receipt
 from hub.receipts.issuing import (
     IssuedReceipt,
     ReceiptIssueError,
@@ -207,3 +217,52 @@ def test_mark_printed_and_reload_for_a_reprint(
     with pytest.raises(UnknownReceiptError):
         mark_printed(sessions, DossierCode("000.00.20.H41", date(2026, 11, 25), 99))
     assert load_issued(sessions, "000.00.20.H41-261125-0099") is None
+
+
+# -- old HMAC receipts on the online page: only what the register holds ---------------------------
+
+HMAC_KEY = b"h" * 32
+
+
+def legacy_hub_ring(keyring: KeyRing) -> KeyRing:
+    """The hub after the upgrade: Ed25519 signs, HMAC key k0 kept for the grace period."""
+    end = datetime.now(UTC) + timedelta(days=90)
+    return replace(keyring, legacy={"k0": HMAC_KEY}, retired={"k0": end})
+
+
+def test_an_hmac_receipt_opens_online_only_as_the_register_holds_it(
+    sessions: sessionmaker[Session], unit: Unit, keyring: KeyRing
+) -> None:
+    """Every kiosk held the HMAC key: a slip a thief signs with it passes the MAC, so the hub
+    takes an HMAC receipt only if it issued that very receipt."""
+    ring = legacy_hub_ring(keyring)
+    code = DossierCode(unit.unit.code, date(2026, 11, 24), 5)
+    issued = ReceiptClaims(code, "1.001193", "Q1", "CB001")
+    url = sign_legacy_hmac(issued, "k0", HMAC_KEY).url(BASE_URL)
+    minted = sign_legacy_hmac(replace(issued, officer="CB002"), "k0", HMAC_KEY).url(BASE_URL)
+    unknown = sign_legacy_hmac(replace(issued, code=replace(code, sequence=6)), "k0", HMAC_KEY)
+    with sessions.begin() as session:
+        session.add(
+            ReceiptRow(
+                dossier_code=str(code), unit=code.unit, procedure="1.001193", counter="Q1",
+                officer="CB001", key_id="k0", url=url, issued_at=NOW, printed=True,
+                origin="issued",
+            )
+        )  # fmt: skip
+
+    assert open_receipt(sessions, unit, ring, url).claims == issued
+    for text in (minted, unknown.url(BASE_URL)):
+        with pytest.raises(ReceiptRefused) as refused:
+            open_receipt(sessions, unit, ring, text)
+        assert refused.value.reason == "bad_signature"
+        assert "not in the register" in refused.value.detail
+    with pytest.raises(ReceiptRefused) as refused:  # a revoked HMAC key: at once
+        open_receipt(sessions, unit, ring.with_revoked(["k0"]), url)
+    assert refused.value.reason == "revoked_key"
+
+
+def test_an_ed25519_receipt_needs_no_register_check_to_open(
+    sessions: sessionmaker[Session], unit: Unit, keyring: KeyRing
+) -> None:
+    issued = issue(sessions, unit, keyring)
+    assert open_receipt(sessions, unit, keyring, issued.url).claims == issued.claims

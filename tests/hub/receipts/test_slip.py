@@ -7,16 +7,19 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageFilter
 
-from hailong.contract.receipt import KeyRing, parse_scan, verify
-from hailong.settings import Unit
+from hailong.contract.receipt import KeyRing, SignedReceipt, parse_scan, verify
+from hailong.settings import PrinterSettings, ReceiptKeys, Unit
 from hub.receipts import slip
 from hub.receipts.issuing import IssuedReceipt
+from hub.receipts.printer import build_job
 from hub.receipts.slip import STYLES, render_slip
+from tests.support.escpos_raster import extract_raster_images, stack
 
 
 def ink_box(image: Image.Image) -> tuple[int, int, int, int] | None:
@@ -178,3 +181,54 @@ def no_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_missing_font_names_the_package(issued: IssuedReceipt, unit: Unit) -> None:
     with pytest.raises(slip.FontMissingError, match="fonts-dejavu-core"):
         render_slip(issued, unit, paper_width_mm=58)
+
+
+# -- the Ed25519 QR on 58 mm paper ------------------------------------------------------------------
+
+SLIP_PNG = Path("/tmp/hailong-slip-58mm.png")  # kept for a person to look at
+
+
+@pytest.mark.parametrize(
+    ("profile", "text_mode"),
+    [(None, "image"), ("POS-5890", "image"), ("NT-5890K", "codepage"), ("ZJ-5870", "image")],
+)
+def test_a_58mm_slip_scans_at_203_dpi_and_verifies_with_public_keys_only(
+    issued: IssuedReceipt,
+    unit: Unit,
+    receipt_keys: ReceiptKeys,
+    profile: str | None,
+    text_mode: Literal["image", "codepage"],
+) -> None:
+    """The 64-byte signature makes the URL 176 characters (112 with the old 16-byte HMAC): QR
+    version 9 at level M (was 7), 53 modules of 4 dots (0.5 mm; was 5) on a 384-dot head. It must decode from
+    the printer's own bytes, and still after the dots a worn head loses or ink bleed adds."""
+    settings = PrinterSettings(
+        kind="dummy", paper_width_mm=58, profile=profile, text_mode=text_mode
+    )
+    job = build_job(issued, unit, settings)
+    page = stack(extract_raster_images(job.data)).convert("L")
+    if profile is None:
+        page.save(SLIP_PNG)
+
+    assert job.mode == text_mode
+    assert page.width <= 384
+    assert len(issued.url) == 176
+    matrix = slip.qr_matrix(issued.url)
+    assert len(matrix) - 8 == 53  # version 9: 17 + 4 * 9 modules
+    for printed in (
+        page,
+        page.filter(ImageFilter.MinFilter(3)),
+        page.filter(ImageFilter.MaxFilter(3)),
+    ):
+        (found,) = zxingcpp.read_barcodes(
+            printed, formats=zxingcpp.barcode_formats_from_str("QRCode")
+        )
+        assert found.text == issued.url
+        assert found.ec_level == "M"
+        scanned = parse_scan(found.text)
+        assert isinstance(scanned, SignedReceipt)
+        kiosk = receipt_keys.public().keyring()
+        assert not kiosk.can_sign
+        assert verify(scanned, kiosk, unit.unit.code) == issued.claims
+    module = (found.position.top_right.x - found.position.top_left.x) / 52
+    assert module >= 3.9  # dots per module: about 0.5 mm at 203 dpi

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hailong.contract.receipt import REFUSAL_REASONS, KeyRing
+from hailong.contract.receipt import (
+    REFUSAL_REASONS,
+    DossierCode,
+    KeyRing,
+    ReceiptClaims,
+    public_key_of,
+    sign_legacy_hmac,
+)
 from hub.receipts.issuing import IssuedReceipt
 from hub.receipts.verification import describe_scan
 
 UNIT = "000.00.20.H41"
+BASE_URL = "https://hailong.example.gov.vn"
+CLAIMS = ReceiptClaims(DossierCode(UNIT, date(2026, 11, 25), 3), "2.000575", "Q3", "CB005")
 
 
 def test_a_genuine_receipt_is_valid(issued: IssuedReceipt, keyring: KeyRing) -> None:
@@ -63,35 +72,79 @@ def test_a_refusal_says_why(
     assert en_line.startswith(f"Refused [{reason}]: ")
 
 
+END = datetime(2027, 2, 23, 10, 15, 30, tzinfo=UTC)  # k1's grace ends at this instant
+
+
 def rotated(keyring: KeyRing) -> KeyRing:
-    """The fixture's ring after a rotation: k2 signs, k1 verifies through 23/02/2027."""
-    return KeyRing({**keyring.keys, "k2": b"2" * 32}, "k2", retired={"k1": date(2027, 2, 23)})
+    """The fixture's ring after a rotation: k2 signs, k1 verifies strictly before END."""
+    k2 = bytes(range(32))
+    public = {**keyring.keys, "k2": public_key_of(k2)}
+    return KeyRing(public, "k2", retired={"k1": END}, private_key=k2)
 
 
 def test_a_receipt_of_a_retired_key_says_until_when(
     issued: IssuedReceipt, keyring: KeyRing
 ) -> None:
-    ok, message = describe_scan(issued.url, rotated(keyring), UNIT, today=date(2027, 2, 23))
+    ok, message = describe_scan(
+        issued.url, rotated(keyring), UNIT, now=END - timedelta(microseconds=1)
+    )
 
     assert ok
     vi, en = message.splitlines()
-    assert vi.endswith("(khóa k1; khóa đã thay, còn hiệu lực đến hết ngày 23/02/2027).")
-    assert en.endswith("(key k1; key retired, valid until 23/02/2027).")
+    until = f"{END.astimezone():%H:%M:%S %d/%m/%Y}"
+    assert vi.endswith(f"(khóa k1; khóa đã thay, còn hiệu lực đến {until}).")
+    assert en.endswith(f"(key k1; key retired, valid until {until}).")
 
 
-def test_a_receipt_of_a_retired_key_is_refused_after_its_window(
-    issued: IssuedReceipt, keyring: KeyRing
+@pytest.mark.parametrize("after", [timedelta(0), timedelta(days=1)])
+def test_a_receipt_of_a_retired_key_is_refused_from_the_end_of_its_window(
+    issued: IssuedReceipt, keyring: KeyRing, after: timedelta
 ) -> None:
-    ok, message = describe_scan(issued.url, rotated(keyring), UNIT, today=date(2027, 2, 24))
+    ok, message = describe_scan(issued.url, rotated(keyring), UNIT, now=END + after)
 
     assert not ok
     vi, en = message.splitlines()
+    until = f"{END.astimezone():%H:%M:%S %d/%m/%Y}"
     assert vi == (
         "Không chấp nhận: Giấy hẹn đã hết hạn đánh giá (khóa ký đã thay). Vui lòng liên hệ cán bộ."
-        " (khóa k1 đã thay, chỉ hiệu lực đến hết ngày 23/02/2027) (mã lý do: expired_key)"
+        f" (khóa k1 đã thay, chỉ hiệu lực đến {until}) (mã lý do: expired_key)"
     )
     assert en.startswith("Refused [expired_key]: This receipt can no longer be rated")
-    assert en.endswith("(key k1 retired, valid until 23/02/2027)")
+    assert en.endswith(f"(key k1 retired, valid until {until})")
+
+
+def test_a_receipt_of_a_revoked_key_is_refused(issued: IssuedReceipt, keyring: KeyRing) -> None:
+    ok, message = describe_scan(issued.url, rotated(keyring).with_revoked(["k1"]), UNIT)
+
+    assert not ok
+    vi, en = message.splitlines()
+    assert vi.endswith("(khóa k1 đã bị thu hồi) (mã lý do: revoked_key)")
+    assert en.startswith("Refused [revoked_key]: The receipt was signed with a revoked key.")
+
+
+def test_an_old_hmac_receipt_is_valid_where_the_hmac_key_is_held(keyring: KeyRing) -> None:
+    hub = KeyRing(keyring.keys, keyring.active, legacy={"k0": b"h" * 32})
+    old = sign_legacy_hmac(CLAIMS, "k0", b"h" * 32).url(BASE_URL)
+
+    ok, message = describe_scan(old, hub, UNIT)
+
+    assert ok
+    assert message.splitlines()[1].endswith("(key k0, old-style HMAC).")
+
+
+def test_an_old_hmac_receipt_is_only_a_code_where_no_hmac_key_is_held(keyring: KeyRing) -> None:
+    kiosk = KeyRing(keyring.keys, legacy={"k0": None})
+    old = sign_legacy_hmac(CLAIMS, "k0", b"h" * 32).url(BASE_URL)
+
+    ok, message = describe_scan(old, kiosk, UNIT)
+
+    assert ok
+    vi, en = message.splitlines()
+    assert "chấp nhận mã hồ sơ ở mức chưa xác thực" in vi
+    assert en == (
+        f"Old-style receipt (HMAC, key k0), dossier {CLAIMS.code}: its signature cannot be "
+        "checked here; its dossier code is accepted as unverified."
+    )
 
 
 def test_a_receipt_older_than_the_maximum_age_is_refused(
