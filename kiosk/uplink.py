@@ -99,6 +99,9 @@ class Uplink:
         self.on_acked = on_acked
         self.devices = DeviceReport()
         self.connected = False
+        # Link changes are logged once each: the first failed attempt of an outage is a
+        # warning, the retries (every 1-30 s) only debug lines.
+        self._link_down_logged = False
         self.last_ack_at: datetime | None = None
         self.window = max(1, window)
         self._send_lock = threading.Lock()
@@ -132,6 +135,7 @@ class Uplink:
             topics.status(self.unit, self.kiosk), offline.to_bytes(), qos=1, retain=True
         )
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = lambda *_args: self._on_subscribed()
@@ -246,6 +250,13 @@ class Uplink:
         if reason.is_failure:
             log.error("broker refused kiosk %s: %s", self.kiosk, reason)
             return
+        log.info(
+            "kiosk %s connected to the broker at %s:%d",
+            self.kiosk,
+            self.settings.host,
+            self.settings.port,
+        )
+        self._link_down_logged = False
         client.subscribe(
             [
                 (topics.acks(self.unit, self.kiosk), 1),
@@ -266,9 +277,34 @@ class Uplink:
         self._wake.set()
         self._changed()
 
-    def _on_disconnect(self, *_args: Any) -> None:
-        self.connected = False
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        was_connected, self.connected = self.connected, False
+        if self._stop.is_set():
+            log.info("kiosk %s disconnected from the broker (stopping)", self.kiosk)
+        elif was_connected or not self._link_down_logged:
+            self._link_down_logged = True
+            log.warning(
+                "kiosk %s lost the broker at %s:%d (%s); reconnecting, ratings wait in the outbox",
+                self.kiosk,
+                self.settings.host,
+                self.settings.port,
+                reason,
+            )
         self._changed()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        """paho could not reach the broker (refused, unreachable, TLS failure); it retries."""
+        level = logging.DEBUG if self._link_down_logged else logging.WARNING
+        self._link_down_logged = True
+        log.log(
+            level,
+            "kiosk %s cannot reach the broker at %s:%d; reconnecting (every 1-30 s)",
+            self.kiosk,
+            self.settings.host,
+            self.settings.port,
+        )
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)

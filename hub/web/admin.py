@@ -5,8 +5,8 @@ policy) and its kiosks.
 Every change goes to the unit file (``[hub] unit_file``) through :class:`hub.catalogue.UnitFile`:
 validated with the model the hub loads, then replaced atomically with a backup; the running hub
 republishes it to the kiosks. A new kiosk also gets its MQTT password (shown once) and the
-Mosquitto password and ACL files are written again; the broker reads them when it is restarted or
-sent SIGHUP.
+Mosquitto password, ACL and client-id files are written again; ``hailong broker`` sees the
+client-id file change and restarts Mosquitto, which reads them all (hailong.broker.run_supervised).
 """
 
 from __future__ import annotations

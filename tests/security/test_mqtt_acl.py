@@ -27,7 +27,9 @@ OTHER_UNIT = "000.00.20.H42"
 def _connected(broker: Broker, user: str) -> tuple[Client, queue.Queue[tuple[str, bytes]]]:
     inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
     ready = threading.Event()
-    client = Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{user}-probe")
+    # A kiosk's user may connect only under its own id (bound at the broker); the hub's may not.
+    client_id = "hub-probe" if user == "hub" else user
+    client = Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     log_in(client, broker.mqtt_settings(user))
     client.on_message = lambda _c, _u, m: inbox.put((m.topic, bytes(m.payload)))
     client.on_connect = lambda *_args: ready.set()

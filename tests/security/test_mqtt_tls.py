@@ -77,7 +77,8 @@ def tls_broker(tmp_path: Path, unit: Unit, secrets_layout: SecretsLayout) -> Ite
 
 def _connects(settings: MqttSettings, *, tls: bool = True) -> bool:
     result = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="probe")
+    # A kiosk user may connect only with its own id (the broker binds the two).
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.username)
     client.username_pw_set(settings.username, settings.password())
     if tls and settings.ca_file:
         client.tls_set(ca_certs=str(settings.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
