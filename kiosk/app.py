@@ -44,6 +44,8 @@ class Kiosk:
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.controller)
+        # A clean stop closes the citizen's open rating, so it is published like any other.
+        self.controller.finish()
         if self.serial:
             self.serial.stop()
             shiboken6.delete(self.serial)

@@ -4,6 +4,11 @@ Everything here runs on the Qt thread. The uplink calls back from the MQTT threa
 signals, which Qt queues onto this thread; so does a serial button box (``kiosk/serial_input.py``),
 whose scans and presses end in :meth:`KioskController.scanned` and :meth:`KioskController.press`,
 the same calls as a USB scan and a tap on a face.
+
+The session says what to write (:class:`kiosk.domain.session.SaveRating`); this controller writes
+it to the outbox right after each call, before anything is drawn: the face is on disk, open, before
+the reasons or survey screen shows, and closed before "Cảm ơn" shows. The screens in ``kiosk/ui``
+never touch the outbox.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,6 +34,7 @@ from kiosk.domain.session import (
     ALREADY_RATED,
     NOT_SAVED,
     RatingSession,
+    SaveRating,
     Screen,
     StaleAction,
     Subject,
@@ -64,6 +71,11 @@ def _load_pin(settings: KioskSettings) -> str | None:
         return None
 
 
+def _revoked_keys(controller: KioskController | None) -> tuple[str, ...]:
+    catalogue = controller.catalogue if controller is not None else None
+    return tuple(catalogue.revoked_keys) if catalogue else ()
+
+
 class KioskController(QObject):
     link_changed = Signal()
     config_arrived = Signal(object)
@@ -85,6 +97,9 @@ class KioskController(QObject):
         super().__init__()
         self.settings, self.window, self.outbox, self.uplink = settings, window, outbox, uplink
         self.clock = clock
+        # The session reads the controller through a weak reference: a cycle would keep the
+        # window's Python object alive after the kiosk is closed, until a garbage collection.
+        me = weakref.ref(self)
         self.session = RatingSession(
             settings.kiosk,
             settings.receipts.keyring(),
@@ -92,6 +107,7 @@ class KioskController(QObject):
             draw=draw,
             stage_of=outbox.stage_of,
             on_refused=outbox.count_refusal,
+            revoked_keys=lambda: _revoked_keys(me()),
         )
         self.pins = PinGuard(_load_pin(settings))
         self.catalogue: UnitConfigMessage | None = None
@@ -144,11 +160,14 @@ class KioskController(QObject):
         except StaleAction as stale:
             log.debug("ignored: %s", stale)
             return
-        if self.session.screen is Screen.SAVING:
-            self._save(now, thank=True)
+        self._write(now)
         self.render()
 
     def submit_code(self, text: str) -> None:
+        if self.session.rating_open:
+            # A scan on a screen after the face: the citizen who tapped it is done (the session
+            # closes their rating) and the next one starts without their settings or typing.
+            self._forget_citizen()
         self._do(lambda now: self.session.submit_code(text, now))
         if self.session.screen in (Screen.ATTRACT, Screen.MESSAGE):
             self.code_refused.emit()
@@ -181,6 +200,8 @@ class KioskController(QObject):
         return None
 
     def walk_in(self) -> None:
+        if self.session.rating_open:
+            self._forget_citizen()
         self._do(lambda now: self.session.walk_in(now))
 
     def rate(self, score: Score) -> None:
@@ -192,10 +213,12 @@ class KioskController(QObject):
         return self.session.screen is Screen.RATING and not self.window.in_maintenance
 
     def toggle_reason(self, code: str) -> None:
+        now = self.clock()
         try:
-            self.session.toggle_reason(code, self.clock())
+            self.session.toggle_reason(code, now)
         except StaleAction:
             return
+        self._write(now)
         self.window.reasons.show_ticked(self.session.answers.reasons)
 
     def finish_reasons(self) -> None:
@@ -234,41 +257,69 @@ class KioskController(QObject):
         self.speaker(key, session.lang)
 
     def reset(self) -> None:
+        """Back to the start for the next citizen. A rating still open (an idle reset on a screen
+        after the face, the staff screen closed) is closed with its answers first."""
+        now = self.clock()
+        self.session.end(now)
+        self._write(now)
         self.session.reset()
+        self._forget_citizen()
+        self.window.attract.clear()
+        self.render()
+
+    def finish(self) -> None:
+        """The kiosk is stopping: close the current citizen's rating, if any, so it is published
+        (a kiosk that dies instead has it closed when it next starts)."""
+        self.reset()
+
+    def _forget_citizen(self) -> None:
         self.guided = False
         self._spoken = None
         self.window.set_accessibility(large_text=False, high_contrast=False)
-        self.window.attract.clear()
         self.window.comment.clear()
-        self.render()
 
     def tick(self) -> None:
         if self.window.in_maintenance:
             return
-        now = self.clock()
-        verdict = self.session.tick(now)
+        verdict = self.session.tick(self.clock())
         self.window.banner.setVisible(verdict is Tick.WARN)
-        if verdict is Tick.SAVE_AND_RESET:
-            self._save(now, thank=False)
         if verdict in (Tick.RESET, Tick.SAVE_AND_RESET):
             self.reset()
 
-    def _save(self, now: datetime, *, thank: bool) -> None:
-        """Commit the rating to the outbox; thank the citizen only once it is on disk."""
-        try:
-            rating = self.outbox.append(self.session.rating_builder(now))
-        except (SQLAlchemyError, OSError):
-            log.exception("could not store a rating in the outbox")
-            if thank:
+    def _write(self, now: datetime) -> None:
+        """Carry out the writes the session asked for, in order, each durable before the next
+        screen is drawn; then, where the flow reached SAVING, thank the citizen only if the
+        rating is closed on disk.
+
+        A write that fails is logged and left to the next write of the same rating, which carries
+        every answer (the outbox inserts a rating it does not hold yet). Only a failed close is
+        the citizen's business: "the kiosk could not save your rating".
+        """
+        closed = True
+        for effect in self.session.take_effects():
+            if not self._carry_out(effect):
+                closed = closed and not effect.close
+        if self.session.screen is Screen.SAVING:
+            if closed:
+                self.session.stored(now)
+            else:
                 self.session.store_failed(now)
-            self.save_failed.emit()
-            return
-        self.rating_saved.emit(rating.id)
-        if thank:
-            self.session.stored(now)
-        if self.uplink:
-            self.uplink.notify_new()
-        self._show_link()
+
+    def _carry_out(self, effect: SaveRating) -> bool:
+        try:
+            rating = self.outbox.save(effect.rating_id, effect.build, close=effect.close)
+        except (SQLAlchemyError, OSError):
+            what = "close" if effect.close else "hold"
+            log.exception("could not %s rating %s in the outbox", what, effect.rating_id)
+            if effect.close:
+                self.save_failed.emit()
+            return False
+        if effect.close:
+            self.rating_saved.emit(rating.id)
+            if self.uplink:
+                self.uplink.notify_new()
+            self._show_link()
+        return True
 
     # -- scanner on any screen ---------------------------------------------------------------
 

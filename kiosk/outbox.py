@@ -1,8 +1,18 @@
 """The kiosk's durable buffer: every rating is committed here before the citizen is thanked.
 
-A rating leaves the outbox only when the hub acknowledges that it committed it (``stored`` or
-``duplicate``). A ``rejected`` rating is kept, marked, and no longer sent. The file survives power
-loss (SQLite WAL with ``synchronous=FULL``); the kiosk can run offline for days.
+A rating is written the moment its face is tapped, *open*: on disk, holding its seq, but not
+published, because the citizen may still give reasons, a comment or survey answers, which rewrite
+it in place (:meth:`Outbox.save`). When the citizen's flow ends the rating is *closed* (state
+``pending``) and only then published, once, as one message: the hub never sees a rating change.
+A rating left open by a crash or a power cut is closed, with what was answered, when the outbox is
+next opened. So a tapped face is counted exactly once whatever happens after the tap.
+
+States: ``open`` (held) ─close─▶ ``pending`` (published until acknowledged) ─ack─▶ deleted, or
+─reject─▶ ``rejected`` (kept, marked, no longer sent). Files written before ``open`` existed hold
+only ``pending`` and ``rejected`` rows and open unchanged: the state column already existed, so no
+migration is needed. At most one rating is open at a time: opening or appending a new one closes
+any other first, so publication follows seq order and the seqs stay gap-free. The file survives
+power loss (SQLite WAL with ``synchronous=FULL``); the kiosk can run offline for days.
 
 The Qt thread appends and the MQTT threads publish and acknowledge, so every method takes one lock;
 none of them reads more than the rows it returns, so a backlog of 100,000 ratings never holds the
@@ -50,6 +60,7 @@ from hailong.contract.messages import (
     RatedReceipt,
     RatingMessage,
     UnitConfigMessage,
+    decode_rating,
     decode_unit_config,
 )
 from hailong.contract.scale import Stage
@@ -65,9 +76,11 @@ _outbox = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_sent_at", DateTime(timezone=True)),
+    # "open" (tapped, answers still coming: never published), "pending", "rejected".
     Column("state", String(10), nullable=False, default="pending"),
     Column("reject_reason", Text),
 )
+OPEN, PENDING, REJECTED = "open", "pending", "rejected"
 _rated = Table(
     "rated_receipts",
     _metadata,
@@ -123,44 +136,116 @@ class Outbox:
         event.listen(self._engine, "connect", _pragmas)
         _metadata.create_all(self._engine)
         self._lock = threading.Lock()
+        # Before anything counts or publishes: ratings the last run left open are final now.
+        with self._engine.begin() as conn:
+            left_open = self._close_open(conn)
+        if left_open:
+            log.warning("closed %d rating(s) left open by an unclean stop", left_open)
         # Pending ratings, kept in step with every commit below (this object is the file's only
         # writer): the maintenance screen and the status read it often, and counting 100,000
         # rows under the lock each time starved the uplink during a backlog drain.
-        self._pending = self._count(_outbox.c.state == "pending")
+        self._pending = self._count(_outbox.c.state == PENDING)
         # Notices not yet written (see RATED_WRITE_EVERY_S): (dossier code, stage).
         self._rated_unwritten: set[tuple[str, str]] = set()
         self._rated_written_at = time.monotonic()
 
     def append(self, build: Callable[[int], RatingMessage]) -> RatingMessage:
-        """Give the rating the next sequence number and commit it; returns once it is on disk."""
+        """Give the rating the next sequence number and commit it closed (publishable); returns
+        once it is on disk. For a rating complete at once (a button box's press)."""
         with self._lock:
-            rating = self._append(build)
-            self._pending += 1
+            with self._engine.begin() as conn:
+                closed = self._close_open(conn)
+                rating = self._insert(conn, build, PENDING)
+            self._pending += closed + 1
         return rating
 
-    def _append(self, build: Callable[[int], RatingMessage]) -> RatingMessage:
-        with self._engine.begin() as conn:
-            last = conn.execute(select(func.max(_outbox.c.seq))).scalar()
-            counter = conn.execute(select(_state.c.value).where(_state.c.key == "last_seq"))
-            stored_last = counter.scalar()
-            seq = max(int(last or 0), int(stored_last or b"0")) + 1
-            rating = build(seq)
-            conn.execute(
-                insert(_outbox).values(
-                    id=str(rating.id),
-                    seq=seq,
-                    payload=rating.to_bytes(),
-                    created_at=rating.rated_at.astimezone(UTC),
-                    state="pending",
-                )
+    def save(
+        self, rating_id: UUID, build: Callable[[int], RatingMessage], *, close: bool
+    ) -> RatingMessage:
+        """Write a citizen's rating as answered so far; returns once it is on disk.
+
+        The first write of ``rating_id`` gives it the next seq (closing any other open rating
+        first); later writes rewrite it in place with the same seq while it is open. ``close``
+        makes it final and publishable. A rating already closed is never changed again (it may
+        be on its way to the hub, and one id must always carry one content): the stored rating
+        is returned as it is.
+        """
+        state = PENDING if close else OPEN
+        with self._lock:
+            with self._engine.begin() as conn:
+                row = conn.execute(
+                    select(_outbox.c.seq, _outbox.c.state, _outbox.c.payload).where(
+                        _outbox.c.id == str(rating_id)
+                    )
+                ).first()
+                if row is not None and row.state != OPEN:
+                    return decode_rating(row.payload)
+                closed = 0
+                if row is None:
+                    closed = self._close_open(conn)
+                    rating = self._insert(conn, build, state)
+                else:
+                    rating = build(row.seq)
+                    conn.execute(
+                        update(_outbox)
+                        .where(_outbox.c.id == str(rating_id), _outbox.c.state == OPEN)
+                        .values(
+                            payload=rating.to_bytes(),
+                            created_at=rating.rated_at.astimezone(UTC),
+                            state=state,
+                        )
+                    )
+                if rating.id != rating_id:  # a bug, not data: nothing of it is committed
+                    raise ValueError(f"built rating {rating.id} saved as {rating_id}")
+            self._pending += closed + (1 if close else 0)
+        return rating
+
+    def close_open(self) -> int:
+        """Close every open rating as it stands (the kiosk is stopping); returns how many."""
+        with self._lock:
+            with self._engine.begin() as conn:
+                closed = self._close_open(conn)
+            self._pending += closed
+        return closed
+
+    def open_count(self) -> int:
+        """Ratings tapped whose citizen is still answering (0 or 1 on a running kiosk)."""
+        return self._count(_outbox.c.state == OPEN)
+
+    @staticmethod
+    def _close_open(conn: Connection) -> int:
+        """Make every open rating final, in the caller's transaction; returns how many."""
+        statement = update(_outbox).where(_outbox.c.state == OPEN).values(state=PENDING)
+        return int(conn.execute(statement).rowcount)
+
+    def _insert(
+        self, conn: Connection, build: Callable[[int], RatingMessage], state: str
+    ) -> RatingMessage:
+        """A new rating with the next seq, in the caller's transaction. The seq comes from the
+        highest ever given (``last_seq`` survives every rating leaving the outbox), so numbers
+        are never reused; an open rating holds its number until it is closed."""
+        last = conn.execute(select(func.max(_outbox.c.seq))).scalar()
+        counter = conn.execute(select(_state.c.value).where(_state.c.key == "last_seq"))
+        stored_last = counter.scalar()
+        seq = max(int(last or 0), int(stored_last or b"0")) + 1
+        rating = build(seq)
+        conn.execute(
+            insert(_outbox).values(
+                id=str(rating.id),
+                seq=seq,
+                payload=rating.to_bytes(),
+                created_at=rating.rated_at.astimezone(UTC),
+                state=state,
             )
-            self._put_state(conn, "last_seq", str(seq).encode())
-            if rating.receipt:
-                conn.execute(
-                    insert(_rated)
-                    .prefix_with("OR IGNORE")
-                    .values(dossier_code=rating.receipt.code, stage=rating.stage.value)
-                )
+        )
+        self._put_state(conn, "last_seq", str(seq).encode())
+        if rating.receipt:
+            # From the tap: a second scan of this receipt is "already rated" at once.
+            conn.execute(
+                insert(_rated)
+                .prefix_with("OR IGNORE")
+                .values(dossier_code=rating.receipt.code, stage=rating.stage.value)
+            )
         return rating
 
     def due(self, now: datetime, resend_after: float) -> list[tuple[UUID, bytes]]:
@@ -180,7 +265,7 @@ class Outbox:
         query = (
             select(_outbox.c.id, _outbox.c.seq, _outbox.c.payload)
             .where(
-                _outbox.c.state == "pending",
+                _outbox.c.state == PENDING,  # never an open rating: its answers may still change
                 _outbox.c.seq > after_seq,
                 # Both sides are UTC in SQLAlchemy's fixed-width text form, so SQLite compares
                 # them as the instants they are.
@@ -216,7 +301,7 @@ class Outbox:
         ]
         rejected = [r for r in verdicts if r.outcome == "rejected"]
         removed = marked = 0
-        pending = _outbox.c.state == "pending"
+        pending = _outbox.c.state == PENDING  # an open rating was never sent: nothing to ack
         with self._lock:
             with self._lenient() as conn:
                 for chunk in _chunks(done):
@@ -226,7 +311,7 @@ class Outbox:
                     marked += conn.execute(
                         update(_outbox)
                         .where(_outbox.c.id == str(r.id), pending)
-                        .values(state="rejected", reject_reason=r.reason)
+                        .values(state=REJECTED, reject_reason=r.reason)
                     ).rowcount
             self._pending -= removed + marked
         return removed
@@ -257,15 +342,16 @@ class Outbox:
             return self._pending
 
     def oldest_pending_seq(self) -> int | None:
-        """The seq of the oldest rating not yet acknowledged (None: nothing pending)."""
+        """The seq of the oldest rating not yet acknowledged, an open one included: the hub's gap
+        report counts seqs from here on as on their way, not lost (None: nothing held)."""
         with self._lock, self._engine.connect() as conn:
             seq = conn.execute(
-                select(func.min(_outbox.c.seq)).where(_outbox.c.state == "pending")
+                select(func.min(_outbox.c.seq)).where(_outbox.c.state.in_((PENDING, OPEN)))
             ).scalar()
         return int(seq) if seq is not None else None
 
     def rejected_count(self) -> int:
-        return self._count(_outbox.c.state == "rejected")
+        return self._count(_outbox.c.state == REJECTED)
 
     def _count(self, condition: Any) -> int:
         with self._lock, self._engine.connect() as conn:

@@ -6,22 +6,37 @@ ATTRACT ─scan/code─▶ RATING ─face─▶ [REASONS ─▶ COMMENT] ─▶ 
 REASONS and COMMENT follow a low score (``policy.reasons_at_or_below``); SURVEY (the five SIPAS
 factors) follows for the share of citizens ``policy.survey_share`` picks.
 
-What is kept when a citizen walks away: nothing before a face is tapped (there is no rating yet).
-After the tap the score is an answer in itself, so an idle reset saves the rating with the answers
-given so far (ticked reasons, survey answers; never an unsent comment or phone number). SAVING is
-the moment the controller writes the rating to the outbox; only then does THANKS show.
+The session does no I/O: what must be written is said as :class:`SaveRating` effects, which the
+caller takes (:meth:`RatingSession.take_effects`) and carries out on the outbox. The rating exists
+from the tap on a face: that tap asks for the rating to be written *open* (held on disk, not
+published), every later answer (a reason ticked, a comment sent, a survey face) for it to be
+rewritten in place, and the end of the flow for it to be *closed* (final, publishable). The flow
+ends by finishing it, by an idle reset, by a new scan on any later screen (that scan belongs to the
+next citizen) or by the staff screen; each closes the rating with the answers given so far (never an
+unsent comment or phone number: sending is the consent to keep it). So a citizen's face is counted
+once whatever happens next, and low scores, which get the extra screens, are not the ones lost.
+
+SAVING is the moment the controller closes the rating; only once that is on disk does THANKS show.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+from uuid import UUID
 
 from hailong.contract.messages import KioskPolicy, RatingMessage, ReceiptRef
-from hailong.contract.receipt import KeyRing, ReceiptRefused, SignedReceipt, parse_scan, verify
+from hailong.contract.receipt import (
+    KeyRing,
+    LegacyReceipt,
+    ReceiptRefused,
+    SignedReceipt,
+    check,
+    parse_scan,
+)
 from hailong.contract.scale import Channel, Factor, Score, Stage
 from hailong.settings import KioskSection
 
@@ -45,12 +60,28 @@ class Tick(Enum):
     NOTHING = "nothing"
     WARN = "warn"  # "Ông/bà vẫn đang đánh giá chứ?"
     RESET = "reset"
-    SAVE_AND_RESET = "save_and_reset"  # a face was tapped, then the citizen left
+    SAVE_AND_RESET = "save_and_reset"  # a face was tapped, then the citizen left: close it
 
 
 class StaleAction(RuntimeError):
     """An answer for a screen that is no longer shown (a late second tap, a timer that raced a
     reset): ignored, never an error for the citizen."""
+
+
+@dataclass(frozen=True)
+class SaveRating:
+    """An effect: write this citizen's rating, with every answer given so far, to the outbox.
+
+    ``close`` False: the rating is held open (durable, not published) for later answers to
+    complete in place. True: the flow has ended and the rating is final, ready to publish. Each
+    effect carries the whole rating, so a write that failed is made good by the next one for the
+    same ``rating_id`` (the outbox inserts what it does not hold yet), and an effect for a rating the
+    outbox has already closed changes nothing.
+    """
+
+    rating_id: UUID
+    build: Callable[[int], RatingMessage]  # the rating, given the seq the outbox allocates
+    close: bool
 
 
 @dataclass(frozen=True)
@@ -122,6 +153,8 @@ class RatingSession:
     stage_of: Callable[[str], Stage] = lambda _code: Stage.RECEPTION
     # Told the reason code of every refused scan, so refusals are counted for the admin.
     on_refused: Callable[[str], object] = lambda _reason: None
+    # Receipt key ids the hub revoked (the retained unit config): refused from the next scan on.
+    revoked_keys: Callable[[], Iterable[str]] = lambda: ()
     screen: Screen = Screen.ATTRACT
     subject: Subject | None = None
     notice: Notice | None = None  # the reason shown on ATTRACT, COMMENT or MESSAGE
@@ -129,6 +162,11 @@ class RatingSession:
     answers: Answers = field(default_factory=Answers)
     survey_index: int = 0
     _survey: bool = False
+    # The rating of this citizen's face from the tap until it is closed (None before a tap).
+    _rating_id: UUID | None = None
+    _open: bool = False
+    # Writes asked for and not yet taken by the caller (see take_effects).
+    _effects: list[SaveRating] = field(default_factory=list)
     _started: datetime | None = None
     _last_touch: datetime | None = None
     _entered: datetime | None = None
@@ -140,7 +178,21 @@ class RatingSession:
         """Any tap or key press: the citizen is still there."""
         self._last_touch = now
 
+    @property
+    def rating_open(self) -> bool:
+        """A face was tapped and its rating is not closed yet."""
+        return self._open
+
+    def take_effects(self) -> list[SaveRating]:
+        """The writes asked for since the last call, oldest first, each returned once."""
+        effects, self._effects = self._effects, []
+        return effects
+
     def submit_code(self, text: str, now: datetime) -> Screen:
+        """A scan or a typed code. On a screen after the face it is the next citizen's: the
+        current citizen's rating is closed with its answers first, whatever the scan turns out to
+        be."""
+        self._end_open(now)
         self.touch(now)
         try:
             subject = self._subject_from(text)
@@ -158,6 +210,7 @@ class RatingSession:
 
     def walk_in(self, now: datetime) -> Screen:
         """A rating without a receipt, where the unit allows it, at most one per interval."""
+        self._end_open(now)
         self.touch(now)
         if not self.policy.allow_walk_in:
             self.notice = WALK_IN_REFUSED
@@ -170,13 +223,20 @@ class RatingSession:
     # -- answering -----------------------------------------------------------------------------
 
     def choose_score(self, score: Score, now: datetime) -> Screen:
+        """The face: from here on the rating exists. Asks for it to be written at once, open if
+        more screens follow, closed if none do."""
         self._expect(Screen.RATING)
         self.touch(now)
         self.answers.score = score
+        self._rating_id = uuid.uuid4()
+        self._open = True
+        if self.subject is not None and not self.subject.verified:
+            # The interval runs from the rating, however its flow ends.
+            self._last_unverified = now
         self._survey = self.draw() < self.policy.survey_share
         if score <= self.policy.reasons_at_or_below:
-            return self._go(Screen.REASONS, now)
-        return self._after_comment(now)
+            return self._answered(self._go(Screen.REASONS, now), now)
+        return self._answered(self._after_comment(now), now)
 
     def toggle_reason(self, code: str, now: datetime) -> None:
         self._expect(Screen.REASONS)
@@ -186,6 +246,7 @@ class RatingSession:
             reasons.remove(code)
         else:
             reasons.append(code)
+        self._answered(self.screen, now)
 
     def reasons_done(self, now: datetime) -> Screen:
         self._expect(Screen.REASONS)
@@ -207,7 +268,7 @@ class RatingSession:
         self.notice = None
         self.answers.comment = comment.strip()[:1000] or None
         self.answers.callback_phone = phone or None
-        return self._after_comment(now)
+        return self._answered(self._after_comment(now), now)
 
     def answer_factor(self, score: Score | None, now: datetime) -> Screen:
         """One survey question answered (or skipped with None)."""
@@ -218,8 +279,10 @@ class RatingSession:
             self.answers.factors[factor] = score
         self.survey_index += 1
         if self.survey_index >= len(Factor):
-            return self._go(Screen.SAVING, now)
-        return self._go(Screen.SURVEY, now)
+            return self._answered(self._go(Screen.SAVING, now), now)
+        if score is None:  # a skipped question changes nothing on disk
+            return self._go(Screen.SURVEY, now)
+        return self._answered(self._go(Screen.SURVEY, now), now)
 
     @property
     def survey_factor(self) -> Factor:
@@ -228,16 +291,28 @@ class RatingSession:
     # -- saving --------------------------------------------------------------------------------
 
     def rating_builder(self, now: datetime) -> Callable[[int], RatingMessage]:
-        """How to build the rating once the outbox gives it a sequence number."""
+        """How to build the rating, as answered so far, once the outbox gives it a sequence number.
+
+        The answers are copied now: a builder taken before a later answer keeps what it saw.
+        """
         if self.subject is None or self.answers.score is None:
             raise RuntimeError("no face has been tapped in this session")
-        subject, answers, started = self.subject, self.answers, self._started or now
+        subject, started = self.subject, self._started or now
+        answers = Answers(
+            self.answers.score,
+            list(self.answers.reasons),
+            self.answers.comment,
+            self.answers.callback_phone,
+            dict(self.answers.factors),
+        )
+        if self._rating_id is None:
+            self._rating_id = uuid.uuid4()
+        rating_id = self._rating_id
         receipt = (
             ReceiptRef(code=subject.dossier_code, verified=subject.verified)
             if subject.dossier_code
             else None
         )
-        rating_id = uuid.uuid4()
         duration_ms = min(3_600_000, max(0, int((now - started).total_seconds() * 1000)))
         kiosk, lang = self.kiosk, self.lang
         score = answers.score
@@ -277,6 +352,13 @@ class RatingSession:
         self.notice = NOT_SAVED
         return self._go(Screen.MESSAGE, now)
 
+    def end(self, now: datetime) -> None:
+        """The flow stops here (an idle reset, the staff screen, the kiosk shutting down): the
+        open rating, if any, is closed with the answers given so far. Take the effects, then
+        :meth:`reset`."""
+        if self._open:
+            self._close(now)
+
     # -- time ----------------------------------------------------------------------------------
 
     def tick(self, now: datetime) -> Tick:
@@ -291,13 +373,19 @@ class RatingSession:
             shown = (now - (self._entered or now)).total_seconds()
             return Tick.RESET if shown >= self.kiosk.thanks_seconds else Tick.NOTHING
         if idle >= self.kiosk.idle_reset_seconds:
-            return Tick.SAVE_AND_RESET if self.answers.score is not None else Tick.RESET
+            return Tick.SAVE_AND_RESET if self._open else Tick.RESET
         if idle >= self.kiosk.idle_reset_seconds - WARN_BEFORE_RESET_S:
             return Tick.WARN
         return Tick.NOTHING
 
     def reset(self) -> None:
-        """Back to the start, forgetting everything about the last citizen (language too)."""
+        """Back to the start, forgetting everything about the last citizen (language too),
+        including writes not taken yet: take the effects first (see :meth:`end`)."""
+        self._forget()
+        self._effects = []
+
+    def _forget(self) -> None:
+        """The citizen's state gone; the writes asked for on their behalf kept for the caller."""
         self.screen = Screen.ATTRACT
         self.subject = None
         self.notice = None
@@ -305,6 +393,8 @@ class RatingSession:
         self.answers = Answers()
         self.survey_index = 0
         self._survey = False
+        self._rating_id = None
+        self._open = False
         self._started = self._last_touch = self._entered = None
 
     # -- helpers -------------------------------------------------------------------------------
@@ -321,6 +411,31 @@ class RatingSession:
             return self._go(Screen.SURVEY, now)
         return self._go(Screen.SAVING, now)
 
+    def _answered(self, screen: Screen, now: datetime) -> Screen:
+        """An answer was given and ``screen`` comes next: rewrite the open rating in place, or
+        close it where the flow ends (SAVING)."""
+        if screen is Screen.SAVING:
+            self._close(now)
+        elif self._open:  # (a screen drawn for a picture has no rating behind it)
+            self._effects.append(SaveRating(self._require_id(), self.rating_builder(now), False))
+        return screen
+
+    def _close(self, now: datetime) -> None:
+        self._effects.append(SaveRating(self._require_id(), self.rating_builder(now), True))
+        self._open = False
+
+    def _end_open(self, now: datetime) -> None:
+        """A new citizen begins on a screen after the face: the last one's rating is closed and
+        nothing of them (language included) carries over."""
+        if self._open:
+            self._close(now)
+            self._forget()
+
+    def _require_id(self) -> UUID:
+        if self._rating_id is None:
+            raise RuntimeError("no face has been tapped in this session")
+        return self._rating_id
+
     def _expect(self, screen: Screen) -> None:
         if self.screen is not screen:
             raise StaleAction(f"expected the {screen} screen, not {self.screen}")
@@ -332,7 +447,7 @@ class RatingSession:
 
     def _start_rating(self, subject: Subject, now: datetime) -> Screen:
         lang = self.lang
-        self.reset()
+        self._forget()
         self.lang = lang
         self.subject = subject
         self._started = now
@@ -342,7 +457,10 @@ class RatingSession:
     def _subject_from(self, text: str) -> Subject:
         scanned = parse_scan(text)
         if isinstance(scanned, SignedReceipt):
-            claims = verify(scanned, self.keyring, self.kiosk.unit)
+            claims = check(scanned, self.keyring.with_revoked(self.revoked_keys()), self.kiosk.unit)
+            if isinstance(claims, LegacyReceipt):  # an old HMAC slip: its code only, as if typed
+                code = str(claims.code)
+                return Subject(code, False, self.kiosk.counter, None, None, self.stage_of(code))
             code = str(claims.code)
             stage = self.stage_of(code)
             # At the return the officer rated is the one who handed the result back (the hub

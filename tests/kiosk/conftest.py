@@ -36,7 +36,7 @@ def kiosk_settings(
         outbox_path=tmp_path / f"outbox-{kiosk_id}.db",
         **kiosk,  # type: ignore[arg-type]
     )
-    return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipt_keys)
+    return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipt_keys.public())
 
 
 @pytest.fixture

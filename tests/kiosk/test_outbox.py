@@ -5,14 +5,21 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 import kiosk.outbox as outbox_module
-from hailong.contract.messages import AckOutcome, RatedReceipt, ReceiptRef
-from hailong.contract.scale import Stage
+from hailong.contract.messages import (
+    AckOutcome,
+    RatedReceipt,
+    RatingMessage,
+    ReceiptRef,
+    decode_rating,
+)
+from hailong.contract.scale import Score, Stage
 from kiosk.outbox import Outbox
 from tests.hailong.contract.test_messages import make_rating
 
@@ -198,3 +205,157 @@ def test_acks_commit_without_waiting_for_the_disk_but_appends_still_do(tmp_path:
     box.acknowledge([AckOutcome(id=rating.id, seq=1, outcome="stored")])
     with box._engine.connect() as conn:  # the pooled connection the next append uses
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+# -- open ratings: written at the tap, completed in place, published only once closed ----------
+
+
+def _builder(rating_id: uuid.UUID, **answers: object) -> Callable[[int], RatingMessage]:
+    def build(seq: int) -> RatingMessage:
+        return make_rating(id=rating_id, seq=seq, **answers)
+
+    return build
+
+
+def _states(path: Path) -> list[tuple[int, str]]:
+    """What another reader of the file sees (a second connection, as after a crash)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return list(conn.execute("SELECT seq, state FROM outbox ORDER BY seq"))
+
+
+def test_an_open_rating_is_on_disk_holds_its_seq_and_is_not_published(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path)
+    tapped = uuid.uuid4()
+    rating = box.save(tapped, _builder(tapped, score=Score.DISSATISFIED), close=False)
+    assert (rating.id, rating.seq) == (tapped, 1)
+    assert _states(path) == [(1, "open")]  # committed, before anything else happens
+    assert (box.depth(), box.open_count(), box.due(NOW, 0)) == (0, 1, [])
+    assert box.oldest_pending_seq() == 1  # the hub's gap report: on its way, not lost
+    assert box.has_rated("000.00.20.H41-261125-0001", Stage.RECEPTION)  # from the tap
+    # An ack for it (it was never sent: forged, or a bug) takes nothing away.
+    assert box.acknowledge([AckOutcome(id=tapped, seq=1, outcome="stored")]) == 0
+    assert box.open_count() == 1
+
+
+def test_later_answers_rewrite_it_in_place_and_the_close_publishes_it_once(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path)
+    tapped = uuid.uuid4()
+    box.save(tapped, _builder(tapped, score=Score.DISSATISFIED), close=False)
+    box.save(tapped, _builder(tapped, score=Score.DISSATISFIED, reasons=("late",)), close=False)
+    closed = box.save(
+        tapped,
+        _builder(tapped, score=Score.DISSATISFIED, reasons=("late",), comment="chậm"),
+        close=True,
+    )
+    assert closed.seq == 1  # the seq given at the tap
+    assert _states(path) == [(1, "pending")]
+    ((due_id, payload),) = box.due(NOW, 0)
+    assert due_id == tapped
+    assert decode_rating(payload) == closed
+    assert (box.depth(), box.open_count()) == (1, 0)
+    # A closed rating is final: a late write changes nothing (one id, one content).
+    late = box.save(tapped, _builder(tapped, score=Score.VERY_SATISFIED), close=False)
+    assert late == closed
+    assert decode_rating(box.due(NOW, 0)[0][1]).score is Score.DISSATISFIED
+    assert (box.depth(), box.open_count()) == (1, 0)
+    # A next rating gets the next number.
+    assert box.append(lambda seq: make_rating(seq=seq)).seq == 2
+
+
+def test_a_first_write_that_closes_inserts_a_publishable_rating(tmp_path: Path) -> None:
+    """The write at the tap failed (say): the close carries every answer and inserts it."""
+    box = Outbox(tmp_path / "outbox.db")
+    tapped = uuid.uuid4()
+    rating = box.save(tapped, _builder(tapped, reasons=("late",)), close=True)
+    assert [(i, decode_rating(p).reasons) for i, p in box.due(NOW, 0)] == [(tapped, ("late",))]
+    assert (rating.seq, box.depth()) == (1, 1)
+
+
+def test_a_new_rating_closes_one_left_open_so_seqs_publish_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    box.save(first, _builder(first, score=Score.VERY_DISSATISFIED), close=False)
+    box.save(second, _builder(second), close=False)  # its close was lost, say
+    assert _states(path) == [(1, "pending"), (2, "open")]
+    assert [i for i, _ in box.due(NOW, 0)] == [first]
+    box.append(lambda seq: make_rating(seq=seq))
+    assert _states(path) == [(1, "pending"), (2, "pending"), (3, "pending")]
+    assert (box.depth(), box.open_count()) == (3, 0)
+
+
+def test_a_rating_left_open_by_a_crash_is_closed_on_the_next_start(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path)
+    before = box.append(lambda seq: make_rating(seq=seq))
+    tapped = uuid.uuid4()
+    box.save(tapped, _builder(tapped, score=Score.DISSATISFIED, reasons=("late",)), close=False)
+    box._engine.dispose()  # no close(): the process died here
+    reopened = Outbox(path)
+    assert (reopened.depth(), reopened.open_count()) == (2, 0)
+    due = [(i, decode_rating(p)) for i, p in reopened.due(NOW, 0)]
+    assert [i for i, _ in due] == [before.id, tapped]
+    assert (due[1][1].seq, due[1][1].reasons) == (2, ("late",))
+    assert reopened.append(lambda seq: make_rating(seq=seq)).seq == 3
+
+
+def test_close_open_on_a_clean_stop(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.db")
+    assert box.close_open() == 0
+    tapped = uuid.uuid4()
+    box.save(tapped, _builder(tapped), close=False)
+    assert (box.close_open(), box.depth(), box.close_open()) == (1, 1, 0)
+
+
+def test_a_builder_for_another_id_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.db")
+    with pytest.raises(ValueError, match="saved as"):
+        box.save(uuid.uuid4(), _builder(uuid.uuid4()), close=False)
+    assert (box.open_count(), box.depth()) == (0, 0)
+    assert box.append(lambda seq: make_rating(seq=seq)).seq == 1  # no number was used up
+
+
+# The schema every kiosk in the field has (what the outbox before open ratings created).
+OLD_SCHEMA = """
+CREATE TABLE outbox (
+    id VARCHAR(36) NOT NULL, seq INTEGER NOT NULL, payload BLOB NOT NULL,
+    created_at DATETIME NOT NULL, last_sent_at DATETIME, state VARCHAR(10) NOT NULL,
+    reject_reason TEXT, PRIMARY KEY (id), UNIQUE (seq)
+);
+CREATE TABLE rated_receipts (
+    dossier_code VARCHAR(40) NOT NULL, stage VARCHAR(16) NOT NULL,
+    PRIMARY KEY (dossier_code, stage)
+);
+CREATE TABLE returned_receipts (dossier_code VARCHAR(40) NOT NULL, PRIMARY KEY (dossier_code));
+CREATE TABLE kiosk_state ("key" VARCHAR(40) NOT NULL, value BLOB NOT NULL, PRIMARY KEY ("key"));
+"""
+
+
+def test_an_outbox_from_a_kiosk_in_the_field_opens_and_keeps_its_ratings(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    old = [make_rating(seq=seq) for seq in (7, 8, 9)]
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(OLD_SCHEMA)
+        conn.execute("PRAGMA journal_mode=WAL")
+        for rating, state in zip(old, ("pending", "rejected", "pending"), strict=True):
+            conn.execute(
+                "INSERT INTO outbox (id, seq, payload, created_at, state) VALUES (?, ?, ?, ?, ?)",
+                (str(rating.id), rating.seq, rating.to_bytes(), "2026-11-25 02:30:00", state),
+            )
+        conn.execute("INSERT INTO kiosk_state VALUES ('last_seq', ?)", (b"9",))
+        conn.execute("INSERT INTO rated_receipts VALUES ('000.00.20.H41-261125-0001', 'reception')")
+        conn.commit()
+    box = Outbox(path)
+    assert (box.depth(), box.rejected_count(), box.open_count()) == (2, 1, 0)
+    assert [i for i, _ in box.due(NOW, 0)] == [old[0].id, old[2].id]
+    assert box.has_rated("000.00.20.H41-261125-0001", Stage.RECEPTION)
+    tapped = uuid.uuid4()
+    assert box.save(tapped, _builder(tapped), close=False).seq == 10  # numbering continues
+    assert box.oldest_pending_seq() == 7
+    box.save(tapped, _builder(tapped), close=True)
+    assert [r.seq for r in box.due_batch(NOW, 0)] == [7, 9, 10]
+    box.close()

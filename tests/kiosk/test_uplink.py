@@ -23,6 +23,7 @@ from hailong.contract.messages import (
     KioskStatusMessage,
     RatedMessage,
     RatedReceipt,
+    RatingMessage,
     decode_kiosk_status,
     decode_rating,
 )
@@ -42,6 +43,7 @@ class HubPeer:
     def __init__(self, broker: Broker) -> None:
         settings = broker.mqtt_settings("hub")
         self.received: list[str] = []
+        self.ratings: list[RatingMessage] = []  # every copy received, in order
         self.acking = threading.Event()
         self.acking.set()
         subscribed = threading.Event()
@@ -56,6 +58,7 @@ class HubPeer:
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         rating = decode_rating(message.payload)
+        self.ratings.append(rating)
         self.received.append(str(rating.id))
         if self.acking.is_set():
             ack = AckMessage(results=(AckOutcome(id=rating.id, seq=rating.seq, outcome="stored"),))
@@ -449,3 +452,39 @@ def test_an_outbox_that_cannot_write_does_not_end_the_network_thread(
         uplink.stop()
         hub.close()
         box.close()
+
+
+def test_an_open_rating_is_published_only_once_closed_and_with_its_answers(
+    broker: Broker, outbox: Outbox
+) -> None:
+    """A citizen still on the reasons or survey screen: their rating is on disk, held back."""
+    hub = HubPeer(broker)
+    uplink = _uplink(broker, outbox, resend_after=0.2)
+    uplink.start()
+    try:
+        wait_for(lambda: uplink.connected)
+        before = outbox.append(lambda seq: make_rating(seq=seq))
+        tapped = make_rating(seq=2).id
+
+        def answered(*reasons: str) -> Callable[[int], RatingMessage]:
+            return lambda seq: make_rating(id=tapped, seq=seq, reasons=reasons)
+
+        outbox.save(tapped, answered(), close=False)
+        outbox.save(tapped, answered("late"), close=False)
+        uplink.notify_new()
+        wait_for(lambda: outbox.depth() == 0)  # the closed one went and was acknowledged
+        for _ in range(3):  # several passes over the outbox, each skipping the open rating
+            uplink.notify_new()
+            time.sleep(0.3)
+        assert hub.received == [str(before.id)]
+        assert outbox.open_count() == 1
+        status = decode_kiosk_status(uplink._status(online=True))
+        assert status.oldest_pending_seq == 2  # the hub's gap report waits for it
+        outbox.save(tapped, answered("late", "rude"), close=True)
+        uplink.notify_new()
+        wait_for(lambda: outbox.depth() == 0)
+        assert [r.id for r in hub.ratings] == [before.id, tapped]
+        assert (hub.ratings[1].seq, hub.ratings[1].reasons) == (2, ("late", "rude"))
+    finally:
+        uplink.stop()
+        hub.close()

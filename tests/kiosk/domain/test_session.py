@@ -20,6 +20,7 @@ from kiosk.domain.session import (
     WALK_IN_REFUSED,
     WALK_IN_TOO_SOON,
     RatingSession,
+    SaveRating,
     Screen,
     StaleAction,
     Tick,
@@ -227,7 +228,11 @@ def test_idle_after_a_face_saves_what_was_answered(
         session.answer_factor(Score.NEUTRAL, T0)
     assert session.screen is stop_at
     assert session.tick(_at(30)) is Tick.SAVE_AND_RESET
-    rating = session.rating_builder(_at(30))(1)
+    session.take_effects()
+    session.end(_at(30))
+    (closed,) = session.take_effects()
+    assert closed.close
+    rating = closed.build(1)
     assert rating.score is Score.DISSATISFIED
     assert rating.reasons == ("late",)
     # An unsent comment is never kept; one sent before the survey is.
@@ -270,3 +275,188 @@ def test_typed_codes_are_rate_limited_like_walk_ins(make: MakeSession, keyring: 
     assert session.submit_code(signed_url(keyring), _at(11)) is Screen.RATING
     session.reset()
     assert session.submit_code("000.00.20.H41-261125-0043", _at(61)) is Screen.RATING
+
+
+# -- the rating from the tap on: written open, completed in place, closed once -----------------
+
+LATER_SCREENS = ["reasons", "comment", "survey-1", "survey-3", "survey-5", "survey-high"]
+
+
+def _to(session: RatingSession, keyring: KeyRing, where: str) -> tuple[Any, ...]:
+    """Scan, tap a face and answer up to ``where`` (a later screen, survey question n of 5);
+    returns what the closed rating must then hold: (score, reasons, comment, phone, factors)."""
+    session.submit_code(signed_url(keyring, sequence=1), T0)
+    if where == "survey-high":
+        session.choose_score(Score.SATISFIED, _at(1))
+        session.answer_factor(Score.NEUTRAL, _at(2))
+        assert (session.screen, session.survey_index) == (Screen.SURVEY, 1)
+        return (Score.SATISFIED, (), None, None, {Factor.ACCESS: Score.NEUTRAL})
+    session.choose_score(Score.DISSATISFIED, _at(1))
+    session.toggle_reason("late", _at(2))
+    if where == "reasons":
+        return (Score.DISSATISFIED, ("late",), None, None, {})
+    session.reasons_done(_at(3))
+    if where == "comment":
+        return (Score.DISSATISFIED, ("late",), None, None, {})
+    session.comment_done("chậm", "0912345678", True, _at(4))
+    factors: dict[Factor, Score] = {}
+    for index in range(int(where.split("-")[1]) - 1):
+        answer = Score.NEUTRAL if index % 2 == 0 else None  # answered, skipped, answered...
+        session.answer_factor(answer, _at(5 + index))
+        if answer is not None:
+            factors[list(Factor)[index]] = answer
+    assert session.screen is Screen.SURVEY
+    return (Score.DISSATISFIED, ("late",), "chậm", "0912345678", factors)
+
+
+def _content(effect: SaveRating, seq: int = 1) -> tuple[Any, ...]:
+    rating = effect.build(seq)
+    assert rating.id == effect.rating_id
+    return (rating.score, rating.reasons, rating.comment, rating.callback_phone, rating.factors)
+
+
+def test_the_face_is_written_open_at_the_tap_and_completed_in_place(
+    make: MakeSession, keyring: KeyRing
+) -> None:
+    session = make(policy=KioskPolicy(survey_share=1.0), draw=0.0)
+    session.submit_code(signed_url(keyring), T0)
+    assert session.take_effects() == []  # no face, no rating
+    session.choose_score(Score.DISSATISFIED, _at(1))
+    (tap,) = session.take_effects()
+    assert not tap.close
+    assert _content(tap) == (Score.DISSATISFIED, (), None, None, {})
+    session.toggle_reason("late", _at(2))
+    (ticked,) = session.take_effects()
+    assert (ticked.rating_id, ticked.close) == (tap.rating_id, False)
+    assert _content(ticked)[1] == ("late",)
+    session.reasons_done(_at(3))
+    assert session.take_effects() == []  # nothing new was said
+    session.comment_done("chậm", "0912345678", True, _at(4))
+    (commented,) = session.take_effects()
+    assert _content(commented)[2:4] == ("chậm", "0912345678")
+    session.answer_factor(None, _at(5))
+    assert session.take_effects() == []  # a skipped question changes nothing
+    for index in range(1, 4):
+        session.answer_factor(Score.SATISFIED, _at(5 + index))
+        (answered,) = session.take_effects()
+        assert (answered.rating_id, answered.close) == (tap.rating_id, False)
+    assert session.rating_open
+    assert session.answer_factor(Score.NEUTRAL, _at(9)) is Screen.SAVING
+    (closed,) = session.take_effects()
+    assert (closed.rating_id, closed.close) == (tap.rating_id, True)
+    assert len(_content(closed)[4]) == 4
+    assert not session.rating_open
+    assert closed.build(1).duration_ms == 9_000
+
+
+def test_a_face_with_nothing_after_it_is_written_closed_at_once(
+    make: MakeSession, keyring: KeyRing
+) -> None:
+    session = make()
+    session.submit_code(signed_url(keyring), T0)
+    assert session.choose_score(Score.VERY_SATISFIED, _at(1)) is Screen.SAVING
+    (only,) = session.take_effects()
+    assert only.close
+    assert session.take_effects() == []  # each effect is handed out once
+
+
+@pytest.mark.parametrize("where", LATER_SCREENS)
+def test_a_scan_on_a_later_screen_closes_that_citizens_rating_first(
+    make: MakeSession, keyring: KeyRing, where: str
+) -> None:
+    session = make(policy=KioskPolicy(survey_share=1.0), draw=0.0)
+    session.lang = "en"
+    expected = _to(session, keyring, where)
+    first_id = session.take_effects()[0].rating_id
+    assert session.submit_code(signed_url(keyring, sequence=2), _at(30)) is Screen.RATING
+    (closed,) = session.take_effects()
+    assert (closed.rating_id, closed.close) == (first_id, True)
+    assert _content(closed) == expected
+    assert closed.build(1).lang == "en"  # the first citizen's language, in their rating
+    # The next citizen starts clean: their own subject, no answers, the default language.
+    assert session.subject is not None
+    assert session.subject.dossier_code == "000.00.20.H41-261125-0002"
+    assert (session.answers.score, session.answers.reasons, session.lang) == (None, [], "vi")
+    assert not session.rating_open
+    session.choose_score(Score.VERY_SATISFIED, _at(31))
+    (second,) = session.take_effects()
+    assert second.rating_id != first_id
+
+
+@pytest.mark.parametrize("scan", ["junk", "forged", "same receipt"])
+def test_a_refused_scan_on_a_later_screen_still_closes_the_rating(
+    make: MakeSession, keyring: KeyRing, scan: str
+) -> None:
+    rated: set[tuple[str, Stage]] = set()
+    session = make(rated=rated)
+    session.submit_code(signed_url(keyring, sequence=1), T0)
+    session.choose_score(Score.VERY_DISSATISFIED, _at(1))
+    rated.add(("000.00.20.H41-261125-0001", Stage.RECEPTION))  # what the outbox now says
+    session.take_effects()
+    text = {
+        "junk": "hello",
+        "forged": signed_url(keyring, sequence=1)[:-3] + "AAA",
+        "same receipt": signed_url(keyring, sequence=1),
+    }[scan]
+    assert session.submit_code(text, _at(2)) in (Screen.ATTRACT, Screen.MESSAGE)
+    (closed,) = session.take_effects()
+    assert closed.close
+    assert _content(closed)[0] is Score.VERY_DISSATISFIED
+    assert session.tick(_at(3600)) is not Tick.SAVE_AND_RESET  # nothing left to close
+
+
+@pytest.mark.parametrize("where", LATER_SCREENS)
+def test_end_closes_an_open_rating_with_its_answers(
+    make: MakeSession, keyring: KeyRing, where: str
+) -> None:
+    session = make(idle_reset_seconds=30, policy=KioskPolicy(survey_share=1.0), draw=0.0)
+    expected = _to(session, keyring, where)
+    session.take_effects()
+    assert session.tick(_at(600)) is Tick.SAVE_AND_RESET
+    session.end(_at(600))
+    (closed,) = session.take_effects()
+    assert closed.close
+    assert _content(closed) == expected
+    session.reset()
+    session.end(_at(601))
+    assert session.take_effects() == []  # closed once, never twice
+
+
+def test_end_before_a_face_or_after_the_close_writes_nothing(
+    make: MakeSession, keyring: KeyRing
+) -> None:
+    session = make()
+    session.end(T0)
+    session.submit_code(signed_url(keyring), T0)
+    session.end(T0)
+    assert session.take_effects() == []
+    session.choose_score(Score.SATISFIED, T0)
+    session.take_effects()
+    session.stored(T0)
+    session.end(T0)
+    assert session.take_effects() == []
+    # And a scan on the thank-you screen starts the next citizen without another write.
+    assert session.submit_code(signed_url(keyring, sequence=9), T0) is Screen.RATING
+    assert session.take_effects() == []
+
+
+def test_a_builder_keeps_the_answers_it_was_made_with(make: MakeSession, keyring: KeyRing) -> None:
+    session = make()
+    session.submit_code(signed_url(keyring), T0)
+    session.choose_score(Score.DISSATISFIED, T0)
+    (tap,) = session.take_effects()
+    session.toggle_reason("late", T0)
+    assert tap.build(1).reasons == ()  # taken before the tick: it wrote the tap alone
+
+
+def test_walk_in_interval_runs_from_a_rating_closed_by_the_clock(make: MakeSession) -> None:
+    session = make(
+        idle_reset_seconds=30,
+        policy=KioskPolicy(allow_walk_in=True, unverified_min_interval_s=60),
+    )
+    session.walk_in(T0)
+    session.choose_score(Score.VERY_DISSATISFIED, T0)
+    session.end(_at(30))
+    session.reset()
+    assert session.walk_in(_at(31)) is Screen.ATTRACT
+    assert session.notice == WALK_IN_TOO_SOON

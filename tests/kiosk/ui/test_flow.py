@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -11,9 +15,9 @@ from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hailong.contract.messages import RatedReceipt, decode_rating
+from hailong.contract.messages import RatedReceipt, RatingMessage, decode_rating
 from hailong.contract.receipt import KeyRing
-from hailong.contract.scale import Score, Stage
+from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
 from kiosk.domain.session import Screen
@@ -125,11 +129,11 @@ def test_idle_rating_screen_returns_to_start_without_storing(
 def test_a_full_disk_shows_a_message_and_keeps_the_kiosk_usable(
     qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(_build: object) -> None:
+    def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     _scan(qtbot, kiosk, signed_url(keyring))
-    monkeypatch.setattr(kiosk.outbox, "append", disk_full)
+    monkeypatch.setattr(kiosk.outbox, "save", disk_full)
     qtbot.mouseClick(kiosk.window.rating.faces[Score.SATISFIED], Qt.MouseButton.LeftButton)
     assert kiosk.window.current is Screen.MESSAGE
     assert "chưa lưu được" in kiosk.window.message.headline.text()
@@ -400,3 +404,235 @@ def test_a_locked_kiosk_cannot_be_closed_by_a_citizen(qtbot: QtBot, kiosk: Kiosk
     kiosk.window.close()  # what Alt+F4 or a window manager's close button asks
     assert kiosk.window.isVisible()
     kiosk.window.locked = False
+
+
+# -- finding 6 of issue 15: no answer is dropped after the face --------------------------------
+
+# Every screen after the face, as a citizen reaches it: the reasons (a reason ticked), the comment
+# (after the reasons), each of the five survey questions after a low score (comment and phone
+# sent, every other question answered), the survey after a high score, and the thank-you screen.
+LATER_SCREENS = [
+    "reasons",
+    "comment",
+    "survey-1",
+    "survey-2",
+    "survey-3",
+    "survey-4",
+    "survey-5",
+    "survey-high",
+    "thanks",
+]
+Expected = tuple[Score, tuple[str, ...], str | None, str | None, dict[str, int]]
+
+
+def _answer_up_to(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, where: str) -> Expected:
+    """Through the real window: scan receipt 1, tap a face, answer up to ``where``. Returns what
+    the first citizen's rating must hold: score, reasons, comment, phone, factors."""
+    window = kiosk.window
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=1))
+    if where in ("survey-high", "thanks"):
+        _click(qtbot, window.rating.faces[Score.SATISFIED])
+        if where == "thanks":
+            for _ in range(5):
+                _click(qtbot, window.survey.skip_button)
+            assert window.current is Screen.THANKS
+            return (Score.SATISFIED, (), None, None, {})
+        assert window.current is Screen.SURVEY
+        return (Score.SATISFIED, (), None, None, {})
+    _click(qtbot, window.rating.faces[Score.DISSATISFIED])
+    assert window.current is Screen.REASONS
+    _click(qtbot, window.reasons.buttons["tre-hen"])
+    if where == "reasons":
+        return (Score.DISSATISFIED, ("tre-hen",), None, None, {})
+    _click(qtbot, window.reasons.next_button)
+    assert window.current is Screen.COMMENT
+    if where == "comment":
+        return (Score.DISSATISFIED, ("tre-hen",), None, None, {})
+    window.comment.comment.setText("chờ lâu")
+    window.comment.phone.setText("0912345678")
+    _click(qtbot, window.comment.consent)
+    _click(qtbot, window.comment.send_button)
+    factors: dict[str, int] = {}
+    for index in range(int(where.split("-")[1]) - 1):
+        assert window.current is Screen.SURVEY
+        if index % 2 == 0:
+            _click(qtbot, window.survey.faces[Score.NEUTRAL])
+            factors[str(list(Factor)[index])] = 3
+        else:
+            _click(qtbot, window.survey.skip_button)
+    assert window.current is Screen.SURVEY
+    return (Score.DISSATISFIED, ("tre-hen",), "chờ lâu", "0912345678", factors)
+
+
+def _content(rating: RatingMessage) -> Expected:
+    factors = {str(f): int(s) for f, s in rating.factors.items()}
+    return (rating.score, rating.reasons, rating.comment, rating.callback_phone, factors)
+
+
+def _published(kiosk: Kiosk) -> list[RatingMessage]:
+    """What the uplink would publish now, in seq order."""
+    return [decode_rating(r.payload) for r in kiosk.outbox.due_batch(kiosk.controller.clock(), 0)]
+
+
+def _rows(path: Path) -> list[tuple[int, str, bytes]]:
+    """The outbox as another reader of the file sees it (a second connection, as after a crash)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return list(conn.execute("SELECT seq, state, payload FROM outbox ORDER BY seq"))
+
+
+def _surveyed(kiosk: Kiosk, unit: Unit) -> None:
+    _with_unit_config(kiosk, unit, survey_share=1.0)
+    kiosk.controller.session.draw = lambda: 0.0
+
+
+@pytest.mark.parametrize("where", LATER_SCREENS)
+def test_a_scan_on_a_later_screen_keeps_the_first_citizens_rating_once(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit, where: str
+) -> None:
+    """Fails on the code before issue 15: the scan dropped the rating of a citizen on the
+    reasons, comment or survey screen (and only low scores reach the first two)."""
+    _surveyed(kiosk, unit)
+    expected = _answer_up_to(qtbot, kiosk, keyring, where)
+    window = kiosk.window
+    if where == "comment":  # typed, never sent: not kept, and not shown to the next citizen
+        window.comment.comment.setFocus()
+        _type(qtbot, window.comment.text_keys, ["x", "y"])
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=2))
+    assert window.current is Screen.RATING
+    assert "000.00.20.H41-261125-0002" in window.rating.details.text()
+    assert (window.comment.comment.text(), window.comment.phone.text()) == ("", "")
+    (first,) = _published(kiosk)
+    assert (first.seq, first.receipt and first.receipt.code) == (1, "000.00.20.H41-261125-0001")
+    assert _content(first) == expected
+    assert (kiosk.outbox.depth(), kiosk.outbox.open_count()) == (1, 0)
+    # The next citizen rates as usual: one more rating, the next seq; the first is unchanged.
+    _click(qtbot, window.rating.faces[Score.VERY_SATISFIED])
+    rows = _rows(kiosk.controller.settings.kiosk.outbox_path)
+    assert [(seq, state) for seq, state, _ in rows] == [(1, "pending"), (2, "open")]
+    assert decode_rating(rows[0][2]) == first
+    second = decode_rating(rows[1][2])
+    assert second.id != first.id
+    assert second.receipt is not None
+    assert second.receipt.code == "000.00.20.H41-261125-0002"
+
+
+def test_a_rescan_of_the_same_receipt_on_the_reasons_screen_keeps_one_rating(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit
+) -> None:
+    _surveyed(kiosk, unit)
+    expected = _answer_up_to(qtbot, kiosk, keyring, "reasons")
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=1))
+    assert kiosk.window.current is Screen.MESSAGE
+    assert "đã được đánh giá" in kiosk.window.message.headline.text()
+    assert [_content(r) for r in _published(kiosk)] == [expected]
+
+
+@pytest.mark.parametrize("where", LATER_SCREENS[:-1])
+def test_an_idle_reset_on_a_later_screen_closes_the_rating_with_its_answers(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit, where: str
+) -> None:
+    _surveyed(kiosk, unit)
+    expected = _answer_up_to(qtbot, kiosk, keyring, where)
+    assert kiosk.outbox.open_count() == 1
+    later = kiosk.controller.clock() + timedelta(seconds=60)
+    kiosk.controller.clock = lambda: later
+    kiosk.controller.tick()
+    assert kiosk.window.current is Screen.ATTRACT
+    assert [_content(r) for r in _published(kiosk)] == [expected]
+    assert kiosk.outbox.open_count() == 0
+
+
+def test_closing_the_staff_screen_mid_flow_closes_the_rating(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit
+) -> None:
+    _surveyed(kiosk, unit)
+    expected = _answer_up_to(qtbot, kiosk, keyring, "survey-2")
+    _click(qtbot, kiosk.window.staff_button)
+    kiosk.controller.tick()  # the clock does not run while staff are there
+    assert kiosk.outbox.open_count() == 1
+    kiosk.window.maintenance.back.emit()
+    assert kiosk.window.current is Screen.ATTRACT
+    assert [_content(r) for r in _published(kiosk)] == [expected]
+
+
+def test_each_screen_shows_only_after_its_write_is_on_disk(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The face is on disk (open) before the reasons screen shows, and closed before "Cảm ơn"."""
+    _surveyed(kiosk, unit)
+    path = kiosk.controller.settings.kiosk.outbox_path
+    seen: dict[Screen, list[str]] = {}
+    show = kiosk.window.show_screen
+
+    def recording(screen: Screen) -> None:
+        seen.setdefault(screen, [state for _, state, _ in _rows(path)])
+        show(screen)
+
+    monkeypatch.setattr(kiosk.window, "show_screen", recording)
+    _answer_up_to(qtbot, kiosk, keyring, "survey-5")
+    _click(qtbot, kiosk.window.survey.faces[Score.SATISFIED])
+    assert kiosk.window.current is Screen.THANKS
+    assert seen[Screen.RATING] == []
+    assert seen[Screen.REASONS] == seen[Screen.COMMENT] == seen[Screen.SURVEY] == ["open"]
+    assert seen[Screen.THANKS] == ["pending"]
+
+
+def test_a_close_that_fails_says_so_and_the_face_is_still_counted(
+    qtbot: QtBot,
+    tmp_path: Path,
+    receipt_keys: ReceiptKeys,
+    offline_mqtt: MqttSettings,
+    keyring: KeyRing,
+    unit: Unit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = kiosk_settings(tmp_path, receipt_keys, offline_mqtt)
+    first = build_kiosk(settings, start_uplink=False)
+    _with_unit_config(first, unit, survey_share=0.0)
+    save = first.outbox.save
+
+    def full_at_the_close(*args: Any, close: bool) -> RatingMessage:
+        if close:
+            raise OSError(28, "No space left on device")
+        return save(*args, close=close)
+
+    monkeypatch.setattr(first.outbox, "save", full_at_the_close)
+    first.controller.submit_code(signed_url(keyring))
+    first.controller.rate(Score.VERY_DISSATISFIED)
+    first.controller.toggle_reason("tre-hen")
+    first.controller.finish_reasons()
+    first.controller.comment_done("", "", False)
+    assert first.window.current is Screen.MESSAGE  # no thanks without the durable close
+    assert "chưa lưu được" in first.window.message.headline.text()
+    first.outbox._engine.dispose()  # the kiosk dies with the disk still full: no clean stop
+    again = build_kiosk(settings, start_uplink=False)
+    try:
+        ((_, payload),) = again.outbox.due(again.controller.clock(), 0)
+        assert decode_rating(payload).reasons == ("tre-hen",)
+    finally:
+        again.close()
+        monkeypatch.undo()
+        first.close()
+
+
+def test_a_hold_that_fails_is_made_good_by_the_next_write(
+    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, unit: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write at the tap that fails (the disk was busy, say) costs nothing once a later write of
+    the same rating succeeds: each carries every answer, and the first one to land inserts it."""
+    _surveyed(kiosk, unit)
+    save = kiosk.outbox.save
+    calls: list[bool] = []
+
+    def first_fails(*args: Any, close: bool) -> RatingMessage:
+        calls.append(close)
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        return save(*args, close=close)
+
+    monkeypatch.setattr(kiosk.outbox, "save", first_fails)
+    expected = _answer_up_to(qtbot, kiosk, keyring, "survey-2")
+    assert calls[:2] == [False, False]  # the tap (failed), then the reason ticked
+    assert kiosk.window.current is Screen.SURVEY  # the citizen was not stopped
+    _scan(qtbot, kiosk, signed_url(keyring, sequence=2))
+    assert [(r.seq, _content(r)) for r in _published(kiosk)] == [(1, expected)]
