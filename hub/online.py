@@ -3,15 +3,22 @@
 The same rules as at the kiosk: the receipt's signature is checked, one rating per receipt and
 stage, the register decides the stage. The rating goes through the same store as MQTT ratings
 (``store_batch``), marked ``channel = online``.
+
+Many taps at once on one receipt (a citizen's double tap, several phones, a script) race to the
+unique index on (unit, dossier code, stage): the losers' transactions fail on it (PostgreSQL) or
+find the database locked (SQLite). Each is tried again in a fresh transaction, which sees the
+winner's rating and answers ``already_rated``: one thanks, the others "already rated", never an
+error page.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.messages import AckOutcome, RatingMessage, ReceiptRef
@@ -19,10 +26,12 @@ from hailong.contract.receipt import KeyRing, ReceiptClaims, SignedReceipt, pars
 from hailong.contract.scale import Channel, Score, Stage
 from hailong.settings import Unit
 from hub.domain.ingest import attribute
+from hub.receipts.issuing import require_registered
 from hub.store.models import RatingRow
 from hub.store.ratings import receipt_facts, store_batch
 
 ONLINE_KIOSK = "online"  # the "kiosk" of ratings made on a phone
+STORE_ATTEMPTS = 5  # a losing transaction's retries; the second already sees the winner
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ def open_receipt(
     if not isinstance(scanned, SignedReceipt):
         raise ValueError("a receipt URL carries a signature")
     claims = verify(scanned, keyring, unit.unit.code)
+    if scanned.legacy:  # an HMAC key every kiosk held: only what the register says was signed
+        require_registered(sessions, claims, scanned.key_id)
     code = str(claims.code)
     with sessions() as session:
         facts = receipt_facts(session, [code]).get(code)
@@ -70,8 +81,12 @@ def store_online_rating(
     comment: str | None,
     lang: str,
     now: datetime | None = None,
+    suspect: bool = False,
 ) -> AckOutcome:
-    """Store the rating in one transaction; ``already_rated`` if the receipt was rated first."""
+    """Store the rating in one transaction; ``already_rated`` if the receipt was rated first.
+
+    ``suspect``: sent from one of the unit's staff networks. Kept (an admin can look at it), but
+    flagged and left out of the figures: a rating must be the citizen's own."""
     moment = now or datetime.now(UTC)
     claims = receipt.claims
     known = {r.code for r in unit.reasons}
@@ -92,8 +107,28 @@ def store_online_rating(
         channel=Channel.ONLINE,
         rated_at=moment,
     )
+    for _ in range(STORE_ATTEMPTS - 1):
+        try:
+            return _store(sessions, unit, rating, moment, suspect)
+        except (IntegrityError, OperationalError):
+            # Another request stored a rating of this receipt first (or held SQLite's write
+            # lock): the next transaction sees it and answers already_rated.
+            continue
+    return _store(sessions, unit, rating, moment, suspect)
+
+
+def _store(
+    sessions: sessionmaker[Session],
+    unit: Unit,
+    rating: RatingMessage,
+    moment: datetime,
+    suspect: bool,
+) -> AckOutcome:
+    code = str(rating.receipt.code) if rating.receipt is not None else ""
     with sessions.begin() as session:
-        code = str(claims.code)
         facts = receipt_facts(session, [code]).get(code)
-        (outcome,) = store_batch(session, [(rating, attribute(rating, facts, unit))], moment)
+        attribution = attribute(rating, facts, unit)
+        if suspect:
+            attribution = replace(attribution, suspect=True, counted=False)
+        (outcome,) = store_batch(session, [(rating, attribution)], moment)
     return outcome

@@ -3,6 +3,15 @@
 Each action writes the register first and prints second. A printer that fails (paper out, cover
 open, offline) never loses a receipt: the result says what went wrong, in Vietnamese and English,
 and the receipt stays in the register unprinted until it is reprinted.
+
+Officer scope is decided here, once for every caller: given ``issued_by`` (an officer's code),
+:meth:`ReceiptDesk.view`, :meth:`ReceiptDesk.reprint` and :meth:`ReceiptDesk.recent` reach only the
+receipts that officer issued, and another officer's code answers exactly as a code that does not
+exist, so codes cannot be probed. The signed rating URL leaves the desk once, in the result of
+:meth:`issue` or :meth:`register`; a later :class:`ReceiptView` never carries it, and carries the
+citizen's name and contact only for the officer who issued the receipt. Without ``issued_by``
+(an administrator, the command line, the one-stop software's token) every receipt is reachable,
+still without the URL or personal data.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.receipt import ReceiptRefused, SignedReceipt, TypedCode, parse_scan
@@ -26,6 +36,7 @@ from hub.receipts.issuing import (
     register_receipt,
 )
 from hub.receipts.printer import PrinterError, print_receipt
+from hub.store.models import ReceiptRow
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,43 @@ class IssueRequest:
     promised_on: date | None = None
     citizen_name: str | None = None
     citizen_contact: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    """A receipt looked up after its issue: never the signed URL; the citizen's name and contact
+    only for the officer who issued it (None otherwise)."""
+
+    code: str
+    procedure: str
+    counter: str
+    officer: str
+    issued_at: datetime
+    promised_on: date | None
+    printed: bool
+    origin: str
+    returned_at: datetime | None
+    returned_by: str | None
+    citizen_name: str | None = None
+    citizen_contact: str | None = None
+
+
+def _view(row: ReceiptRow, issued_by: str | None) -> ReceiptView:
+    personal = issued_by is not None and row.officer == issued_by
+    return ReceiptView(
+        row.dossier_code,
+        row.procedure,
+        row.counter,
+        row.officer,
+        row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=UTC),
+        row.promised_on,
+        row.printed,
+        row.origin,
+        row.returned_at,
+        row.returned_by,
+        row.citizen_name if personal else None,
+        row.citizen_contact if personal else None,
+    )
 
 
 class ReceiptDesk:
@@ -93,11 +141,39 @@ class ReceiptDesk:
         )
         return self._print(issued) if print_slip else Printed(issued, None)
 
-    def reprint(self, code: str) -> Printed:
+    def reprint(self, code: str, *, issued_by: str | None = None) -> Printed:
+        """Print the slip again; with ``issued_by``, only a receipt that officer issued."""
         issued = load_issued(self.sessions, code)
-        if issued is None:
+        if issued is None or (issued_by is not None and issued.claims.officer != issued_by):
             raise UnknownReceiptError(f"no receipt {code} in the register")
         return self._print(issued)
+
+    def view(self, code: str, *, issued_by: str | None = None) -> ReceiptView:
+        """The receipt as its page shows it later; with ``issued_by``, only that officer's."""
+        with self.sessions() as session:
+            row = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code == code)).first()
+        if row is None or (issued_by is not None and row.officer != issued_by):
+            raise UnknownReceiptError(f"no receipt {code} in the register")
+        return _view(row, issued_by)
+
+    def recent(
+        self,
+        since: datetime,
+        *,
+        issued_by: str | None = None,
+        counter: str | None = None,
+        limit: int = 20,
+    ) -> list[ReceiptView]:
+        """The newest receipts since ``since``: an officer's own, or a counter's (admins)."""
+        query = select(ReceiptRow).where(ReceiptRow.issued_at >= since)
+        if issued_by is not None:
+            query = query.where(ReceiptRow.officer == issued_by)
+        if counter is not None:
+            query = query.where(ReceiptRow.counter == counter)
+        with self.sessions() as session:
+            rows = session.scalars(query.order_by(ReceiptRow.issued_at.desc()).limit(limit))
+            # Lists never show personal data, even the officer's own.
+            return [_view(row, None) for row in rows]
 
     def record_return(self, scanned: str, officer: str) -> ReturnRecord:
         """The officer scans the receipt when handing back the result."""

@@ -1,7 +1,11 @@
-"""Who may use the hub's web side: staff accounts (argon2 password hashes, roles) and API tokens.
+"""Who may use the hub's web side: staff accounts (argon2 password hashes, roles), their live
+sessions, and API tokens.
 
-Both live in files under ``var/secrets/web/`` (mode 0600, never in the repository). Tokens are
-stored as SHA-256 digests: a stolen file does not give a working token. Roles:
+All live in files under ``var/secrets/web/`` (mode 0600, never in the repository). Tokens are
+stored as SHA-256 digests: a stolen file does not give a working token. So are session ids: the
+cookie carries the id, the server keeps its digest, and a session is alive only while the server
+has it. Logging out forgets it; a password change forgets every session of that user, so a cookie
+copied before either no longer works. Roles:
 
 * ``officer``: a counter officer (cán bộ một cửa), tied to an officer code in the unit catalogue;
   issues, registers, reprints and records returns for themself.
@@ -11,12 +15,17 @@ stored as SHA-256 digests: a stolen file does not give a working token. Roles:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,12 +34,18 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.web.lockout import LoginThrottle
+
 Role = Literal["officer", "head", "admin"]
 ROLES: tuple[Role, ...] = ("officer", "head", "admin")
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=5)
+SESSION_LIFETIME = timedelta(hours=12)  # one working day, as the cookie's max-age
+MAX_SESSIONS = 20  # per user; the oldest is forgotten past this
+REFUSALS = ("wrong_password", "unknown_user", "locked")  # why a login was refused
 
 _hasher = PasswordHasher()
+logger = logging.getLogger(__name__)
+# Unknown user names are checked against this hash, so they take as long as known ones.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -42,6 +57,14 @@ class Account:
     username: str
     role: Role
     officer: str | None  # the officer code an ``officer`` account acts as
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt gave: the account, or why not (``locked_until`` when locked)."""
+
+    account: Account | None
+    locked_until: datetime | None = None
 
 
 def _read_json(path: Path) -> dict[str, dict[str, object]]:
@@ -64,27 +87,67 @@ def _write_private_json(path: Path, data: object) -> None:
 
 
 class Accounts:
-    """Staff logins, with a lock-out after repeated failures (per user name, in memory)."""
+    """Staff logins and their sessions, with a lock-out per (user name, source address).
 
-    def __init__(self, path: Path) -> None:
+    Writers (the web app, ``hailong staff add``) take an exclusive ``flock`` on a lock file
+    beside the accounts, so a login recording its session never undoes a password changed at
+    the same moment from the command line. Readers need no lock: files are replaced atomically.
+    """
+
+    def __init__(self, path: Path, throttle: LoginThrottle | None = None) -> None:
         self.path = path
-        self._failures: dict[str, tuple[int, datetime | None]] = {}
+        self.sessions_path = path.with_name(path.stem + ".sessions.json")
+        self.throttle = throttle or LoginThrottle()
+        self.refused: Counter[str] = Counter()  # refused logins by reason, for /metrics
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _users(self) -> dict[str, dict[str, object]]:
         return _read_json(self.path).get("users", {})  # type: ignore[return-value]
 
     def add(self, username: str, password: str, role: Role, officer: str | None = None) -> None:
+        """Create a login, or update one (a new password): an update ends its sessions."""
         if not re.fullmatch(r"[A-Za-z0-9_-]{2,40}", username):
             raise AccountError(f"user name {username!r}: 2-40 letters, digits, - and _")
         if role not in ROLES:
             raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
         if role == "officer" and not officer:
             raise AccountError("an officer account needs the officer's code (e.g. CB001)")
-        if len(password) < 10:
-            raise AccountError("a password needs at least 10 characters")
-        users = self._users()
-        users[username] = {"hash": _hasher.hash(password), "role": role, "officer": officer}
-        _write_private_json(self.path, {"users": users})
+        _check_password(password)
+        entry: dict[str, object] = {
+            "hash": _hasher.hash(password),
+            "role": role,
+            "officer": officer,
+        }
+        with self._writing():
+            users = self._users()
+            users[username] = entry
+            _write_private_json(self.path, {"users": users})
+            self._end_sessions(lambda user: user == username)
+
+    def change_password(self, username: str, current: str, new: str) -> bool:
+        """The user's own change: False if ``current`` is wrong. Ends every session of the user
+        (the caller opens a new one for the browser that made the change)."""
+        entry = self._users().get(username)
+        if entry is None or not _verify(str(entry.get("hash", "")), current):
+            return False
+        _check_password(new)
+        with self._writing():
+            users = self._users()
+            if username not in users:
+                return False
+            users[username] = {**users[username], "hash": _hasher.hash(new)}
+            _write_private_json(self.path, {"users": users})
+            self._end_sessions(lambda user: user == username)
+        return True
 
     def all(self) -> list[Account]:
         """Every account, by user name (no password hashes)."""
@@ -97,26 +160,97 @@ class Accounts:
         officer = entry.get("officer")
         return Account(username, entry["role"], officer if isinstance(officer, str) else None)  # type: ignore[arg-type]
 
-    def login(self, username: str, password: str, now: datetime) -> Account | None:
-        """The account if the password is right and the name is not locked out."""
-        count, until = self._failures.get(username, (0, None))
-        if until is not None and now < until:
-            return None
-        entry = self._users().get(username)
-        stored = str(entry.get("hash", "")) if entry else ""
-        try:
-            if entry is not None and _hasher.verify(stored, password):
-                self._failures.pop(username, None)
-                return self.get(username)
-        except (VerificationError, InvalidHashError):
-            pass
-        count += 1
-        self._failures[username] = (0, now + LOCKOUT) if count >= MAX_FAILURES else (count, None)
-        return None
+    def login(self, username: str, password: str, address: str, now: datetime) -> LoginResult:
+        """The account if the password is right and this name is not locked at this address.
 
-    def locked(self, username: str, now: datetime) -> bool:
-        until = self._failures.get(username, (0, None))[1]
-        return until is not None and now < until
+        A known and an unknown name cost the same argon2 verification, so the answer's time does
+        not tell which names exist. A locked pair is refused without checking the password.
+        """
+        until = self.throttle.locked_until(username, address, now)
+        if until is not None:
+            self.refused["locked"] += 1
+            return LoginResult(None, until)
+        entry = self._users().get(username)
+        stored = str(entry.get("hash", "")) if entry is not None else _DUMMY_HASH
+        if _verify(stored, password) and entry is not None:
+            self.throttle.succeeded(username, address)
+            return LoginResult(self.get(username))
+        self.refused["wrong_password" if entry is not None else "unknown_user"] += 1
+        return LoginResult(None, self.throttle.failed(username, address, now))
+
+    def refused_by_reason(self) -> tuple[tuple[str, int], ...]:
+        """Refused logins since start, every reason listed (0 too), for /metrics."""
+        return tuple((reason, self.refused[reason]) for reason in REFUSALS)
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def _sessions(self) -> dict[str, dict[str, str]]:
+        """The live sessions; a damaged file counts as none (everyone logs in again) rather than
+        locking every staff page behind an error."""
+        try:
+            found = _read_json(self.sessions_path).get("sessions", {})
+        except (ValueError, OSError) as exc:
+            logger.warning("ignoring the unreadable session list %s: %s", self.sessions_path, exc)
+            return {}
+        return found if isinstance(found, dict) else {}  # type: ignore[return-value]
+
+    def open_session(self, username: str, now: datetime) -> str:
+        """A new session id for ``username`` (the cookie's); the server keeps its digest."""
+        sid = secrets.token_urlsafe(32)
+        with self._writing():
+            live = {
+                key: value
+                for key, value in self._sessions().items()
+                if datetime.fromisoformat(value["expires"]) > now
+            }
+            mine = sorted(
+                (value["expires"], key) for key, value in live.items() if value["user"] == username
+            )
+            for _expires, key in mine[: max(0, len(mine) - MAX_SESSIONS + 1)]:
+                del live[key]
+            live[_digest(sid)] = {
+                "user": username,
+                "expires": (now + SESSION_LIFETIME).isoformat(),
+            }
+            _write_private_json(self.sessions_path, {"sessions": live})
+        return sid
+
+    def session_account(self, sid: str, username: str, now: datetime) -> Account | None:
+        """The account of a live session: the server still has it, for this user, unexpired."""
+        found = self._sessions().get(_digest(sid))
+        if found is None or not hmac.compare_digest(found.get("user", ""), username):
+            return None
+        if datetime.fromisoformat(found["expires"]) <= now:
+            return None
+        return self.get(username)
+
+    def close_session(self, sid: str) -> None:
+        key = _digest(sid)
+        with self._writing():
+            live = self._sessions()
+            if live.pop(key, None) is not None:
+                _write_private_json(self.sessions_path, {"sessions": live})
+
+    def _end_sessions(self, whose: Callable[[str], bool]) -> None:
+        """Forget the sessions of the users ``whose`` selects (the write lock is held)."""
+        live = self._sessions()
+        kept = {key: value for key, value in live.items() if not whose(value["user"])}
+        if len(kept) != len(live):
+            _write_private_json(self.sessions_path, {"sessions": kept})
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise AccountError("a password needs at least 10 characters")
+    if len(password) > 200:
+        raise AccountError("a password has at most 200 characters")
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class ApiTokens:

@@ -3,6 +3,10 @@
 Authentication is a bearer token per client system (``hailong init`` creates one for
 ``one-stop``). Errors are JSON ``{"detail": ...}`` with Vietnamese and English text where an
 officer will read it. Personal data (citizen name, contact) can be written but is never read back.
+The signed rating URL is in the answer to the issue or registration only (the one-stop software
+prints it then); a lookup, reprint or return never gives it again. The token belongs to a system,
+not an officer: pass ``officer`` (the officer at the one-stop software's keyboard) to a lookup or a
+reprint and the hub answers only for receipts that officer issued, as the staff page does.
 """
 
 from __future__ import annotations
@@ -10,19 +14,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk
+from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk, ReceiptView
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
-from hub.store.models import ReceiptRow
 
 router = APIRouter(prefix="/api/v1", tags=["receipts"])
 _bearer = HTTPBearer(auto_error=False)
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+# The officer a lookup or reprint is made for; absent: the system's own, every receipt.
+ForOfficer = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 
 
 def client(
@@ -82,7 +86,7 @@ class PrinterProblem(BaseModel):
 
 class ReceiptOut(BaseModel):
     code: str
-    url: str
+    url: str | None = None  # the signed rating URL: in the answer to an issue or registration only
     procedure: str
     counter: str
     officer: str
@@ -95,12 +99,12 @@ class ReceiptOut(BaseModel):
     returned_by: str | None = None
 
 
-def _out(printed: Printed) -> ReceiptOut:
+def _out(printed: Printed, *, with_url: bool) -> ReceiptOut:
     receipt = printed.receipt
     error = printed.error
     return ReceiptOut(
         code=str(receipt.code),
-        url=receipt.url,
+        url=receipt.url if with_url else None,
         procedure=receipt.claims.procedure,
         counter=receipt.claims.counter,
         officer=receipt.claims.officer,
@@ -130,7 +134,7 @@ def issue(body: IssueIn, request: Request, _client: Client) -> ReceiptOut:
         body.citizen_contact,
     )
     try:
-        return _out(_desk(request).issue(ask, print_slip=body.print))
+        return _out(_desk(request).issue(ask, print_slip=body.print), with_url=True)
     except ReceiptIssueError as exc:
         raise _bad(exc) from exc
 
@@ -140,15 +144,16 @@ def register(body: RegisterIn, request: Request, _client: Client) -> ReceiptOut:
     """Sign a receipt your system already printed, so its citizen can rate it."""
     ask = IssueRequest(body.counter, body.officer, body.procedure, body.promised_on)
     try:
-        return _out(_desk(request).register(body.code, ask, print_slip=body.print))
+        return _out(_desk(request).register(body.code, ask, print_slip=body.print), with_url=True)
     except ReceiptIssueError as exc:
         raise _bad(exc) from exc
 
 
 @router.post("/receipts/{code}/reprint")
-def reprint(code: str, request: Request, _client: Client) -> ReceiptOut:
+def reprint(code: str, request: Request, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
+    """Print the slip again (the rating URL is not given again)."""
     try:
-        return _out(_desk(request).reprint(code))
+        return _out(_desk(request).reprint(code, issued_by=officer), with_url=False)
     except UnknownReceiptError as exc:
         raise _bad(exc) from exc
 
@@ -164,21 +169,25 @@ def record_return(code: str, body: ReturnIn, request: Request, _client: Client) 
 
 
 @router.get("/receipts/{code}")
-def lookup(code: str, request: Request, _client: Client) -> ReceiptOut:
-    with request.app.state.sessions() as session:
-        row = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code == code)).first()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code} in the register")
+def lookup(code: str, request: Request, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
+    """The receipt as the register has it: no rating URL, no personal data."""
+    try:
+        view = _desk(request).view(code, issued_by=officer)
+    except UnknownReceiptError as exc:
+        raise _bad(exc) from exc
+    return _view_out(view)
+
+
+def _view_out(view: ReceiptView) -> ReceiptOut:
     return ReceiptOut(
-        code=row.dossier_code,
-        url=row.url,
-        procedure=row.procedure,
-        counter=row.counter,
-        officer=row.officer,
-        issued_at=row.issued_at,
-        promised_on=row.promised_on,
-        origin=row.origin,
-        printed=row.printed,
-        returned_at=row.returned_at,
-        returned_by=row.returned_by,
+        code=view.code,
+        procedure=view.procedure,
+        counter=view.counter,
+        officer=view.officer,
+        issued_at=view.issued_at,
+        promised_on=view.promised_on,
+        origin=view.origin,
+        printed=view.printed,
+        returned_at=view.returned_at,
+        returned_by=view.returned_by,
     )

@@ -1,8 +1,10 @@
 """The FastAPI application: the staff page (cookie session) and the API (bearer token).
 
 Both sit on :class:`hub.receipts.desk.ReceiptDesk`, the same code path as the ``hailong receipt``
-commands. Serve it behind a TLS reverse proxy on a LAN; the session cookie is HTTP-only and
-same-site strict, and every form carries a per-session CSRF token as well.
+commands. Serve it behind a TLS reverse proxy on a LAN; the session cookie is HTTP-only, same-site
+strict and ``Secure`` over https (:mod:`hub.web.headers`), every form carries a per-session CSRF
+token as well, and the server keeps the list of live sessions (logout and a password change end
+them). Every answer carries the security headers (CSP, frame-ancestors, nosniff, Referrer-Policy).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,13 +25,16 @@ from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
 from hub.receipts.desk import ReceiptDesk
 from hub.store.ratings import LOCAL_ZONE
-from hub.web import admin, api, citizen, dashboard, exports, followup, ops, staff
-from hub.web.accounts import Accounts, ApiTokens
+from hub.web import admin, api, citizen, dashboard, exports, flagged, followup, ops, staff
+from hub.web.accounts import SESSION_LIFETIME, Accounts, ApiTokens
+from hub.web.headers import SecurityHeaders
+from hub.web.staff import FreshReceipts
 
 if TYPE_CHECKING:
     from hub.service import HubService
 
 HERE = Path(__file__).parent
+SESSION_COOKIE = "hailong_session"
 
 
 def create_app(
@@ -55,17 +61,24 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.filters["local_time"] = local_time
     app.state.clock = clock
-    app.state.keyring = settings.receipts.keyring()
+    app.state.keyring = settings.receipts.keyring()  # read once here: a broken key fails the start
+    app.state.receipt_keys = settings.receipts  # read per page: a revocation counts at once
     app.state.public_base_url = settings.hub.public_base_url
     app.state.on_rated = on_rated
     app.state.ingest = ingest
+    app.state.fresh_receipts = FreshReceipts()
+    app.state.staff_networks = web.staff_networks
     app.add_middleware(
         SessionMiddleware,
         secret_key=_session_key(web),
-        session_cookie="hailong_session",
-        max_age=12 * 3600,  # one working day
+        session_cookie=SESSION_COOKIE,
+        max_age=int(SESSION_LIFETIME.total_seconds()),  # one working day
         same_site="strict",
-        https_only=False,  # TLS ends at the reverse proxy
+        https_only=False,  # SecurityHeaders adds Secure when the request came over TLS
+    )
+    # Added last, so outermost: it sees every answer, the session cookie included.
+    app.add_middleware(
+        SecurityHeaders, session_cookie=SESSION_COOKIE, secure_cookies=web.secure_cookies
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(staff.router)
@@ -73,13 +86,26 @@ def create_app(
     app.include_router(citizen.router)
     app.include_router(dashboard.router)
     app.include_router(ops.router)
+    app.include_router(flagged.router)
     app.include_router(exports.router)
     app.include_router(followup.router)
     app.include_router(admin.routes(settings))
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> JSONResponse:
+        """200 while the hub's threads live; 503 while the ingest worker (or paho's network
+        thread) is dead, so a supervisor or load balancer sees it (issue 15). Without an ingest
+        worker in this process (the web alone) only the process itself is vouched for."""
+        service = app.state.ingest
+        if service is None:
+            return JSONResponse({"status": "ok"})
+        body = {
+            "status": "ok" if service.healthy else "unhealthy",
+            "ingest_worker": "alive" if service.worker_alive else "dead",
+            "mqtt_loop": "alive" if service.network_alive else "dead",
+            "broker": "connected" if service.ready.is_set() else "disconnected",
+        }
+        return JSONResponse(body, status_code=200 if service.healthy else 503)
 
     return app
 

@@ -1,8 +1,13 @@
 """Pages for citizens, no login: rate a receipt on a phone (the QR's URL) and the unit's public
-summary. Nothing personal is shown; the receipt's signature is the citizen's only credential."""
+summary. Nothing personal is shown; the receipt's signature is the citizen's only credential.
+
+A rating must be the citizen's own: a browser carrying a live staff session (an officer, a head,
+an administrator) is shown why it cannot rate, and a rating it sends is refused and not stored. A
+rating sent from one of the unit's staff networks is kept but flagged suspect, out of the figures."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -13,9 +18,15 @@ from hailong.contract.receipt import ReceiptRefused
 from hailong.contract.scale import FACE_SETS, Score
 from hailong.settings import Unit
 from hub.online import OnlineReceipt, open_receipt, store_online_rating
-from hub.web.pages import check_csrf, render
+from hub.web.pages import check_csrf, render, signed_in
 
 router = APIRouter(include_in_schema=False)
+STAFF_REFUSED = (
+    "Trình duyệt này đang đăng nhập tài khoản cán bộ: cán bộ không được đánh giá thay người dân. "
+    "Người dân hãy đánh giá bằng điện thoại của mình.",
+    "This browser is logged in to a staff account: staff cannot rate on a citizen's behalf. "
+    "The citizen rates on their own phone.",
+)
 
 
 def _receipt_url(request: Request, code: str, query: dict[str, str]) -> str:
@@ -30,7 +41,7 @@ def _signed_query(request: Request) -> dict[str, str]:
 def _open(request: Request, code: str) -> OnlineReceipt:
     state = request.app.state
     url = _receipt_url(request, code, _signed_query(request))
-    return open_receipt(state.sessions, state.unit, state.keyring, url)
+    return open_receipt(state.sessions, state.unit, state.receipt_keys.keyring(), url)
 
 
 def _page(request: Request, **context: Any) -> HTMLResponse:
@@ -39,8 +50,22 @@ def _page(request: Request, **context: Any) -> HTMLResponse:
     return render(request, "rate.html", faces=faces, **context)
 
 
+def _staff_refusal(request: Request) -> HTMLResponse | None:
+    """The refusal page when the request carries a live staff session (403), else None."""
+    account = signed_in(request)
+    if account is None:
+        return None
+    response = render(
+        request, "rate.html", refused=STAFF_REFUSED, faces=[], staff=True, account=account
+    )
+    response.status_code = 403
+    return response
+
+
 @router.get("/r/{code}")
 def rate_page(request: Request, code: str) -> HTMLResponse:
+    if (refusal := _staff_refusal(request)) is not None:
+        return refusal
     try:
         receipt = _open(request, code)
     except (ReceiptRefused, ValueError) as exc:
@@ -64,6 +89,8 @@ def rate(
     lang: Annotated[str, Form(pattern=r"^(vi|en)$")] = "vi",
 ) -> HTMLResponse:
     check_csrf(request, csrf)
+    if (refusal := _staff_refusal(request)) is not None:
+        return refusal
     try:
         receipt = _open(request, code)
     except (ReceiptRefused, ValueError) as exc:
@@ -78,6 +105,7 @@ def rate(
         comment=comment,
         lang=lang,
         now=state.clock(),
+        suspect=_from_staff_network(request),
     )
     if outcome.outcome == "stored" and state.on_rated is not None:
         state.on_rated(str(receipt.claims.code), receipt.stage)
@@ -90,6 +118,18 @@ def rate(
         already=not done,
         **_names(request, receipt),
     )
+
+
+def _from_staff_network(request: Request) -> bool:
+    """Whether the request came from one of the unit's staff networks (``[web] staff_networks``)."""
+    networks: tuple[IPv4Network | IPv6Network, ...] = request.app.state.staff_networks
+    if not networks or request.client is None:
+        return False
+    try:
+        address = ip_address(request.client.host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def _refused(request: Request, exc: Exception) -> HTMLResponse:

@@ -24,7 +24,7 @@ from hub.report import (
     unit_totals,
 )
 from hub.web.accounts import Account
-from hub.web.pages import render
+from hub.web.pages import render, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,13 +37,12 @@ TITLES: dict[Dimension, tuple[str, str]] = {
 
 
 def _viewer(request: Request) -> Account:
-    username = request.session.get("user")
-    account = request.app.state.accounts.get(username) if username else None
+    account = signed_in(request)
     if account is None:
         raise HTTPException(
             status.HTTP_303_SEE_OTHER, "login required", headers={"Location": "/staff/login"}
         )
-    return account  # type: ignore[no-any-return]
+    return account
 
 
 Viewer = Annotated[Account, Depends(_viewer)]

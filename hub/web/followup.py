@@ -292,6 +292,9 @@ def _detail(
         follow_up=follow_up,
         score=Score(item.score),
         personal=_may_see(account, item),
+        # The dossier code leads back to the citizen through the register: for the unit's
+        # follow-up managers, not for an officer (who may be the one the rating is about).
+        manager=_is_manager(account),
         phone=item.callback_phone if _may_see_phone(account, item) else None,
         channel=CHANNELS.get(item.channel, (item.channel, item.channel)),
         stage=STAGES.get(item.stage, (item.stage, item.stage)),

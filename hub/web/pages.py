@@ -1,4 +1,5 @@
-"""What every HTML page shares: rendering with the unit and a CSRF token, and checking it."""
+"""What every HTML page shares: rendering with the unit and a CSRF token, checking it, and who
+is signed in (a session the server still holds)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import HTMLResponse
+
+from hub.web.accounts import Account
 
 
 def csrf_token(request: Request) -> str:
@@ -28,3 +31,24 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     context |= {"csrf": csrf_token(request), "unit": request.app.state.unit}
     response: HTMLResponse = templates.TemplateResponse(request, template, context)
     return response
+
+
+def signed_in(request: Request) -> Account | None:
+    """The staff account of this request's session, checked against the server's list of live
+    sessions on every request: a cookie from before a logout or a password change is refused
+    (and the browser's copy is emptied)."""
+    username = request.session.get("user")
+    sid = request.session.get("sid")
+    if not isinstance(username, str) or not isinstance(sid, str):
+        return None
+    state = request.app.state
+    account: Account | None = state.accounts.session_account(sid, username, state.clock())
+    if account is None:
+        request.session.clear()
+    return account
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn puts the reverse proxy's X-Forwarded-For here when the
+    proxy is trusted: ``--forwarded-allow-ips``, 127.0.0.1 by default)."""
+    return request.client.host if request.client is not None else "unknown"

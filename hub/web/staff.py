@@ -1,44 +1,96 @@
 """The counter officer's page: issue and print, register another system's receipt, record a
 return, reprint. Built for speed at the counter: one form each, the procedure list grouped by field,
-the scanner's Enter submits, and the result (or the printer's problem) shows at once."""
+the scanner's Enter submits, and the result (or the printer's problem) shows at once.
+
+An officer sees and reprints only the receipts they issued (the desk decides, see
+:mod:`hub.receipts.desk`); the signed QR is on the screen once, on the page that answers the issue,
+and never on a later view of the receipt. Logging in, out and changing one's password are here too.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
-from datetime import date, timedelta
+import math
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
 import qrcode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from hailong.settings import Unit
-from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk
+from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk, ReceiptView
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
-from hub.store.models import ReceiptRow
-from hub.web.accounts import Account
-from hub.web.pages import check_csrf, render
+from hub.web.accounts import Account, AccountError
+from hub.web.dashboard import Viewer
+from hub.web.pages import check_csrf, client_address, render, signed_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 COUNTER_ROLES = ("officer", "admin")
 
 
 def _account(request: Request) -> Account:
-    username = request.session.get("user")
-    account = request.app.state.accounts.get(username) if username else None
+    account = signed_in(request)
     if account is None:
         raise HTTPException(
             status.HTTP_303_SEE_OTHER, "login required", headers={"Location": "/staff/login"}
         )
     if account.role not in COUNTER_ROLES:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this page is for counter officers")
-    return account  # type: ignore[no-any-return]
+    return account
 
 
 Staff = Annotated[Account, Depends(_account)]
+FRESH_FOR = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    code: str
+    url: str
+    until: datetime
+
+
+class FreshReceipts:
+    """The signed URL of a receipt just issued, waiting for the one page view that shows its QR.
+
+    Held by the server, per session, and taken by that view: reloading the page, opening it from
+    the list later, or replaying an old cookie finds nothing, so the QR is on screen once."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, _Fresh] = {}
+        self.capacity = capacity
+
+    def give(self, sid: str, code: str, url: str, now: datetime) -> None:
+        with self._lock:
+            self._waiting = {k: v for k, v in self._waiting.items() if v.until > now}
+            while len(self._waiting) >= self.capacity:
+                del self._waiting[next(iter(self._waiting))]
+            self._waiting[sid] = _Fresh(code, url, now + FRESH_FOR)
+
+    def take(self, sid: str, code: str, now: datetime) -> str | None:
+        with self._lock:
+            fresh = self._waiting.get(sid)
+            if fresh is None or fresh.code != code:
+                return None
+            del self._waiting[sid]
+            return fresh.url if fresh.until > now else None
+
+
+def _fresh(request: Request) -> FreshReceipts:
+    fresh: FreshReceipts = request.app.state.fresh_receipts
+    return fresh
+
+
+def _scope(account: Account) -> str | None:
+    """Whose receipts the account reaches: an officer their own (an officer account without a
+    code reaches none), an administrator every one."""
+    return (account.officer or "") if account.role == "officer" else None
 
 
 def _desk(request: Request) -> ReceiptDesk:
@@ -47,8 +99,8 @@ def _desk(request: Request) -> ReceiptDesk:
 
 
 @router.get("/login")
-def login_page(request: Request, error: str = "") -> HTMLResponse:
-    return render(request, "login.html", error=error)
+def login_page(request: Request, error: str = "", wait: int = 0) -> HTMLResponse:
+    return render(request, "login.html", error=error, wait=max(1, min(wait, 24 * 60)))
 
 
 @router.post("/login")
@@ -59,23 +111,68 @@ def login(
     csrf: Annotated[str, Form()],
 ) -> Response:
     check_csrf(request, csrf)
-    now = request.app.state.clock()
-    account = request.app.state.accounts.login(username, password, now)
-    if account is None:
-        locked = request.app.state.accounts.locked(username, now)
-        reason = "locked" if locked else "wrong"
-        return RedirectResponse(f"/staff/login?error={reason}", status.HTTP_303_SEE_OTHER)
-    request.session.clear()
-    request.session["user"] = account.username
+    state = request.app.state
+    now = state.clock()
+    result = state.accounts.login(username, password, client_address(request), now)
+    if result.account is None:
+        if result.locked_until is not None:
+            wait = math.ceil((result.locked_until - now).total_seconds() / 60)
+            query = urlencode({"error": "locked", "wait": wait})
+        else:
+            query = "error=wrong"
+        return RedirectResponse(f"/staff/login?{query}", status.HTTP_303_SEE_OTHER)
+    account: Account = result.account
+    _start_session(request, account, now)
     home = "/staff" if account.role in COUNTER_ROLES else "/dashboard"
     return RedirectResponse(home, status.HTTP_303_SEE_OTHER)
+
+
+def _start_session(request: Request, account: Account, now: datetime) -> None:
+    """A new session (never the one the browser came with: no fixation), known to the server."""
+    request.session.clear()
+    request.session["user"] = account.username
+    request.session["sid"] = request.app.state.accounts.open_session(account.username, now)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        request.app.state.accounts.close_session(sid)  # a copy of the cookie dies with it
     request.session.clear()
     return RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/password")
+def password_page(
+    request: Request, account: Viewer, error: str = "", done: bool = False
+) -> HTMLResponse:
+    return render(request, "password.html", account=account, error=error, done=done)
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    account: Viewer,
+    csrf: Annotated[str, Form()],
+    current: Annotated[str, Form(max_length=200)],
+    new: Annotated[str, Form(max_length=200)],
+    again: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """A new password ends every session of the account (other browsers, copied cookies); this
+    browser gets a new one."""
+    check_csrf(request, csrf)
+    if new != again:
+        return RedirectResponse("/staff/password?error=mismatch", status.HTTP_303_SEE_OTHER)
+    try:
+        changed = request.app.state.accounts.change_password(account.username, current, new)
+    except AccountError:
+        return RedirectResponse("/staff/password?error=short", status.HTTP_303_SEE_OTHER)
+    if not changed:
+        return RedirectResponse("/staff/password?error=wrong", status.HTTP_303_SEE_OTHER)
+    _start_session(request, account, request.app.state.clock())
+    return RedirectResponse("/staff/password?done=true", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("")
@@ -89,7 +186,7 @@ def desk_page(request: Request, account: Staff, message: str = "", error: str = 
         account=account,
         officer=officer,
         counter=counter,
-        recent=_recent(request, counter),
+        recent=_recent(request, account, counter),
         fields={f.code: f.name for f in unit.fields},
         procedures={p.code: p.name for p in unit.procedures},
         message=message,
@@ -170,34 +267,45 @@ def record_return(
 def reprint(request: Request, account: Staff, code: str, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
     try:
-        printed = _desk(request).reprint(code)
+        printed = _desk(request).reprint(code, issued_by=_scope(account))
     except UnknownReceiptError as exc:
         return _back(error=str(exc))
-    return _to_receipt(request, printed)
+    return _to_receipt(request, printed, fresh=False)
 
 
 @router.get("/receipts/{code}")
 def receipt_page(request: Request, account: Staff, code: str) -> HTMLResponse:
-    with request.app.state.sessions() as session:
-        row = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code == code)).first()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code}")
+    """The receipt, if the account reaches it (404 for another officer's, as for none); the QR
+    only on the first view after its issue."""
+    try:
+        view = _desk(request).view(code, issued_by=_scope(account))
+    except UnknownReceiptError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code}") from exc
     problem = request.session.pop("printer_problem", None)
+    sid = request.session.get("sid")
+    now = request.app.state.clock()
+    url = _fresh(request).take(sid, view.code, now) if isinstance(sid, str) else None
     unit: Unit = request.app.state.unit
-    procedure = unit.procedure(row.procedure)
-    return render(
+    procedure = unit.procedure(view.procedure)
+    response = render(
         request,
         "receipt.html",
         account=account,
-        row=row,
-        procedure_name=procedure.name if procedure else row.procedure,
-        qr=_qr_data_uri(row.url),
+        row=view,
+        procedure_name=procedure.name if procedure else view.procedure,
+        qr=_qr_data_uri(url) if url else None,
         problem=problem,
     )
+    return response
 
 
-def _to_receipt(request: Request, printed: Printed) -> Response:
-    """Show the receipt; a printer problem travels there in the session (a flash message)."""
+def _to_receipt(request: Request, printed: Printed, *, fresh: bool = True) -> Response:
+    """Show the receipt; a printer problem travels there in the session (a flash message), and a
+    receipt just issued or registered leaves its URL for the one view that shows its QR."""
+    sid = request.session.get("sid")
+    if fresh and isinstance(sid, str):
+        now = request.app.state.clock()
+        _fresh(request).give(sid, str(printed.receipt.code), printed.receipt.url, now)
     if printed.error is not None:
         request.session["printer_problem"] = [printed.error.message_vi, printed.error.message_en]
     elif printed.printer is None:
@@ -240,17 +348,11 @@ def _date(text: str) -> date | None:
         ) from exc
 
 
-def _recent(request: Request, counter: str) -> list[ReceiptRow]:
+def _recent(request: Request, account: Account, counter: str) -> list[ReceiptView]:
+    """An officer's own receipts of the last day; an administrator's view is the counter's."""
     since = request.app.state.clock() - timedelta(days=1)
-    with request.app.state.sessions() as session:
-        return list(
-            session.scalars(
-                select(ReceiptRow)
-                .where(ReceiptRow.counter == counter, ReceiptRow.issued_at >= since)
-                .order_by(ReceiptRow.issued_at.desc())
-                .limit(20)
-            )
-        )
+    scope = _scope(account)
+    return _desk(request).recent(since, issued_by=scope, counter=counter if scope is None else None)
 
 
 def _qr_data_uri(url: str) -> str:

@@ -8,7 +8,7 @@ scanner would. The rating crosses a real Mosquitto (per-kiosk users and ACLs) to
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,15 +18,25 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hailong.contract.receipt import (
+    DossierCode,
+    ReceiptClaims,
+    ReceiptRefused,
+    parse_scan,
+    sign_legacy_hmac,
+    verify,
+)
 from hailong.contract.scale import Score, Stage
+from hailong.provision import SecretsLayout, init_receipt_keys, revoke_receipt_key
 from hailong.settings import HubSettings, ReceiptKeys, Unit
 from hub.fleet_report import format_kiosks, kiosk_statuses
+from hub.online import open_receipt
 from hub.receipts.desk import ReceiptDesk
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
 from hub.report import format_summary, summary
 from hub.service import HubService
-from hub.store.models import RatingRow
+from hub.store.models import RatingRow, ReceiptRow
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.domain.session import Screen
 from tests.conftest import Broker
@@ -268,3 +278,115 @@ def test_refused_receipts_are_counted_for_the_admin(
     assert "bad_signature 2, wrong_unit 1" in text
     assert "kiosk-q2" in text
     assert "never connected" in text
+
+
+# -- Ed25519 keys: revocation reaches a running kiosk, old HMAC slips are codes only --------------
+
+
+def own_keys(tmp_path: Path, hub_settings: HubSettings, *, legacy: bool = False) -> HubSettings:
+    """The hub with receipt keys of its own (the session's keys are shared by other tests);
+    ``legacy``: a folder the HMAC versions left, upgraded by ``hailong init``."""
+    layout = SecretsLayout(tmp_path / "own-secrets")
+    if legacy:
+        layout.receipt_keys.mkdir(parents=True)
+        (layout.receipt_keys / "k1.key").write_text(LEGACY_KEY.hex() + "\n")
+    init_receipt_keys(layout)
+    keys = ReceiptKeys(key_dir=layout.receipt_keys)
+    return hub_settings.model_copy(update={"receipts": keys})
+
+
+LEGACY_KEY = b"h" * 32
+
+
+def test_a_revoked_key_is_refused_by_a_running_kiosk_at_once(
+    qtbot: QtBot,
+    tmp_path: Path,
+    broker: Broker,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    hub_settings = own_keys(tmp_path, hub_settings)
+    kiosk = start_kiosk(qtbot, tmp_path, broker, hub_settings.receipts, "kiosk-q1")
+    try:
+        with HubService(hub_settings, unit, hub_sessions):
+            wait_for(qtbot, lambda: kiosk.controller.catalogue is not None)
+            assert kiosk.controller.catalogue is not None
+            assert kiosk.controller.catalogue.revoked_keys == ()
+            _first, first_qr = issue_and_print(hub_settings, unit, hub_sessions)
+            second, second_qr = issue_and_print(hub_settings, unit, hub_sessions)
+            scan(qtbot, kiosk, first_qr)
+            assert kiosk.window.current is Screen.RATING
+            rate(qtbot, kiosk, Score.SATISFIED)
+            wait_for(qtbot, lambda: kiosk.window.current is Screen.ATTRACT)
+
+            layout = SecretsLayout(hub_settings.receipts.key_dir.parent)
+            revoke_receipt_key(layout, "k1")  # as `hailong keys revoke k1` does, in another process
+
+            # The kiosk's key folder is the one it started with; the news comes from the hub.
+            wait_for(
+                qtbot,
+                lambda: (
+                    kiosk.controller.catalogue is not None
+                    and kiosk.controller.catalogue.revoked_keys == ("k1",)
+                ),
+            )
+            scan(qtbot, kiosk, second_qr)
+            assert kiosk.window.current is Screen.ATTRACT
+            assert kiosk.outbox.refusals() == {"revoked_key": 1}
+            with pytest.raises(ReceiptRefused, match="revoked_key"):  # the hub's online page too
+                open_receipt(hub_sessions, unit, hub_settings.receipts.keyring(), second.url)
+            assert hub_settings.receipts.keyring().active == "k2"  # new receipts are signed again
+            third, _third_qr = issue_and_print(hub_settings, unit, hub_sessions)
+            assert third.key_id == "k2"
+    finally:
+        kiosk.close()
+
+
+def test_an_old_hmac_slip_is_rated_as_its_code_alone(
+    qtbot: QtBot,
+    tmp_path: Path,
+    broker: Broker,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    hub_settings = own_keys(tmp_path, hub_settings, legacy=True)
+    kiosk = start_kiosk(qtbot, tmp_path, broker, hub_settings.receipts, "kiosk-q1")
+    claims = ReceiptClaims(
+        DossierCode(unit.unit.code, datetime.now(UTC).astimezone().date(), 1),
+        "1.001193",
+        "Q2",
+        "CB003",
+    )
+    old_slip = sign_legacy_hmac(claims, "k1", LEGACY_KEY).url(hub_settings.hub.public_base_url)
+    # Issued by this hub before the upgrade: in its register, signed with HMAC key k1.
+    with hub_sessions.begin() as session:
+        session.add(
+            ReceiptRow(
+                dossier_code=str(claims.code), unit=unit.unit.code, procedure=claims.procedure,
+                counter=claims.counter, officer=claims.officer, key_id="k1", url=old_slip,
+                issued_at=datetime.now(UTC) - timedelta(days=1), printed=True, origin="issued",
+            )
+        )  # fmt: skip
+    try:
+        with HubService(hub_settings, unit, hub_sessions):
+            wait_for(qtbot, lambda: bool(kiosk.uplink and kiosk.uplink.connected))
+            scan(qtbot, kiosk, old_slip)
+            subject = kiosk.controller.session.subject
+            assert subject is not None
+            # Nothing the slip claims is trusted: the kiosk's own counter, no officer, unverified.
+            assert (subject.dossier_code, subject.verified) == (str(claims.code), False)
+            assert (subject.counter, subject.officer, subject.procedure) == ("Q1", None, None)
+            rate(qtbot, kiosk, Score.SATISFIED)
+            wait_for(qtbot, lambda: bool(stored(hub_sessions)))
+        (row,) = stored(hub_sessions)
+        assert (row.dossier_code, row.receipt_verified) == (str(claims.code), False)
+        # The hub still holds the HMAC key through the grace period, and checks the MAC.
+        hub_ring = hub_settings.receipts.keyring()
+        assert verify(parse_scan(old_slip), hub_ring, unit.unit.code) == claims  # type: ignore[arg-type]
+        forged = sign_legacy_hmac(claims, "k1", b"x" * 32).url("https://h")
+        with pytest.raises(ReceiptRefused, match="bad_signature"):
+            verify(parse_scan(forged), hub_ring, unit.unit.code)  # type: ignore[arg-type]
+    finally:
+        kiosk.close()

@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,22 +95,29 @@ def web(web_app: WebApp) -> Iterator[Web]:
         yield Web(web_app.settings, web_app.sessions, client, web_app.token)
 
 
-@pytest.fixture
-def served(web_app: WebApp) -> Iterator[str]:
-    """The app on a real uvicorn server on a free loopback port; yields its base URL."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` on a real uvicorn server on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(web_app.app, host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(web_app: WebApp) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port; yields its base URL."""
+    with serving(web_app.app) as url:
+        yield url
 
 
 @pytest.fixture

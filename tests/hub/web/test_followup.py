@@ -266,3 +266,17 @@ def test_the_list_filters_by_state_and_pages(app: WebApp, complaint: str) -> Non
     assert (
         'data-live="off"' in head.client.get("/follow-up?before=20990101T000000.000000_x").text
     )  # older pages do not update themselves
+
+
+def test_the_dossier_code_goes_to_the_managers_not_to_the_assigned_officer(
+    app: WebApp, complaint: str
+) -> None:
+    """The dossier code leads back to the citizen through the register (Decree 61: raters are
+    kept confidential). Managers keep it; the officer who calls back gets the consented phone."""
+    head, lan = Staff(app, "head"), Staff(app, "lan")
+    head.act(complaint, "assign", version=0, assignee="lan")
+    assert "000.00.20.H41-261125-" in head.client.get(f"/follow-up/{complaint}").text
+    page = lan.client.get(f"/follow-up/{complaint}").text
+    assert "tel:0912345678" in page
+    assert "000.00.20.H41-261125-" not in page
+    assert "Mã hồ sơ / Dossier" not in page

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
-from tests.hub.web.conftest import PASSWORD, Web
+import httpx
+from fastapi.testclient import TestClient
+
+from hub.web.app import create_app
+from tests.hub.web.conftest import PASSWORD, Web, WebApp
 
 
 def _csrf(html: str) -> str:
@@ -28,11 +33,98 @@ def test_the_page_needs_a_login(web: Web) -> None:
     assert response.headers["location"] == "/staff/login"
 
 
-def test_wrong_passwords_lock_the_name_out(web: Web) -> None:
+def _login_from(
+    client: TestClient, username: str = "lan", password: str = PASSWORD
+) -> httpx.Response:
+    page = client.get("/staff/login")
+    form = {"username": username, "password": password, "csrf": _csrf(page.text)}
+    response: httpx.Response = client.post("/staff/login", data=form)
+    return response
+
+
+def test_wrong_passwords_lock_the_name_out_from_that_address(web: Web) -> None:
     for _ in range(4):
         assert "không đúng" in _login(web, password="wrong password!")
-    assert "5 phút" in _login(web, password="wrong password!")
-    assert "5 phút" in _login(web)  # even the right password, for five minutes
+    assert "5 phút" in _login(web, password="wrong password!")  # the 5th locks
+    assert "5 phút" in _login(web)  # the 6th: even the right password, for five minutes
+
+
+def test_nobody_locks_the_admin_out_from_the_lobby(web: Web) -> None:
+    lobby = TestClient(web.client.app, client=("192.0.2.10", 40000))
+    for _ in range(12):
+        _login_from(lobby, "admin", "wrong password!")
+    assert "5 phút" in _login_from(lobby, "admin").text  # locked there
+    desk = TestClient(web.client.app, client=("192.0.2.20", 40000))
+    admin_password = (web.settings.web.accounts_file.parent / "admin.password").read_text()  # type: ignore[union-attr]
+    answer = _login_from(desk, "admin", admin_password.strip())
+    assert answer.url.path == "/staff"  # the admin at their own desk is in
+
+
+def test_the_lock_backs_off_and_ends_on_the_clock(web_app: WebApp) -> None:
+    now = [datetime(2026, 12, 1, 8, 0, tzinfo=UTC)]
+    app = create_app(web_app.settings, web_app.app.state.unit, web_app.sessions, lambda: now[0])
+    client = TestClient(app)
+    for _ in range(5):
+        _login_from(client, password="wrong password!")
+    now[0] += timedelta(minutes=4, seconds=59)
+    assert "sau 1 phút" in _login_from(client).text  # still locked one second before the end
+    now[0] += timedelta(seconds=1)
+    assert "sau 10 phút" in _login_from(client, password="wrong password!").text  # doubled
+    now[0] += timedelta(minutes=10)
+    assert _login_from(client).url.path == "/staff"
+
+
+def test_a_cookie_copied_before_logout_fails_after_it(web: Web) -> None:
+    page = _login(web)
+    copied = dict(web.client.cookies)
+    thief = TestClient(web.client.app, cookies=copied)
+    assert thief.get("/staff").status_code == 200  # the copy works while the session lives
+    web.client.post("/staff/logout", data={"csrf": _csrf(page)})
+    stolen = thief.get("/staff", follow_redirects=False)
+    assert stolen.status_code == 303
+    assert stolen.headers["location"] == "/staff/login"
+    assert thief.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_a_password_change_logs_out_the_other_sessions(web: Web) -> None:
+    other = TestClient(web.client.app)
+    assert _login_from(other).url.path == "/staff"
+    _login(web)
+    form = {"csrf": _csrf(web.client.get("/staff/password").text), "current": PASSWORD,
+            "new": "a brand new password", "again": "a brand new password"}  # fmt: skip
+    changed = web.client.post("/staff/password", data=form)
+    assert "Đã đổi mật khẩu" in changed.text
+    assert web.client.get("/staff").status_code == 200  # this browser stays in
+    assert other.get("/staff", follow_redirects=False).status_code == 303
+    assert _login_from(TestClient(web.client.app)).url.path == "/staff/login"  # old password
+    fresh = _login_from(TestClient(web.client.app), password="a brand new password")
+    assert fresh.url.path == "/staff"
+
+
+def test_a_password_change_needs_the_current_password_and_matching_new_ones(web: Web) -> None:
+    _login(web, "head")
+    csrf = _csrf(web.client.get("/staff/password").text)
+    base = {"csrf": csrf, "current": PASSWORD}
+    wrong = web.client.post("/staff/password", data={**base, "current": "nope nope nope",
+                            "new": "0123456789", "again": "0123456789"})  # fmt: skip
+    assert "Mật khẩu hiện tại không đúng" in wrong.text
+    differ = web.client.post("/staff/password", data={**base, "new": "0123456789",
+                             "again": "0123456780"})  # fmt: skip
+    assert "không khớp" in differ.text
+    short = web.client.post("/staff/password", data={**base, "new": "012345678",
+                            "again": "012345678"})  # fmt: skip
+    assert "từ 10 đến 200" in short.text
+    assert _login_from(TestClient(web.client.app), "head").url.path == "/dashboard"  # unchanged
+
+
+def test_refused_logins_are_counted_in_the_metrics(web: Web) -> None:
+    _login(web, "nobody")
+    for _ in range(6):
+        _login(web, password="wrong password!")
+    text = web.client.get("/metrics", headers={"Authorization": f"Bearer {web.token}"}).text
+    assert 'hailong_logins_refused_total{unit="000.00.20.H41",reason="wrong_password"} 5' in text
+    assert 'hailong_logins_refused_total{unit="000.00.20.H41",reason="unknown_user"} 1' in text
+    assert 'hailong_logins_refused_total{unit="000.00.20.H41",reason="locked"} 1' in text
 
 
 def test_a_unit_head_cannot_issue_receipts(web: Web) -> None:
