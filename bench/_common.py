@@ -135,14 +135,13 @@ def throwaway_secrets(root: Path) -> SecretsLayout:
 
 
 def throwaway_receipt_keys(root: Path) -> Path:
-    """Just a receipt key (``<root>/receipt-keys/k1.key``), without loading the unit catalogue."""
-    key_dir = root / "receipt-keys"
-    key_dir.mkdir(parents=True, exist_ok=True)
-    key = key_dir / "k1.key"
-    if not key.exists():
-        key.write_text(os.urandom(32).hex() + "\n")
-        key.chmod(0o600)
-    return key_dir
+    """Just the receipt keys (``<root>/receipt-keys``, Ed25519, with their public half in
+    ``<root>/receipt-keys-public``), without loading the unit catalogue."""
+    from hailong.provision import SecretsLayout, init_receipt_keys
+
+    layout = SecretsLayout(root)
+    init_receipt_keys(layout)
+    return layout.receipt_keys
 
 
 def closed_port() -> int:
@@ -188,7 +187,7 @@ def kiosk_settings(
         outbox_path=outbox,
         **kiosk,
     )
-    return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipts)
+    return KioskSettings(kiosk=section, mqtt=mqtt, receipts=receipts.public())
 
 
 def receipt_keys(key_dir: Path) -> ReceiptKeys:

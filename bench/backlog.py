@@ -218,7 +218,7 @@ def baseline(layout: SecretsLayout, port: int, payload_file: Path, count: int) -
     server = ["-h", "127.0.0.1", "-p", str(port)]
     login = [*server, "-u", "hub", "-P", hub_password, "-i", client_id]
     common = [*login, "-q", "1", "-c", "-t", topics.RATINGS_SUBSCRIPTION]
-    publish = [*server, "-u", KIOSK, "-P", kiosk_password, "-i", f"bench-backlog-pub-{KIOSK}"]
+    publish = [*server, "-u", KIOSK, "-P", kiosk_password, "-i", KIOSK]
     publish += ["-q", "1", "-t", topics.ratings(_common.UNIT_CODE, KIOSK), "-l"]
     parts = split_lines(payload_file, PUBLISHER_LINES)
     # Subscribed first (-E: exit on SUBACK) with a persistent session, so nothing can be missed.

@@ -31,13 +31,23 @@ Scenarios (each with its own kiosks, on one broker and one hub database):
    timeout, under load: the hub's commits fail and are retried;
 6. many kiosks with a full outbox reconnecting at once (100 x 1,000; ``--short``: 20 x 100);
 7. a kiosk's disk full (SQLite ``max_page_count`` on its outbox), offline: appends fail (the
-   citizen-facing error path of ``kiosk.controller``), the committed ones must all arrive.
+   citizen-facing error path of ``kiosk.controller``), the committed ones must all arrive;
+8. a stolen kiosk's password poisoning the hub's batches (``Hostile``): ratings a database cannot
+   store (a ``seq`` past 64 bits, ``rated_at`` in year 1 or 9999) mixed into the honest kiosks'
+   traffic; each must be dead-lettered alone, never costing an honest rating its commit;
+9. a poisoned status (an integer past 64 bits, a timestamp in year 1) left *retained* by a stolen
+   kiosk, then the hub SIGKILLed and restarted, so it meets the poison at start-up.
+
+Rows 8 and 9 judge the honest kiosks as every other row does, and say in their notes what became
+of the poison (``poison: sent / dead-lettered / stored``): every poisoned rating must be in the
+dead letters, none in ``ratings``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -89,10 +99,13 @@ class Row:
     outbox_left: int
     recover_s: float | None
     notes: str = ""
+    problem: str = ""  # what else went wrong (row 8: the poison itself was stored)
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.outbox_left == 0
+        return (
+            self.lost == 0 and self.duplicated == 0 and self.outbox_left == 0 and not self.problem
+        )
 
 
 class Bench:
@@ -260,6 +273,13 @@ class Bench:
         self.rows.append(row)
         print(format_row(row), flush=True)
         return row
+
+    def dead_letters(self, kiosk: str, kind: str = "ratings") -> int:
+        """Dead letters that arrived on one kiosk's ``kind`` topic."""
+        topic = f"hailong/v1/{UNIT_CODE}/{kiosk}/{kind}"
+        with contextlib.closing(sqlite3.connect(self.hub.db_path, timeout=30)) as conn:
+            query = "SELECT count(*) FROM dead_letters WHERE topic = ?"
+            return int(conn.execute(query, (topic,)).fetchone()[0])
 
     def close(self) -> None:
         for kiosks in self.children:
@@ -493,6 +513,113 @@ class Bench:
                 f"store_failed){notes}",
             )
 
+    def poisoned_batches(self) -> None:
+        """Row 8: poisoned ratings interleaved with the honest kiosks' (batches mix both)."""
+        self.mark()
+        (thief,) = self.new_kiosks(1)
+        hostile = Hostile(self.layout, self.broker.port, thief)
+        try:
+            ids, procs = self._load()
+            count = max(20, self.sizes.per_kiosk // 6)
+            hostile.poison_ratings(count, rate=20.0)
+            recover = self.wait_drained(ids, [procs], time.monotonic())
+            deadline = time.monotonic() + 10  # the last poison commits with its batch
+            while self.dead_letters(thief) < hostile.sent and time.monotonic() < deadline:
+                time.sleep(0.1)
+            notes = f"20 poisoned ratings a second from {thief}; " + self._poison_notes(hostile)
+            row = self.judge(
+                "8. poisoned ratings inside honest batches", ids, [procs], recover, notes
+            )
+            if self.dead_letters(thief) < hostile.sent or hostile.ids & self.hub_ids([thief]):
+                row.problem = "poison stored or not dead-lettered"
+        finally:
+            hostile.close()
+
+    def poisoned_retained_status(self) -> None:
+        """Row 9: a retained poisoned status waiting for the hub when it (re)starts."""
+        self.mark()
+        (thief,) = self.new_kiosks(1)
+        hostile = Hostile(self.layout, self.broker.port, thief)
+        try:
+            hostile.poison_status()
+            self.hub.kill()
+            self.hub.start()  # meets the retained poison while subscribing
+            restarted = time.monotonic()
+            ids, procs = self._load()
+            recover = self.wait_drained(ids, [procs], restarted)
+            notes = "hub SIGKILLed and restarted after the poison was retained; "
+            notes += f"status dead letters: {self.dead_letters(thief, 'status')}"
+            self.judge("9. poisoned retained status at hub start", ids, [procs], recover, notes)
+        finally:
+            hostile.close()
+
+    def _poison_notes(self, hostile: Hostile, kind: str = "ratings") -> str:
+        stored = len(hostile.ids & self.hub_ids([hostile.kiosk]))
+        dead = self.dead_letters(hostile.kiosk, kind)
+        return f"poison: {hostile.sent} sent / {dead} dead-lettered / {stored} stored"
+
+
+class Hostile:
+    """A stolen kiosk: its own MQTT password and topics, and payloads chosen to hurt the hub."""
+
+    # Each is a valid rating but for one value no database column holds, or no clock explains.
+    POISONS: tuple[dict[str, Any], ...] = (
+        {"seq": 2**63},
+        {"seq": 2**64 + 1},
+        {"rated_at": "9999-12-31T23:59:59+00:00"},
+        {"rated_at": "0001-01-01T00:00:00+00:00"},
+        {"seq": 2**31},
+    )
+
+    def __init__(self, layout: SecretsLayout, port: int, kiosk: str) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from hailong.mqtt import log_in
+
+        self.kiosk = kiosk
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=kiosk)
+        log_in(self.client, _common.mqtt_settings(layout, port, user=kiosk))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.sent = 0
+        self.ids: set[str] = set()
+
+    def rating(self, n: int) -> bytes:
+        rating = make_rating(self.kiosk, n + 1, datetime.now(UTC))
+        data = json.loads(rating.to_bytes())
+        data.update(self.POISONS[n % len(self.POISONS)])
+        self.ids.add(data["id"])
+        return json.dumps(data).encode()
+
+    def poison_ratings(self, count: int, rate: float) -> None:
+        from hailong.contract import topics
+
+        topic = topics.ratings(UNIT_CODE, self.kiosk)
+        for n in range(count):
+            self.client.publish(topic, self.rating(n), qos=1).wait_for_publish(10)
+            self.sent += 1
+            time.sleep(1 / rate)
+
+    def poison_status(self) -> None:
+        from hailong.contract import topics
+
+        status = {
+            "v": 1,
+            "kiosk": self.kiosk,
+            "online": True,
+            "buffer_depth": 2**70,
+            "at": "0001-01-01T00:00:00+00:00",
+            "refusals": {"bad_signature": 2**65},
+        }
+        topic = topics.status(UNIT_CODE, self.kiosk)
+        self.client.publish(topic, json.dumps(status), qos=1, retain=True).wait_for_publish(10)
+        self.sent += 1
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
 
 def sent_ids(procs: list[Kiosks], extra: dict[str, set[str]] | None = None) -> set[str]:
     """Ids of every rating the kiosks reported committed (and ``extra``: bulk-filled outboxes)."""
@@ -516,9 +643,10 @@ def wait_committed(procs: Kiosks, count: int, timeout: float = 120) -> None:
 
 def format_row(row: Row) -> str:
     recover = f"{row.recover_s:.1f}" if row.recover_s is not None else "NOT DRAINED"
+    notes = f"{row.notes}; ERROR: {row.problem}" if row.problem else row.notes
     return (
         f"| {row.scenario} | {row.sent} | {row.stored} | {row.duplicated} | {row.lost} "
-        f"| {row.outbox_left} | {recover} | {row.notes} |"
+        f"| {row.outbox_left} | {recover} | {notes} |"
     )
 
 
@@ -536,6 +664,8 @@ SCENARIOS: dict[int, Callable[[Bench], None]] = {
     5: Bench.database_locked,
     6: Bench.reconnect_storm,
     7: Bench.disk_full,
+    8: Bench.poisoned_batches,
+    9: Bench.poisoned_retained_status,
 }
 
 

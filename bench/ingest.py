@@ -5,6 +5,8 @@ committed and its ack is back at the kiosk, against Mosquitto's own C clients as
 
 All runs publish the same ratings (valid, each with its own verified receipt) with
 ``mosquitto_pub -l`` (C, QoS 1), one process per kiosk user, as fast as the broker takes them.
+Every hub database starts with those receipts in its register, issued ten minutes before they
+are rated, as the counters would have: the hub attributes each rating from its register.
 
 * baseline: ``mosquitto_sub -C N`` (C, QoS 1) logged in as the hub drains them: the broker's and the
   C client's ceiling on this machine.
@@ -16,6 +18,11 @@ All runs publish the same ratings (valid, each with its own verified receipt) wi
   kiosk) counts the acknowledged rating ids. The time is from the first publish to the last ack:
   every rating committed *and* acknowledged. One worker is the default deployment (a persistent
   session); "3 workers" share the ratings through ``$share/hub/...``.
+
+* poisoned: the single hub again, with ``--poison`` (default 1 %) of the ratings replaced by ones
+  a stolen kiosk would send to hurt it (a ``seq`` past 64 bits, ``rated_at`` in year 1 or 9999):
+  each must be dead-lettered and acknowledged "rejected" alone, every other rating stored, at
+  about the rate of the clean run.
 
 The figures are printed with the ratio to the baseline; the goals are informational (no pass/fail).
 With ``--postgres URL`` the hub runs are repeated on PostgreSQL in a throwaway schema (created and
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
     from hailong.settings import HubSettings
 
 HERE = Path(__file__).resolve()
+ISSUED_BEFORE_NOW = timedelta(minutes=20)  # the register's receipts; rated a minute ago
 GOAL_RATE = 10_000.0
 GOAL_RATIO = 0.5
 KIOSKS = ("kiosk-q1", "kiosk-q2", "kiosk-q3")  # the example unit's kiosks (config/unit.toml)
@@ -65,7 +73,8 @@ def rating_payloads(kiosk: str, count: int, first_seq: int = 1) -> list[bytes]:
     from hailong.contract.scale import Score
 
     index = KIOSKS.index(kiosk) if kiosk in KIOSKS else 9
-    rated_at = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    # Just made: the hub refuses a rated_at too far from its own clock.
+    rated_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     out = []
     for seq in range(first_seq, first_seq + count):
         # A different reception day per 9,999 ratings and per kiosk: never the same dossier.
@@ -86,6 +95,78 @@ def rating_payloads(kiosk: str, count: int, first_seq: int = 1) -> list[bytes]:
         )
         out.append(rating.to_bytes())
     return out
+
+
+def register_receipts(database_url: str, files: dict[str, Path]) -> None:
+    """The register of a fresh hub database: every rating's receipt, as its counter issued it (20 minutes ago)."""
+    from sqlalchemy import create_engine, insert
+
+    from hub.store.models import ReceiptRow
+
+    issued_at = datetime.now(UTC) - ISSUED_BEFORE_NOW
+    rows = []
+    for path in files.values():
+        for line in path.read_bytes().splitlines():
+            rating = json.loads(line)
+            code = rating["receipt"]["code"]
+            rows.append(
+                {
+                    "dossier_code": code,
+                    "unit": rating["unit"],
+                    "procedure": rating["procedure"],
+                    "counter": rating["counter"],
+                    "officer": rating["officer"],
+                    "key_id": "k1",
+                    "url": f"{_common.BASE_URL}/r/{code}",
+                    "issued_at": issued_at,
+                    "printed": True,
+                    "origin": "issued",
+                }
+            )
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(ReceiptRow), rows)
+    finally:
+        engine.dispose()
+
+
+# Values a database cannot hold or no clock explains, each in an otherwise valid rating. The
+# first and last leave no seq the contract can carry back, so the hub dead-letters them without
+# an answer (a kiosk never numbers that far); the others are acknowledged "rejected".
+POISONS: tuple[dict[str, object], ...] = (
+    {"seq": 2**63},
+    {"rated_at": "9999-12-31T23:59:59+00:00"},
+    {"rated_at": "0001-01-01T00:00:00+00:00"},
+    {"seq": 2**64 + 1},
+)
+
+
+@dataclass(frozen=True)
+class Poisoned:
+    files: dict[str, Path]
+    count: int  # poisoned ratings
+    unanswerable: int  # of them, those whose seq cannot be acknowledged
+
+
+def poisoned(files: dict[str, Path], share: float) -> Poisoned:
+    """Copies of the publishers' files with every ``1/share``-th rating poisoned (its id kept, so
+    the kiosk is told "rejected" where the seq can be carried back)."""
+    every = max(1, round(1 / share))
+    out: dict[str, Path] = {}
+    n = unanswerable = 0
+    for kiosk, path in files.items():
+        lines = path.read_bytes().splitlines()
+        for i in range(every - 1, len(lines), every):
+            data = json.loads(lines[i])
+            poison = POISONS[n % len(POISONS)]
+            data.update(poison)
+            lines[i] = json.dumps(data).encode()
+            n += 1
+            unanswerable += "seq" in poison
+        out[kiosk] = path.with_name(f"{path.stem}-poisoned.jsonl")
+        out[kiosk].write_bytes(b"\n".join(lines) + b"\n")
+    return Poisoned(out, n, unanswerable)
 
 
 def split(count: int, parts: int) -> list[int]:
@@ -114,7 +195,8 @@ def c_publishers(
                         "mosquitto_pub",
                         *("-h", "127.0.0.1", "-p", str(port)),
                         *("-u", kiosk, "-P", _password(layout, kiosk)),
-                        *("-i", f"bench-pub-{kiosk}", "-q", "1"),
+                        # The broker binds each kiosk user to its own client id.
+                        *("-i", kiosk, "-q", "1"),
                         *("-t", topics.ratings(_common.UNIT_CODE, kiosk), "-l"),
                     ],
                     stdin=lines,
@@ -266,7 +348,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_collector(args: argparse.Namespace) -> int:
-    """``--collect-acks``: logged in as each kiosk, count acknowledged ids until ``--count``."""
+    """``--collect-acks``: count the ids acknowledged to the kiosks until ``--count``."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -279,32 +361,28 @@ def run_collector(args: argparse.Namespace) -> int:
     outcomes: Counter[str] = Counter()
     done = threading.Event()
     subscribed = threading.Semaphore(0)
-    clients = []
-    for kiosk in args.kiosks.split(","):
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{kiosk}-{os.getpid()}"
-        )
-        client.username_pw_set(kiosk, _password(layout, kiosk))
+    # Logged in as the hub (the kiosk users are busy publishing under their own bound ids).
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{os.getpid()}")
+    client.username_pw_set("hub", _password(layout, "hub"))
 
-        def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-            results = json.loads(message.payload)["results"]
-            with lock:
-                for result in results:
-                    seen[result["id"]] += 1
-                    outcomes[result["outcome"]] += 1
-                if len(seen) >= args.count:
-                    done.set()
+    def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        results = json.loads(message.payload)["results"]
+        with lock:
+            for result in results:
+                seen[result["id"]] += 1
+                outcomes[result["outcome"]] += 1
+            if len(seen) >= args.count:
+                done.set()
 
-        client.on_message = on_message
-        client.on_subscribe = lambda *_a: subscribed.release()
-        client.connect("127.0.0.1", args.port)
-        client.subscribe(topics.acks(_common.UNIT_CODE, kiosk), qos=1)
-        client.loop_start()
-        clients.append(client)
-    for _ in clients:
-        if not subscribed.acquire(timeout=10):
-            print("not subscribed", flush=True)
-            return 1
+    kiosks = args.kiosks.split(",")
+    client.on_message = on_message
+    client.on_subscribe = lambda *_a: subscribed.release()
+    client.connect("127.0.0.1", args.port)
+    client.subscribe([(topics.acks(_common.UNIT_CODE, kiosk), 1) for kiosk in kiosks])
+    client.loop_start()
+    if not subscribed.acquire(timeout=10):
+        print("not subscribed", flush=True)
+        return 1
     print("ready", flush=True)
     finished = done.wait(args.timeout)
     time.sleep(0.5 if finished else 0)  # late duplicates, if any, would show here
@@ -314,9 +392,8 @@ def run_collector(args: argparse.Namespace) -> int:
             json.dumps({"acked": len(seen), "acked_twice": twice, "outcomes": dict(outcomes)}),
             flush=True,
         )
-    for client in clients:
-        client.loop_stop()
-        client.disconnect()
+    client.loop_stop()
+    client.disconnect()
     return 0 if finished else 1
 
 
@@ -340,12 +417,20 @@ def _expect_ready(proc: subprocess.Popen[str], what: str) -> str:
 
 @contextlib.contextmanager
 def hub_workers(
-    layout_root: Path, port: int, database_url: str, workers: int, batch: int
+    layout_root: Path,
+    port: int,
+    database_url: str,
+    workers: int,
+    batch: int,
+    files: dict[str, Path] | None = None,
 ) -> Iterator[list[subprocess.Popen[str]]]:
-    """``workers`` HubService processes (a shared subscription when more than one)."""
+    """``workers`` HubService processes (a shared subscription when more than one), on a register
+    holding the receipts of the ratings in ``files``."""
     from hub.store.db import make_engine
 
     make_engine(database_url).dispose()  # the schema, once, before the workers open it
+    if files:
+        register_receipts(database_url, files)
     group = "hub" if workers > 1 else None
     # The single hub keeps a persistent session, as in production. Its own id per run, purged
     # afterwards: otherwise the broker keeps queueing the next runs' ratings for it, and a later
@@ -411,6 +496,9 @@ class HubRun:
     duplicates: int
     commit_failures: int
     rows: int
+    poisoned: int = 0  # of ``count``: each must be a dead letter, not a row
+    dead_letters: int = 0
+    unanswerable: int = 0  # of the poisoned: dead-lettered without an ack
 
     @property
     def rate(self) -> float:
@@ -421,19 +509,34 @@ class HubRun:
             f"{self.name}: n={self.count} seconds={self.seconds:.2f} rate_per_s={self.rate:.0f} "
             f"acked={self.acked} acked_twice={self.acked_twice} stored={self.stored} "
             f"duplicates={self.duplicates} commit_failures={self.commit_failures} "
-            f"rows={self.rows}"
+            f"rows={self.rows} poisoned={self.poisoned} unanswerable={self.unanswerable} "
+            f"dead_letters={self.dead_letters}"
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Every rating acknowledged, every clean one stored, every poisoned one dead-lettered."""
+        return (
+            self.acked == self.count - self.unanswerable
+            and self.rows == self.count - self.poisoned
+            and self.dead_letters == self.poisoned
         )
 
 
-def count_rows(database_url: str) -> int:
+def count_rows(database_url: str) -> tuple[int, int]:
+    """(ratings, dead letters) in the hub's database."""
     from sqlalchemy import create_engine, func, select
 
-    from hub.store.models import RatingRow
+    from hub.store.models import DeadLetterRow, RatingRow
 
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(RatingRow)).scalar() or 0)
+            rows, dead = (
+                int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+                for table in (RatingRow, DeadLetterRow)
+            )
+            return rows, dead
     finally:
         engine.dispose()
 
@@ -447,11 +550,13 @@ def hub_run(
     database_url: str,
     workers: int,
     batch: int,
+    poison: Poisoned | None = None,
 ) -> HubRun:
-    with hub_workers(layout.root, port, database_url, workers, batch) as procs:
+    answered = count - (poison.unanswerable if poison else 0)
+    with hub_workers(layout.root, port, database_url, workers, batch, files) as procs:
         collector = _child(
             "--collect-acks",
-            *("--secrets", str(layout.root), "--port", str(port), "--count", str(count)),
+            *("--secrets", str(layout.root), "--port", str(port), "--count", str(answered)),
             *("--kiosks", ",".join(files)),
         )
         _expect_ready(collector, "ack collector")
@@ -466,6 +571,7 @@ def hub_run(
             raise RuntimeError(f"{name}: not every rating was acknowledged: {summary_line}")
         summary = json.loads(summary_line)
     reports = worker_reports(procs)
+    rows, dead = count_rows(database_url)
     return HubRun(
         name,
         count,
@@ -475,7 +581,10 @@ def hub_run(
         int(sum(r.get("stored", 0) for r in reports)),
         int(sum(r.get("duplicates", 0) for r in reports)),
         int(sum(r.get("commit_failures", 0) for r in reports)),
-        count_rows(database_url),
+        rows,
+        poison.count if poison else 0,
+        dead,
+        poison.unanswerable if poison else 0,
     )
 
 
@@ -513,6 +622,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="workers of the shared run")
     parser.add_argument("--batch", type=int, default=1000, help="the hub's max_batch")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--poison", type=float, default=0.01, help="share of poisoned ratings in the poisoned run"
+    )
     parser.add_argument("--dir", type=Path, help="where the databases go (default: temp folder)")
     # Child process roles (used by this script and bench/backlog.py).
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -582,6 +694,13 @@ def run_bench(args: argparse.Namespace) -> int:
             url = fresh_sqlite(root, db)
             runs.append(hub_run(name, layout, broker.port, files, count, url, workers, args.batch))
             print(runs[-1].line(), flush=True)
+        bad = poisoned(files, args.poison)
+        name = f"hub sqlite 1 worker, {args.poison:.0%} poisoned"
+        url = fresh_sqlite(root, "poisoned")
+        runs.append(
+            hub_run(name, layout, broker.port, bad.files, count, url, 1, args.batch, poison=bad)
+        )
+        print(runs[-1].line(), flush=True)
         if args.postgres:
             for name, workers in (
                 ("hub postgresql 1 worker", 1),
@@ -596,6 +715,8 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     for run in runs:
         print(f"ratio {run.name}/baseline: rate={_common.ratio(run.rate, base_rate)}")
+    clean, dirty = runs[0], next(r for r in runs if r.poisoned)
+    print(f"ratio poisoned/clean (sqlite 1 worker): rate={_common.ratio(dirty.rate, clean.rate)}")
     single = runs[0]
     verdict_rate = "met" if single.rate >= GOAL_RATE else "NOT met"
     verdict_ratio = "met" if single.rate / base_rate >= GOAL_RATIO else "NOT met"
@@ -603,7 +724,7 @@ def run_bench(args: argparse.Namespace) -> int:
         f"goal: sqlite 1 worker >= {GOAL_RATE:.0f} ratings/s committed and acknowledged -> "
         f"{verdict_rate}; ratio >= {GOAL_RATIO} -> {verdict_ratio} (informational)"
     )
-    lost = [r.name for r in runs if r.rows != r.count or r.acked != r.count]
+    lost = [r.name for r in runs if not r.complete]
     if lost:
         print(f"ERROR: ratings missing in {', '.join(lost)}")
         return 1

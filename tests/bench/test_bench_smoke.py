@@ -136,6 +136,13 @@ def test_ingest_bench() -> None:
     single = figures(line(lines, r"hub sqlite 1 worker: "))
     assert single["acked"] == single["rows"] == 1500
     assert single["acked_twice"] == 0
+    dirty = figures(line(lines, r"hub sqlite 1 worker, 1% poisoned: "))
+    assert dirty["poisoned"] == 15, "1 % of 1,500"
+    assert dirty["unanswerable"] == 7, "a seq the contract cannot carry back: no ack"
+    assert dirty["acked"] == 1500 - 7
+    assert dirty["rows"] == 1500 - 15
+    assert dirty["dead_letters"] == 15
+    line(lines, r"ratio poisoned/clean \(sqlite 1 worker\): ")
     line(lines, r"goal: sqlite 1 worker >= 10000 ")
 
 

@@ -12,8 +12,9 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 # Scenarios 1 (hub crashes) and 2 (broker restarts) have two rows each; 7 (disk full) two when
-# the bench may mount a tiny tmpfs (root), else one.
+# the bench may mount a tiny tmpfs (root), else one; 8 and 9 are the poisoned ones.
 EXPECTED = ["1.", "1.", "2.", "2.", "3.", "4.", "5.", "6.", "7."]
+POISONED = ["8.", "9."]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,7 +50,10 @@ def test_no_rating_lost_or_doubled_under_faults(tmp_path: Path) -> None:
     rows = table(result.stdout.splitlines())
     numbers = [r[0].split()[0] for r in rows]
     assert numbers[: len(EXPECTED)] == EXPECTED, output
-    assert numbers[len(EXPECTED) :] in ([], ["7."]), output
+    assert numbers[len(EXPECTED) :] in (POISONED, ["7.", *POISONED]), output
+    poisoned = next(r for r in rows if r[0].startswith("8."))
+    assert "/ 0 stored" in poisoned[-1], output
+    assert "ERROR" not in poisoned[-1], output
     for scenario, sent, stored, duplicated, lost, left, recover, _notes in rows:
         assert int(sent) > 0, scenario
         assert int(lost) == 0, f"{scenario}: {lost} lost\n{output}"
