@@ -82,14 +82,30 @@ def init(config_path: Path) -> None:
 @cli.command()
 @hub_option
 def broker(config_path: Path) -> None:
-    """Write the unit's Mosquitto config (users, ACLs) and run the broker in the foreground."""
-    from hailong.demo import prepare_broker
+    """Write the unit's Mosquitto config (users, ACLs, client ids) and run the broker in the
+    foreground. Refused logins, publishes and subscriptions are logged as warnings; if Mosquitto
+    dies the command exits with status 1, so systemd restarts it."""
+    from hailong.broker import MosquittoProcess, kiosk_reads, run_supervised, write_broker_files
+    from hailong.broker_log import BrokerLog
+    from hailong.demo import var_dir
+    from hailong.provision import SecretsLayout, init_all
 
     settings, unit = _load_hub(config_path)
-    process = prepare_broker(settings, unit)
-    click.echo(f"mosquitto on 127.0.0.1:{settings.mqtt.port}, config {process.files.conf}")
-    with process:
-        _wait_forever()
+    init_all(settings, unit)
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    files = write_broker_files(
+        unit,
+        layout,
+        var_dir(settings) / "broker",
+        settings.mqtt.port,
+        settings.broker,
+        supervised=True,
+    )
+    process = MosquittoProcess(
+        files, settings.mqtt.port, BrokerLog(kiosk_reads(unit)), flush_login=settings.mqtt
+    )
+    click.echo(f"mosquitto on {settings.broker.bind}:{settings.mqtt.port}, config {files.conf}")
+    sys.exit(run_supervised(process, files.bindings))
 
 
 @cli.command()
@@ -354,10 +370,40 @@ def keys_rotate(config_path: Path, grace_days: int) -> None:
         )
         return
     click.echo(f"created {r.key_file}")
+    until = f"{r.valid_until.astimezone():%H:%M:%S %d/%m/%Y}" if r.valid_until else "?"
     click.echo(
-        f"Khóa {r.active} ký từ nay; khóa {r.retired} còn hiệu lực đến hết ngày "
-        f"{r.valid_until:%d/%m/%Y}. / Key {r.active} signs from now on; key {r.retired} "
-        f"verifies until {r.valid_until:%d/%m/%Y}. Copy {r.key_file.parent} to every kiosk."
+        f"Khóa {r.active} ký từ nay; khóa {r.retired} còn hiệu lực đến {until}. / "
+        f"Key {r.active} signs from now on; key {r.retired} verifies until {until}. "
+        f"Copy {layout.receipt_public_keys} (public keys only) to every kiosk."
+    )
+
+
+@keys.command("revoke")
+@hub_option
+@click.argument("key_id")
+def keys_revoke(config_path: Path, key_id: str) -> None:
+    """Refuse KEY_ID's receipts from now on, at the hub and (through the unit config) at kiosks."""
+    from hailong.provision import SecretsLayout, revoke_receipt_key
+
+    settings, _unit = _load_hub(config_path)
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    try:
+        r = revoke_receipt_key(layout, key_id, active_key=settings.receipts.active_key)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    when = f"{r.revoked_at.astimezone():%H:%M:%S %d/%m/%Y}"
+    if r.already:
+        click.echo(f"Khóa {key_id} đã bị thu hồi lúc {when}. / Key {key_id} was revoked at {when}.")
+        return
+    if r.rotation is not None:
+        click.echo(
+            f"Khóa mới {r.rotation.active} ký từ nay. / New key {r.rotation.active} signs from now "
+            f"on: copy {layout.receipt_public_keys} to every kiosk."
+        )
+    click.echo(
+        f"Đã thu hồi khóa {key_id} lúc {when}: giấy hẹn ký bằng khóa này bị từ chối ngay. / "
+        f"Key {key_id} revoked at {when}: its receipts are refused at once (the running hub "
+        "tells the kiosks through the unit config)."
     )
 
 
@@ -401,7 +447,7 @@ def report() -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Day after the last.")
 def report_summary(config_path: Path, since: datetime | None, until: datetime | None) -> None:
     """MĐHL (%, n, 95 % CI) per counter, officer, procedure and field."""
-    from hub.report import DIMENSIONS, format_summary, summary
+    from hub.report import DIMENSIONS, format_summary, summary, uncounted_totals
     from hub.store.db import make_engine, session_factory
 
     settings, unit = _load_hub(config_path)
@@ -413,7 +459,8 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
     end = until.replace(tzinfo=LOCAL_ZONE) if until else None
     with sessions() as session:
         tables = {dim: summary(session, unit, dim, start, end) for dim in DIMENSIONS}
-    click.echo(format_summary(unit, tables))
+        apart = uncounted_totals(session, unit, start, end)
+    click.echo(format_summary(unit, tables, apart))
 
 
 @report.command("kiosks")

@@ -9,11 +9,19 @@ creates and that git ignores.
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+    model_validator,
+)
 
 from hailong.contract.messages import (
     KioskPolicy,
@@ -75,6 +83,19 @@ class KioskEntry(_Section):
     counter: Code | None = None
 
 
+class RegisterPolicy(_Section):
+    """How far the hub trusts a rating its receipt register cannot vouch for: ``[register_policy]``
+    in the unit file, the hub's own rules, never sent to kiosks (docs/protocol.md, "What the hub
+    believes")."""
+
+    # A code the register does not know (another system's slip, a typed code) is stored as
+    # unverified and kept out of the headline figures, unless the unit decides to count it.
+    count_unverified: bool = False
+    # A rating made more than this before its receipt was issued (kiosk and hub clocks apart) is
+    # refused as ``rated_before_issue``.
+    issue_clock_skew_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+
+
 class UnitInfo(_Section):
     code: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.]{2,19}$")]
     name: str
@@ -91,6 +112,7 @@ class Unit(_Section):
     procedures: tuple[Procedure, ...]
     reasons: tuple[Reason, ...] = ()
     kiosk_policy: KioskPolicy = KioskPolicy()
+    register_policy: RegisterPolicy = RegisterPolicy()
     kiosks: tuple[KioskEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -118,7 +140,7 @@ class Unit(_Section):
     def procedure(self, code: str) -> Procedure | None:
         return next((p for p in self.procedures if p.code == code), None)
 
-    def to_message(self) -> UnitConfigMessage:
+    def to_message(self, revoked_keys: tuple[str, ...] = ()) -> UnitConfigMessage:
         return UnitConfigMessage(
             unit=self.unit.code,
             name=self.unit.name,
@@ -135,6 +157,7 @@ class Unit(_Section):
                 for r in self.reasons
             ),
             policy=self.kiosk_policy,
+            revoked_keys=revoked_keys,
         )
 
 
@@ -169,26 +192,47 @@ class BrokerSettings(_Section):
 
 
 KEY_MANIFEST = "keys.toml"
+PRIVATE_KEY_SUFFIX = ".key"  # the hub's: an Ed25519 private key (PEM) or a legacy HMAC key (hex)
+PUBLIC_KEY_SUFFIX = ".pub"  # an Ed25519 public key (PEM): what kiosks hold
+KeyAlgorithm = Literal["ed25519", "hmac-sha256"]
 
 
 class KeyLifetime(_Section):
-    """One key in ``keys.toml``: the day it was made and, once retired, its last valid day."""
+    """One key in ``keys.toml``: the day it was made, its algorithm and, once retired, when its
+    receipts stop verifying; once revoked, when.
+
+    ``valid_until`` is an instant with its offset (``2027-02-23T10:15:00Z``), written by ``hailong
+    keys rotate``: receipts verify strictly before it. A plain date (``2027-02-23``, as manifests
+    written before instants have) means through that local day. A manifest without
+    ``algorithm`` predates Ed25519: its keys are HMAC keys.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     created: date
-    valid_until: date | None = None
+    valid_until: AwareDatetime | date | None = None
+    algorithm: KeyAlgorithm = "hmac-sha256"
+    revoked: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> KeyLifetime:
-        if self.valid_until is not None and self.valid_until < self.created:
+        end = self.ends_at()
+        if end is not None and end.astimezone().date() < self.created:
             raise ValueError(f"valid_until {self.valid_until} is before created {self.created}")
         return self
 
+    def ends_at(self) -> datetime | None:
+        """The instant receipts of this key stop verifying (exclusive), if it is retired."""
+        until = self.valid_until
+        if until is None or isinstance(until, datetime):
+            return until
+        return datetime.combine(until + timedelta(days=1), time()).astimezone()  # local midnight
+
 
 class KeyManifest(_Section):
-    """``<key_dir>/keys.toml``, written by ``hailong keys rotate``: which key signs, and until
-    which day each retired key still verifies. It is a secret folder's file, not configuration."""
+    """``<key_dir>/keys.toml``, written by ``hailong keys rotate``/``revoke``: which key signs,
+    until when each retired key still verifies, which are revoked. It holds no secret: the same
+    file goes to the kiosks with the public keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -202,7 +246,12 @@ class KeyManifest(_Section):
             raise ValueError(f"active key {self.active!r} has no [keys.{self.active}] table")
         if entry.valid_until is not None:
             raise ValueError(f"the active key {self.active!r} has a valid_until: it is retired")
+        if entry.revoked is not None:
+            raise ValueError(f"the active key {self.active!r} is revoked")
         return self
+
+    def revoked_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(kid for kid, life in self.keys.items() if life.revoked is not None))
 
 
 def read_key_manifest(key_dir: Path) -> KeyManifest | None:
@@ -223,66 +272,201 @@ def read_key_manifest(key_dir: Path) -> KeyManifest | None:
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
             got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
-            dated = err["type"] == "date_type"
-            hint = ", written as a TOML date such as 2027-02-23" if dated else ""
+            dated = err["type"] in ("date_type", "datetime_type", "timezone_aware")
+            hint = ", written as a TOML date-time such as 2027-02-23T08:00:00Z" if dated else ""
             problems.append(f"{path}: key `{key}`: {err['msg']}{hint}{got}")
         raise ConfigError("\n".join(problems)) from exc
 
 
-class ReceiptKeys(_Section):
-    """Receipt signing keys: ``<key_dir>/<id>.key`` files holding hex, created by ``hailong init``.
+def read_private_key(path: Path) -> bytes:
+    """The 32-byte seed of the Ed25519 private key in ``path`` (PKCS#8 PEM)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    ``<key_dir>/keys.toml`` (written by ``hailong keys rotate``), when it exists, wins over
-    ``active_key``: it names the active key and each retired key's last valid day, and only the
-    keys it lists are loaded (a key file it does not list is an error). Without it, as
-    ``hailong init`` leaves the folder, every key file verifies and ``active_key`` signs.
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: not an unencrypted PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path}: not an Ed25519 private key")
+    return key.private_bytes_raw()
+
+
+def read_public_key(path: Path) -> bytes:
+    """The 32 raw bytes of the Ed25519 public key in ``path`` (SubjectPublicKeyInfo PEM)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"{path}: not an Ed25519 public key")
+    return key.public_bytes_raw()
+
+
+def _key_folder(key_dir: Path) -> tuple[KeyManifest, dict[str, Path]]:
+    """The manifest of a key folder and its files by name; every key file must be listed."""
+    if not key_dir.is_dir():
+        raise ConfigError(f"receipts.key_dir: folder {key_dir} does not exist (run `hailong init`)")
+    manifest = read_key_manifest(key_dir)
+    listed = key_dir / KEY_MANIFEST
+    if manifest is None:
+        raise ConfigError(f"receipts.key_dir: no {listed} (run `hailong init`)")
+    files = {p.name: p for p in sorted(key_dir.iterdir()) if p.suffix in _KEY_SUFFIXES}
+    for path in files.values():
+        if path.stem not in manifest.keys:
+            raise ConfigError(f"{path}: key {path.stem!r} is not listed in {listed}")
+    return manifest, files
+
+
+_KEY_SUFFIXES = (PRIVATE_KEY_SUFFIX, PUBLIC_KEY_SUFFIX)
+
+
+def _lifetimes(manifest: KeyManifest) -> tuple[dict[str, datetime], frozenset[str]]:
+    retired = {kid: end for kid, life in manifest.keys.items() if (end := life.ends_at())}
+    return retired, frozenset(manifest.revoked_ids())
+
+
+class ReceiptKeys(_Section):
+    """The hub's receipt keys: ``<key_dir>/keys.toml`` and the key files it lists.
+
+    ``<id>.key`` (mode 0600) is an Ed25519 private key (PKCS#8 PEM) for the active key, or, for a
+    legacy key, the HMAC key as hex, kept through its grace period; ``<id>.pub`` is an Ed25519
+    public key. Only the active key's private key is kept: rotation deletes the one it replaces.
+    ``hailong init`` creates the first key and copies the public half to ``<key_dir>-public``,
+    the folder kiosks get (:class:`ReceiptPublicKeys`).
     """
 
     key_dir: Path
-    active_key: Code = "k1"  # only while there is no keys.toml
+    active_key: Code = "k1"  # only for a folder from before keys.toml: the key it upgrades
     # Refuse a receipt whose dossier date is more than this many days old (`expired`); None: never.
     max_age_days: Annotated[int, Field(ge=0)] | None = None
+
+    @property
+    def public_dir(self) -> Path:
+        """Where the public half goes, for the kiosks: ``receipt-keys`` → ``receipt-keys-public``."""
+        return self.key_dir.with_name(self.key_dir.name + "-public")
+
+    def public(self) -> ReceiptPublicKeys:
+        """What a kiosk of this hub configures (the folder :attr:`public_dir`)."""
+        return ReceiptPublicKeys(key_dir=self.public_dir, max_age_days=self.max_age_days)
 
     def manifest(self) -> KeyManifest | None:
         return read_key_manifest(self.key_dir)
 
-    def keyring(self) -> KeyRing:
-        if not self.key_dir.is_dir():
-            raise ConfigError(
-                f"receipts.key_dir: folder {self.key_dir} does not exist (run `hailong init`)"
-            )
+    def revoked_key_ids(self) -> tuple[str, ...]:
+        """Revoked key ids, for the retained unit config (kiosks refuse them at once)."""
         manifest = self.manifest()
-        files = {path.stem: path for path in sorted(self.key_dir.glob("*.key"))}
-        retired: dict[str, date] = {}
-        active = self.active_key
-        if manifest is not None:
-            listed = self.key_dir / KEY_MANIFEST
-            for kid, path in files.items():
-                if kid not in manifest.keys:
-                    raise ConfigError(f"{path}: key {kid!r} is not listed in {listed}")
-            for kid, life in manifest.keys.items():
-                if life.valid_until is not None:
-                    if kid in files:  # a retired key's file may go once its window is over
-                        retired[kid] = life.valid_until
-                elif kid not in files:
-                    raise ConfigError(
-                        f"{listed}: key `keys.{kid}`: no key file {self.key_dir / (kid + '.key')}"
-                    )
-            active = manifest.active
-        keys: dict[str, bytes] = {}
-        for kid, path in files.items():
-            try:
-                keys[kid] = bytes.fromhex(path.read_text().strip())
-            except ValueError as exc:
-                raise ConfigError(f"{path}: expected the key as hex") from exc
-        if active not in keys:
+        return () if manifest is None else manifest.revoked_ids()
+
+    def keyring(self) -> KeyRing:
+        """Everything the hub signs and verifies with. Read afresh on each call, so a rotation or
+        a revocation by ``hailong keys`` takes effect without a restart."""
+        manifest, files = _key_folder(self.key_dir)
+        listed = self.key_dir / KEY_MANIFEST
+        retired, revoked = _lifetimes(manifest)
+        public: dict[str, bytes] = {}
+        legacy: dict[str, bytes | None] = {}
+        for kid, life in manifest.keys.items():
+            private = files.get(kid + PRIVATE_KEY_SUFFIX)
+            if life.algorithm == "hmac-sha256":
+                legacy[kid] = None if private is None else _hex_key(private)
+                continue
+            pub = files.get(kid + PUBLIC_KEY_SUFFIX)
+            if pub is not None:
+                public[kid] = read_public_key(pub)
+            elif private is not None:
+                public[kid] = _public_of(read_private_key(private), private)
+            elif kid not in revoked and kid not in retired:
+                raise ConfigError(f"{listed}: key `keys.{kid}`: no {kid}.pub in {self.key_dir}")
+        active = manifest.active
+        if manifest.keys[active].algorithm != "ed25519":
             raise ConfigError(
-                f"receipts.active_key: no key file {self.key_dir / (active + '.key')}"
+                f"{listed}: the active key {active!r} is a legacy HMAC key, which every kiosk "
+                "held: run `hailong init` (or `hailong keys rotate`) to sign with Ed25519"
             )
+        private_file = files.get(active + PRIVATE_KEY_SUFFIX)
+        if private_file is None:
+            raise ConfigError(f"{listed}: the active key {active!r} has no {active}.key")
+        signing = read_private_key(private_file)
+        retired = {kid: end for kid, end in retired.items() if kid in public or kid in legacy}
         try:
-            return KeyRing(keys, active, retired, self.max_age_days)
+            return KeyRing(public, active, retired, self.max_age_days, signing, legacy, revoked)
         except ValueError as exc:
             raise ConfigError(f"receipts.key_dir: {self.key_dir}: {exc}") from exc
+
+
+class ReceiptPublicKeys(_Section):
+    """A kiosk's (or a button box's) receipt keys: public keys only, so a stolen kiosk cannot
+    sign. ``key_dir`` is a copy of the hub's ``receipt-keys-public`` folder: ``keys.toml`` and
+    ``<id>.pub`` files. A folder holding any ``.key`` file (a private or HMAC key) is refused."""
+
+    key_dir: Path
+    max_age_days: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_signing_key(cls, data: object) -> object:
+        if isinstance(data, dict) and "active_key" in data:
+            raise ValueError(
+                "`active_key` is gone from kiosks: a kiosk only verifies receipts. Remove it and "
+                "point key_dir at the hub's receipt-keys-public folder (docs/security.md)"
+            )
+        return data
+
+    def keyring(self) -> KeyRing:
+        manifest, files = _key_folder(self.key_dir)
+        secret = sorted(p for name, p in files.items() if name.endswith(PRIVATE_KEY_SUFFIX))
+        if secret:
+            raise ConfigError(
+                f"receipts.key_dir: {self.key_dir} holds {', '.join(p.name for p in secret)}: "
+                "a kiosk must hold public keys only. Point it at a copy of the hub's "
+                "receipt-keys-public folder and delete the private keys from this device"
+            )
+        retired, revoked = _lifetimes(manifest)
+        public: dict[str, bytes] = {}
+        legacy: dict[str, bytes | None] = {}
+        for kid, life in manifest.keys.items():
+            if life.algorithm == "hmac-sha256":
+                legacy[kid] = None  # the id and its grace period only: never the key
+                continue
+            pub = files.get(kid + PUBLIC_KEY_SUFFIX)
+            if pub is not None:
+                public[kid] = read_public_key(pub)
+            elif kid not in revoked and kid not in retired:
+                raise ConfigError(
+                    f"{self.key_dir / KEY_MANIFEST}: key `keys.{kid}`: no {kid}.pub in "
+                    f"{self.key_dir} (copy the hub's receipt-keys-public folder again)"
+                )
+        retired = {kid: end for kid, end in retired.items() if kid in public or kid in legacy}
+        try:
+            return KeyRing(public, None, retired, self.max_age_days, None, legacy, revoked)
+        except ValueError as exc:
+            raise ConfigError(f"receipts.key_dir: {self.key_dir}: {exc}") from exc
+
+
+def _hex_key(path: Path) -> bytes:
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{path}: expected the HMAC key as hex") from exc
+
+
+def _public_of(seed: bytes, path: Path) -> bytes:
+    from hailong.contract.receipt import public_key_of
+
+    try:
+        return public_key_of(seed)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not an Ed25519 private key") from exc
 
 
 # python-escpos code pages, named as in its capabilities data, that print Vietnamese: CP1258 on its
@@ -425,6 +609,18 @@ class HubSection(_Section):
     ratings_from: Literal["all_units", "own_unit"] = "all_units"
     # Kiosks' status history (the latest status per kiosk is always kept).
     status_history_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    # How far a rating's rated_at may lie from the hub's clock: a kiosk clock a few minutes
+    # fast is tolerated, a rating from the future is not; an outage backlog may be old, not
+    # years old. Outside the window the rating is refused to the dead letters ("future",
+    # "stale"), never counted (docs/protocol.md).
+    rated_at_max_future_minutes: Annotated[int, Field(ge=0, le=1440)] = 10
+    rated_at_max_past_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    # Dead letters (docs/operations.md): the first bytes of a refused payload are kept (its size
+    # and SHA-256 always), at most this many rows per kiosk (past it, new ones are counted, not
+    # kept), for this many days.
+    dead_letter_payload_bytes: Annotated[int, Field(ge=0, le=16384)] = 2048
+    dead_letter_quota_per_kiosk: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    dead_letter_days: Annotated[int, Field(ge=1, le=3650)] = 180
 
 
 class WebSettings(_Section):
@@ -436,6 +632,12 @@ class WebSettings(_Section):
     accounts_file: Path
     api_tokens_file: Path
     session_key_file: Path
+    # The session cookie's ``Secure`` flag: true always, false never; unset, whenever the request
+    # came over https (directly or through the reverse proxy's X-Forwarded-Proto).
+    secure_cookies: bool | None = None
+    # The unit's staff networks (CIDRs, e.g. "10.20.0.0/24"): an online rating sent from one is
+    # kept but flagged suspect and left out of the figures (a staff device rating for a citizen).
+    staff_networks: tuple[IPvAnyNetwork, ...] = ()
 
 
 class HubSettings(_Section):
@@ -498,7 +700,7 @@ class SerialDevice(_Section):
 class KioskSettings(_Section):
     kiosk: KioskSection
     mqtt: MqttSettings
-    receipts: ReceiptKeys
+    receipts: ReceiptPublicKeys  # public keys only: a stolen kiosk cannot sign a receipt
     # A serial button box beside the screen: its presses and scans act as taps and USB scans.
     serial: SerialDevice | None = None
 
@@ -519,7 +721,7 @@ class FirmwareBridgeSettings(_Section):
     bridge: SerialBridgeSection
     kiosk: KioskSection
     mqtt: MqttSettings
-    receipts: ReceiptKeys
+    receipts: ReceiptPublicKeys  # public keys only, like a kiosk's
 
 
 def read_secret(path: Path, key: str) -> str:
