@@ -68,6 +68,9 @@ def test_no_page_breaks_its_content_security_policy(
         assert response is not None
         assert response.ok, path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        if SHOTS:  # every page, to look at
+            name = path.strip("/").split("?")[0].replace("/", "-")
+            page.screenshot(path=str(Path(SHOTS) / f"page-{name}.png"), full_page=True)
     page.goto(f"{base}/dashboard?period=month")
     widths = page.locator("#levels .bar span").evaluate_all(
         "(bars) => bars.map(b => b.style.width)"
