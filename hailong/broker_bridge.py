@@ -48,21 +48,18 @@ Run a bridged site broker with ``python -m hailong.broker_bridge site --config c
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import os
 import re
 import secrets
-import signal
 import sys
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hailong.broker import BrokerFiles, MosquittoProcess, password_hash, tls_lines
+from hailong.broker import BrokerFiles, MosquittoProcess, password_hash, run_supervised, tls_lines
 from hailong.contract import topics
 from hailong.provision import HUB_USER, SecretsLayout
 from hailong.settings import BrokerSettings, ConfigError, load, read_secret
@@ -471,15 +468,6 @@ class CentralFile(_Model):
 # -- command line ----------------------------------------------------------------------------------
 
 
-def _run(process: MosquittoProcess) -> None:
-    """Run the broker in the foreground until Ctrl-C or SIGTERM (systemd), then stop it, so
-    Mosquitto saves its persistent queues on the way out."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with process, contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hailong.broker_bridge site|central ...`` (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m hailong.broker_bridge", description=__doc__)
@@ -501,9 +489,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     print(f"mosquitto config {process.files.conf}")
-    if not args.write_only:
-        _run(process)
-    return 0
+    if args.write_only:
+        return 0
+    # Until Ctrl-C or SIGTERM (then 0, Mosquitto saving its queues), or Mosquitto dying (then 1,
+    # so systemd's Restart=on-failure starts it again).
+    return run_supervised(process)
 
 
 def _prepare_site(hub_config: Path, bridge_config: Path) -> MosquittoProcess:

@@ -5,8 +5,12 @@ tests/deploy/test_broker_bridge.py."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import string
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hailong import broker_bridge as bb
-from hailong.broker import BrokerFiles
+from hailong.broker import BrokerFiles, free_port, wait_for_port
 from hailong.contract import topics
 from hailong.provision import SecretsLayout
 from hailong.settings import load
@@ -490,3 +494,38 @@ port = 18883
     acl = (tmp_path / "central" / "acl").read_text()
     assert acl == bb.central_acl_text(["000.00.20.H41", "000.00.21.H41"])
     assert "listener 18883 127.0.0.1" in (tmp_path / "central" / "mosquitto.conf").read_text()
+
+
+@pytest.mark.timeout(60)
+def test_the_central_broker_command_exits_non_zero_when_its_mosquitto_dies(tmp_path: Path) -> None:
+    """Like ``hailong broker``: a dead Mosquitto must not leave a live command for systemd."""
+    port = free_port()
+    config = tmp_path / "central.toml"
+    config.write_text(
+        f'[central]\nunits = ["000.00.20.H41"]\nsecrets_dir = "secrets"\n'
+        f'out_dir = "central"\nport = {port}\n'
+    )
+    command = [sys.executable, "-m", "hailong.broker_bridge", "central", "--config", str(config)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_port(port, timeout=20)
+        (child,) = _mosquitto_children(proc.pid)
+        os.kill(child, signal.SIGKILL)
+        assert proc.wait(timeout=10) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _mosquitto_children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            name = (stat.parent / "comm").read_text().strip()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == parent and name == "mosquitto":
+            found.append(int(stat.parent.name))
+    return found
