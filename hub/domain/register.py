@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from hailong.contract.messages import RatingMessage
@@ -67,12 +67,15 @@ class RegisterView:
     code dated after it cannot have been issued by anyone yet. ``open_since``: the first day the
     hub may still write into new codes (default ``today``; earlier when the machine's own zone,
     which issuing uses, is behind the unit's): a day from it on is still being numbered.
+    ``parsed``: the batch's codes already read (the store reads them to query the register), so
+    a code is parsed once per batch, not again here.
     """
 
     receipts: Mapping[str, ReceiptFacts]
     allocated: Mapping[tuple[str, date], int]
     today: date
     open_since: date | None = None
+    parsed: Mapping[str, DossierCode] = field(default_factory=dict)
 
 
 def judge(rating: RatingMessage, view: RegisterView, unit: Unit) -> Attribution | Refusal:
@@ -90,10 +93,12 @@ def judge(rating: RatingMessage, view: RegisterView, unit: Unit) -> Attribution 
             )
         return attribute(rating, None, unit)
     text = rating.receipt.code
-    try:
-        code = DossierCode.parse(text)
-    except ReceiptRefused as exc:
-        return Refusal(RECEIPT_MALFORMED, f"receipt: {exc.detail or exc.message_en}")
+    code = view.parsed.get(text)
+    if code is None:
+        try:
+            code = DossierCode.parse(text)
+        except ReceiptRefused as exc:
+            return Refusal(RECEIPT_MALFORMED, f"receipt: {exc.detail or exc.message_en}")
     if code.unit != rating.unit:
         return Refusal(
             RECEIPT_OTHER_UNIT, f"receipt {text} is of unit {code.unit}, not {rating.unit}"

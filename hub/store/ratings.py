@@ -81,15 +81,18 @@ def store_batch(
     """
     keys = [str(rating.id) for rating, _ in items]
     existing, first_by_receipt = _stored_before(session, [rating for rating, _ in items], keys)
-    # What each id already stands for: the stored rows' content, then this batch's own.
+    # What each id already stands for: the stored rows' content, then this batch's own ratings
+    # (their content is worked out only if the id comes again: a repeat within a batch is rare).
     contents = _stored_contents(session, existing)
+    taken: dict[str, RatingMessage] = {}
     received_at = now.astimezone(UTC)  # one object for the batch: converted once for the insert
     # The register decides the stage (see attribute()), so the key uses the attributed one.
     outcomes: list[AckOutcome] = []
     stored: list[RatingValues] = []
     for (rating, attribution), key in zip(items, keys, strict=True):
         if key in existing:
-            differs = _differences(contents.get(key), _content(rating))
+            earlier = _content(taken[key]) if key in taken else contents.get(key)
+            differs = _differences(earlier, _content(rating))
             if not differs:
                 outcomes.append(AckOutcome(id=rating.id, seq=rating.seq, outcome="duplicate"))
                 continue
@@ -122,7 +125,7 @@ def store_batch(
             )
             continue
         existing.add(key)
-        contents[key] = _content(rating)
+        taken[key] = rating
         if receipt is not None:
             first_by_receipt[receipt] = key
         stored.append(rating_values(rating, attribution, received_at, key))
@@ -495,7 +498,19 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
     wanted = set(codes)
     if not wanted:
         return {}
-    rows = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code.in_(wanted)))
+    # Plain rows, not mapped objects: a batch of a thousand known codes is a thousand rows.
+    query = select(
+        ReceiptRow.dossier_code,
+        ReceiptRow.procedure,
+        ReceiptRow.counter,
+        ReceiptRow.officer,
+        ReceiptRow.returned_at,
+        ReceiptRow.returned_by,
+        ReceiptRow.issued_at,
+        ReceiptRow.unit,
+        ReceiptRow.origin,
+    ).where(ReceiptRow.dossier_code.in_(wanted))
+    rows = session.execute(query)
     return {
         row.dossier_code: ReceiptFacts(
             row.dossier_code,
@@ -544,7 +559,7 @@ def register_view(
             allocated[(row.unit, row.day)] = int(row.last)
     # Issuing dates codes in the machine's own zone (hub.receipts.issuing); the unit's is ``zone``.
     days_now = (now.astimezone(zone).date(), now.astimezone().date())
-    return RegisterView(receipts, allocated, max(days_now), min(days_now))
+    return RegisterView(receipts, allocated, max(days_now), min(days_now), parsed)
 
 
 def paced_times(
