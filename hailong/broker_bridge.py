@@ -62,7 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hailong.broker import BrokerFiles, MosquittoProcess, password_hash, run_supervised, tls_lines
 from hailong.contract import topics
 from hailong.provision import HUB_USER, SecretsLayout
-from hailong.settings import BrokerSettings, ConfigError, load, read_secret
+from hailong.settings import BrokerSettings, ConfigError, ConfigPath, load, read_secret
 
 # Every check below is a full match: Python's ``$`` would also accept a trailing newline, which is
 # exactly what must never reach a line of Mosquitto configuration.
@@ -160,10 +160,10 @@ class BridgeSettings(_Model):
     unit: UnitCode
     central_host: Annotated[str, Field(min_length=1, max_length=253)]
     central_port: Annotated[int, Field(ge=1, le=65535)] = 8883
-    password_file: Path
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
+    password_file: ConfigPath
+    ca_file: ConfigPath | None = None
+    cert_file: ConfigPath | None = None
+    key_file: ConfigPath | None = None
     keepalive: Annotated[int, Field(ge=5, le=3600)] = 60
     # Reconnection back-off: from restart_base seconds, with jitter, up to restart_cap.
     restart_base: Annotated[int, Field(ge=1, le=3600)] = 5
@@ -438,12 +438,12 @@ class CentralSettings(_Model):
     """``[central]`` in ``config/central.toml``: the province's broker for every bridged unit."""
 
     units: tuple[UnitCode, ...]
-    secrets_dir: Path
-    out_dir: Path
+    secrets_dir: ConfigPath
+    out_dir: ConfigPath
     port: Annotated[int, Field(ge=1, le=65535)] = 8883
     bind: str = "127.0.0.1"
-    cert_file: Path | None = None
-    key_file: Path | None = None
+    cert_file: ConfigPath | None = None
+    key_file: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> CentralSettings:

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     IPvAnyNetwork,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -35,6 +37,23 @@ from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Factor
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+
+
+# The validation context key under which ``load`` passes the config file's folder.
+CONFIG_DIR = "config_dir"
+
+
+def _against_config(value: Path, info: ValidationInfo) -> Path:
+    """A relative path in a config file is relative to that file's folder (``load`` passes it
+    as the validation context), not to the shell's current directory."""
+    base = info.context.get(CONFIG_DIR) if isinstance(info.context, dict) else None
+    if base is None or value.is_absolute():
+        return value
+    return (Path(base) / value).resolve()
+
+
+# A file or folder named in a config file. Built in Python (tests, the demo), it is taken as is.
+ConfigPath = Annotated[Path, AfterValidator(_against_config)]
 
 
 class ConfigError(Exception):
@@ -165,10 +184,10 @@ class MqttSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 1883
     username: str
-    password_file: Path
+    password_file: ConfigPath
     keepalive: Annotated[int, Field(ge=5, le=600)] = 30
     # TLS to the broker: the CA that signed the broker's certificate. Required off the hub itself.
-    ca_file: Path | None = None
+    ca_file: ConfigPath | None = None
 
     def password(self) -> str:
         return read_secret(self.password_file, "mqtt.password_file")
@@ -179,8 +198,8 @@ class BrokerSettings(_Section):
     needs TLS (the certificate and key of the broker, signed by the CA kiosks trust)."""
 
     bind: str = "127.0.0.1"
-    certfile: Path | None = None
-    keyfile: Path | None = None
+    certfile: ConfigPath | None = None
+    keyfile: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _tls_off_loopback(self) -> BrokerSettings:
@@ -343,7 +362,7 @@ class ReceiptKeys(_Section):
     the folder kiosks get (:class:`ReceiptPublicKeys`).
     """
 
-    key_dir: Path
+    key_dir: ConfigPath
     active_key: Code = "k1"  # only for a folder from before keys.toml: the key it upgrades
     # Refuse a receipt whose dossier date is more than this many days old (`expired`); None: never.
     max_age_days: Annotated[int, Field(ge=0)] | None = None
@@ -407,7 +426,7 @@ class ReceiptPublicKeys(_Section):
     sign. ``key_dir`` is a copy of the hub's ``receipt-keys-public`` folder: ``keys.toml`` and
     ``<id>.pub`` files. A folder holding any ``.key`` file (a private or HMAC key) is refused."""
 
-    key_dir: Path
+    key_dir: ConfigPath
     max_age_days: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="before")
@@ -507,7 +526,7 @@ class PrinterSettings(_Section):
     """
 
     kind: Literal["file", "network", "usb", "serial", "dummy"] = "file"
-    path: Path | None = None
+    path: ConfigPath | None = None
     host: str | None = None
     port: Annotated[int, Field(ge=1, le=65535)] = 9100
     vendor_id: int | None = None
@@ -597,7 +616,7 @@ class PrinterSettings(_Section):
 
 
 class HubSection(_Section):
-    unit_file: Path
+    unit_file: ConfigPath
     database_url: str
     public_base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
     # Several hub workers share the ratings through MQTT shared subscriptions
@@ -629,9 +648,9 @@ class WebSettings(_Section):
     bind: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     # Staff accounts (argon2 hashes, roles); API tokens (SHA-256 of each token); cookie key.
-    accounts_file: Path
-    api_tokens_file: Path
-    session_key_file: Path
+    accounts_file: ConfigPath
+    api_tokens_file: ConfigPath
+    session_key_file: ConfigPath
     # The session cookie's ``Secure`` flag: true always, false never; unset, whenever the request
     # came over https (directly or through the reverse proxy's X-Forwarded-Proto).
     secure_cookies: bool | None = None
@@ -653,9 +672,9 @@ class KioskSection(_Section):
     id: Code
     unit: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.]{2,19}$")]
     counter: Code | None = None
-    outbox_path: Path
+    outbox_path: ConfigPath
     # The staff PIN that opens the maintenance screen (a secret file, created by `hailong init`).
-    staff_pin_file: Path | None = None
+    staff_pin_file: ConfigPath | None = None
     idle_reset_seconds: Annotated[float, Field(gt=0, le=600)] = 45.0
     thanks_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     resend_after_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
@@ -740,13 +759,12 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def _resolve_paths(data: object, base: Path) -> object:
-    """Make every ``*_file``/``*_dir``/``*path`` value absolute, relative to the config's folder."""
+    """A SQLite file in a ``database_url`` is relative to the config's folder, like every
+    :data:`ConfigPath` (a URL is text, so it is resolved here)."""
     if isinstance(data, dict):
         out: dict[str, object] = {}
         for key, value in data.items():
-            if isinstance(value, str) and key.endswith(("_file", "_dir", "path")):
-                out[key] = str((base / value).resolve())
-            elif key == "database_url" and isinstance(value, str):
+            if key == "database_url" and isinstance(value, str):
                 out[key] = _resolve_sqlite_url(value, base)
             else:
                 out[key] = _resolve_paths(value, base)
@@ -773,7 +791,8 @@ def load(path: Path | str, model: type[_M]) -> _M:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:
-        return model.model_validate(_resolve_paths(raw, path.resolve().parent))
+        base = path.resolve().parent
+        return model.model_validate(_resolve_paths(raw, base), context={CONFIG_DIR: base})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

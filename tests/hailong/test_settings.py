@@ -104,3 +104,33 @@ def test_a_kiosk_serial_device_by_path_or_usb_ids(tmp_path: Path) -> None:
     assert by_ids is not None
     assert by_ids.describe() == "usb 2e8a:000a"
     assert load_kiosk(CONFIG / "kiosk.toml").serial is None
+
+
+def test_every_path_in_a_config_file_is_relative_to_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[broker] certfile``/``keyfile`` were left relative to the shell's folder while the
+    example config writes them relative to the file (the old rule went by the key's suffix)."""
+    text = (CONFIG / "hub.toml").read_text()
+    text = text.replace(
+        '# certfile = "../var/secrets/tls/broker.crt"', 'certfile = "tls/broker.crt"'
+    )
+    text = text.replace('# keyfile = "../var/secrets/tls/broker.key"', 'keyfile = "tls/broker.key"')
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "hub.toml"
+    path.write_text(text)
+    monkeypatch.chdir(tmp_path)  # somewhere else than the config's folder
+    hub = load_hub(path)
+    assert hub.broker.certfile == folder / "tls" / "broker.crt"
+    assert hub.broker.keyfile == folder / "tls" / "broker.key"
+    assert hub.hub.unit_file == (folder / "unit.toml").resolve()
+    assert hub.mqtt.password_file.is_relative_to(tmp_path)  # "../var/..." from etc/
+    assert hub.hub.database_url == f"sqlite:///{(folder / '../var/hub/hailong.db').resolve()}"
+
+
+def test_a_path_built_in_python_is_taken_as_it_is() -> None:
+    """Without a config file there is no folder to resolve against (tests, the demo)."""
+    mqtt = load_kiosk(CONFIG / "kiosk.toml").mqtt
+    relative = mqtt.model_validate({**mqtt.model_dump(), "password_file": "x.pw"})
+    assert relative.password_file == Path("x.pw")
