@@ -1,5 +1,8 @@
-"""Firmware bridge: connects serial button pads, QR scanners and status lights to the rating flow.
+"""Firmware bridge: serial button pads, QR scanners and status lights in the rating flow.
 
-Not built yet (see the firmware bridge issue). It will reuse ``kiosk.outbox`` and ``kiosk.uplink``
-so a standalone button box delivers ratings with the same exactly-once guarantee.
+The framed serial protocol (``protocol``: COBS + CRC-16, versioned messages), the port that
+survives unplugging (``serial_port``), the status light (``lights``), a pty device simulator
+(``simulator``), reference MicroPython firmware (``firmware/``), and the standalone button box
+(``button_box``, ``bridge``: ``hailong bridge``), which rates through the kiosk's outbox and uplink
+with the same exactly-once guarantee. See docs/serial-protocol.md.
 """
