@@ -206,7 +206,7 @@ def run_kiosks(args: argparse.Namespace) -> int:
                 rating = outboxes[k].append(
                     lambda seq, k=k: make_rating(k, seq, datetime.now(UTC))  # type: ignore[misc]
                 )
-            except Exception as exc:  # what kiosk.controller catches: SQLAlchemyError, OSError
+            except Exception as exc:  # what kiosk.controller catches: OutboxError
                 out.write(f"f {k} {type(exc).__name__}\n")
                 continue
             out.write(f"c {k} {rating.id}\n")

@@ -28,8 +28,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from firmware_bridge.lights import StatusLight
 from firmware_bridge.protocol import DeviceInfo, Heartbeat, Message, Press, Scan
 from firmware_bridge.serial_port import LinkState
@@ -37,7 +35,7 @@ from hailong.contract.messages import AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
 from hailong.settings import FirmwareBridgeSettings
 from kiosk.domain.session import RatingSession, Screen, Tick
-from kiosk.outbox import Outbox
+from kiosk.outbox import Outbox, OutboxError
 from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
@@ -151,7 +149,7 @@ class ButtonBox:
 
         try:
             rating = self.outbox.append(build_for_box)
-        except (SQLAlchemyError, OSError):
+        except OutboxError:
             log.exception("could not store a rating in the outbox")
             self.session.reset()
             self.lights.fault()

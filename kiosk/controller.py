@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, Qt
 from PySide6.QtWidgets import QApplication
-from sqlalchemy.exc import SQLAlchemyError
 
 from hailong import __version__
 from hailong.contract.messages import KioskPolicy, UnitConfigMessage
@@ -42,7 +41,7 @@ from kiosk.domain.session import (
 )
 from kiosk.domain.staff import PinGuard
 from kiosk.i18n import languages
-from kiosk.outbox import Outbox
+from kiosk.outbox import Outbox, OutboxError
 from kiosk.ui.window import KioskWindow
 from kiosk.uplink import Uplink
 
@@ -308,7 +307,7 @@ class KioskController(QObject):
     def _carry_out(self, effect: SaveRating) -> bool:
         try:
             rating = self.outbox.save(effect.rating_id, effect.build, close=effect.close)
-        except (SQLAlchemyError, OSError):
+        except OutboxError:
             what = "close" if effect.close else "hold"
             log.exception("could not %s rating %s in the outbox", what, effect.rating_id)
             if effect.close:

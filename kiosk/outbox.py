@@ -22,6 +22,7 @@ lock (and the Qt thread waiting on it) for long.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -122,6 +123,27 @@ class DueRating:
     payload: bytes
 
 
+class OutboxError(RuntimeError):
+    """The outbox could not read or write its file (the disk is full, the file is locked or
+    gone). What was committed before is safe; the caller tells the citizen, or tries later.
+    Callers catch this, not the storage library's own errors."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _outbox_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except (SQLAlchemyError, OSError) as exc:
+            raise OutboxError(f"outbox {method.__name__}: {exc}") from exc
+
+    return wrapper
+
+
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -149,6 +171,7 @@ class Outbox:
         self._rated_unwritten: set[tuple[str, str]] = set()
         self._rated_written_at = time.monotonic()
 
+    @_outbox_errors
     def append(self, build: Callable[[int], RatingMessage]) -> RatingMessage:
         """Give the rating the next sequence number and commit it closed (publishable); returns
         once it is on disk. For a rating complete at once (a button box's press)."""
@@ -159,6 +182,7 @@ class Outbox:
             self._pending += closed + 1
         return rating
 
+    @_outbox_errors
     def save(
         self, rating_id: UUID, build: Callable[[int], RatingMessage], *, close: bool
     ) -> RatingMessage:
@@ -200,6 +224,7 @@ class Outbox:
             self._pending += closed + (1 if close else 0)
         return rating
 
+    @_outbox_errors
     def close_open(self) -> int:
         """Close every open rating as it stands (the kiosk is stopping); returns how many."""
         with self._lock:
@@ -208,6 +233,7 @@ class Outbox:
             self._pending += closed
         return closed
 
+    @_outbox_errors
     def open_count(self) -> int:
         """Ratings tapped whose citizen is still answering (0 or 1 on a running kiosk)."""
         return self._count(_outbox.c.state == OPEN)
@@ -248,10 +274,12 @@ class Outbox:
             )
         return rating
 
+    @_outbox_errors
     def due(self, now: datetime, resend_after: float) -> list[tuple[UUID, bytes]]:
         """Pending ratings never sent, or sent more than ``resend_after`` seconds ago, oldest first."""
         return [(r.id, r.payload) for r in self.due_batch(now, resend_after, limit=None)]
 
+    @_outbox_errors
     def due_batch(
         self, now: datetime, resend_after: float, *, after_seq: int = 0, limit: int | None = 1000
     ) -> list[DueRating]:
@@ -279,6 +307,7 @@ class Outbox:
             rows = conn.execute(query).all()
         return [DueRating(UUID(row.id), row.seq, row.payload) for row in rows]
 
+    @_outbox_errors
     def mark_sent(self, ids: Iterable[UUID], now: datetime) -> None:
         """Remember when these ratings were published, so they are due again only after
         ``resend_after`` (one transaction, however many ids)."""
@@ -293,6 +322,7 @@ class Outbox:
                     .values(last_sent_at=now.astimezone(UTC))
                 )
 
+    @_outbox_errors
     def acknowledge(self, results: Iterable[AckOutcome]) -> int:
         """Apply the hub's verdicts; returns how many ratings left the outbox."""
         verdicts = list(results)
@@ -341,6 +371,7 @@ class Outbox:
         with self._lock:
             return self._pending
 
+    @_outbox_errors
     def oldest_pending_seq(self) -> int | None:
         """The seq of the oldest rating not yet acknowledged, an open one included: the hub's gap
         report counts seqs from here on as on their way, not lost (None: nothing held)."""
@@ -350,6 +381,7 @@ class Outbox:
             ).scalar()
         return int(seq) if seq is not None else None
 
+    @_outbox_errors
     def rejected_count(self) -> int:
         return self._count(_outbox.c.state == REJECTED)
 
@@ -357,6 +389,7 @@ class Outbox:
         with self._lock, self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).where(condition)).scalar() or 0)
 
+    @_outbox_errors
     def has_rated(self, dossier_code: str, stage: Stage) -> bool:
         with self._lock:
             if (dossier_code, stage.value) in self._rated_unwritten:
@@ -369,6 +402,7 @@ class Outbox:
                 ).first()
         return row is not None
 
+    @_outbox_errors
     def mark_rated(self, receipts: Iterable[RatedReceipt]) -> None:
         """Receipts rated elsewhere (the hub says so): refuse them here too.
 
@@ -391,6 +425,7 @@ class Outbox:
             self._rated_unwritten.clear()
         self._rated_written_at = time.monotonic()
 
+    @_outbox_errors
     def mark_returned(self, codes: Iterable[str]) -> None:
         """Results handed back: a later scan rates the return. Durable: no one would say it again."""
         rows = [(code,) for code in codes]
@@ -398,6 +433,7 @@ class Outbox:
             with self._lock, self._engine.begin() as conn:
                 conn.exec_driver_sql(_RETURNED_SQL, rows)
 
+    @_outbox_errors
     def stage_of(self, dossier_code: str) -> Stage:
         """Which service moment a scan of this receipt rates, as far as this kiosk knows."""
         with self._lock, self._engine.connect() as conn:
@@ -406,6 +442,7 @@ class Outbox:
             ).first()
         return Stage.RETURN if row is not None else Stage.RECEPTION
 
+    @_outbox_errors
     def count_refusal(self, reason: str) -> None:
         """One more receipt refused for ``reason`` (reported to the hub in the kiosk status)."""
         with self._lock, self._engine.begin() as conn:
@@ -413,6 +450,7 @@ class Outbox:
             counts[reason] = counts.get(reason, 0) + 1
             self._put_state(conn, "refusals", json.dumps(counts, sort_keys=True).encode())
 
+    @_outbox_errors
     def refusals(self) -> dict[str, int]:
         with self._lock, self._engine.connect() as conn:
             return self._refusals(conn)
@@ -422,10 +460,12 @@ class Outbox:
         raw = conn.execute(select(_state.c.value).where(_state.c.key == "refusals")).scalar()
         return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
 
+    @_outbox_errors
     def save_unit_config(self, payload: bytes) -> None:
         with self._lock, self._engine.begin() as conn:
             self._put_state(conn, "unit_config", payload)
 
+    @_outbox_errors
     def load_unit_config(self) -> UnitConfigMessage | None:
         with self._lock, self._engine.connect() as conn:
             payload = conn.execute(

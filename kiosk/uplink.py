@@ -27,7 +27,6 @@ from uuid import UUID
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy.exc import SQLAlchemyError
 
 from hailong import __version__
 from hailong.contract import topics
@@ -45,7 +44,7 @@ from hailong.contract.messages import (
 from hailong.mqtt import Client, log_in
 from hailong.settings import MqttSettings
 from kiosk.domain.resend import ResendPatience
-from kiosk.outbox import Outbox
+from kiosk.outbox import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 60.0
@@ -332,7 +331,7 @@ class Uplink:
         except ContractError as exc:
             log.warning("ignoring a malformed message on %s: %s", message.topic, exc.reason)
             return
-        except (SQLAlchemyError, OSError):
+        except OutboxError:
             # The outbox could not record it (its disk is full, say). Raising here would end
             # paho's network thread for good: no ack would ever be read again, even once the disk
             # has room. An ack not applied costs a resend, which the hub answers "duplicate".

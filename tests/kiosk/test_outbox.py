@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 import kiosk.outbox as outbox_module
 from hailong.contract.messages import (
@@ -20,7 +22,7 @@ from hailong.contract.messages import (
     decode_rating,
 )
 from hailong.contract.scale import Score, Stage
-from kiosk.outbox import Outbox
+from kiosk.outbox import Outbox, OutboxError
 from tests.hailong.contract.test_messages import make_rating
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -359,3 +361,29 @@ def test_an_outbox_from_a_kiosk_in_the_field_opens_and_keeps_its_ratings(tmp_pat
     box.save(tapped, _builder(tapped), close=True)
     assert [r.seq for r in box.due_batch(NOW, 0)] == [7, 9, 10]
     box.close()
+
+
+def test_a_full_disk_is_the_outboxs_own_error_and_costs_nothing_committed(tmp_path: Path) -> None:
+    """Callers (the screen, the uplink, the button box) catch ``OutboxError``, not the storage
+    library's errors; what was committed before stays."""
+    path = tmp_path / "outbox.db"
+    outbox = Outbox(path)
+    first = _append(outbox)
+    with sqlite3.connect(path) as conn:
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    outbox._engine.dispose()
+    event.listen(
+        outbox._engine, "connect", lambda dbapi, _r: dbapi.execute(f"PRAGMA max_page_count={pages}")
+    )
+    big = "x" * 1000
+    committed = [first]
+
+    def fill() -> None:
+        for _ in range(50):  # free room inside the file, then it may not grow by a page
+            committed.append(outbox.append(lambda seq: make_rating(seq=seq, comment=big)).id)
+
+    with pytest.raises(OutboxError, match="outbox append") as raised:
+        fill()
+    assert isinstance(raised.value.__cause__, SQLAlchemyError)
+    outbox.close()
+    assert [i for i, _ in Outbox(path).due(NOW, 30)] == committed

@@ -29,7 +29,7 @@ from hailong.contract.messages import (
 )
 from hailong.contract.scale import Stage
 from hailong.settings import ReceiptKeys
-from kiosk.outbox import DueRating, Outbox
+from kiosk.outbox import DueRating, Outbox, OutboxError
 from kiosk.uplink import Uplink
 from tests.conftest import UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
@@ -413,7 +413,7 @@ class FullDiskOutbox(Outbox):
     def _refuse(self) -> None:
         if self.full.is_set():
             self.failed_writes += 1
-            raise OperationalError(
+            raise OutboxError("outbox acknowledge: database or disk is full") from OperationalError(
                 "DELETE", {}, sqlite3.OperationalError("database or disk is full")
             )
 

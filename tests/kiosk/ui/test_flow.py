@@ -22,6 +22,7 @@ from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
 from kiosk.domain.session import Screen
 from kiosk.i18n import languages
+from kiosk.outbox import OutboxError
 from kiosk.ui.keyboard import SPACE, OnScreenKeyboard
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
@@ -130,7 +131,7 @@ def test_a_full_disk_shows_a_message_and_keeps_the_kiosk_usable(
     qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def disk_full(*_args: object, **_kwargs: object) -> None:
-        raise OSError(28, "No space left on device")
+        raise OutboxError("outbox save: [Errno 28] No space left on device")
 
     _scan(qtbot, kiosk, signed_url(keyring))
     monkeypatch.setattr(kiosk.outbox, "save", disk_full)
@@ -593,7 +594,7 @@ def test_a_close_that_fails_says_so_and_the_face_is_still_counted(
 
     def full_at_the_close(*args: Any, close: bool) -> RatingMessage:
         if close:
-            raise OSError(28, "No space left on device")
+            raise OutboxError("outbox save: [Errno 28] No space left on device")
         return save(*args, close=close)
 
     monkeypatch.setattr(first.outbox, "save", full_at_the_close)
@@ -627,7 +628,7 @@ def test_a_hold_that_fails_is_made_good_by_the_next_write(
     def first_fails(*args: Any, close: bool) -> RatingMessage:
         calls.append(close)
         if len(calls) == 1:
-            raise OSError(5, "Input/output error")
+            raise OutboxError("outbox save: [Errno 5] Input/output error")
         return save(*args, close=close)
 
     monkeypatch.setattr(kiosk.outbox, "save", first_fails)
