@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sqlite3
 import subprocess
@@ -62,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import _common
 from _faultproxy import FaultProxy
-from _fleet import UNIT_CODE, Broker, Hub, Kiosks, make_rating, spawn_child
+from _fleet import UNIT_CODE, Broker, Hostile, Hub, Kiosks, make_rating, spawn_child
 
 if TYPE_CHECKING:
     from hailong.provision import SecretsLayout
@@ -557,68 +556,6 @@ class Bench:
         stored = len(hostile.ids & self.hub_ids([hostile.kiosk]))
         dead = self.dead_letters(hostile.kiosk, kind)
         return f"poison: {hostile.sent} sent / {dead} dead-lettered / {stored} stored"
-
-
-class Hostile:
-    """A stolen kiosk: its own MQTT password and topics, and payloads chosen to hurt the hub."""
-
-    # Each is a valid rating but for one value no database column holds, or no clock explains.
-    POISONS: tuple[dict[str, Any], ...] = (
-        {"seq": 2**63},
-        {"seq": 2**64 + 1},
-        {"rated_at": "9999-12-31T23:59:59+00:00"},
-        {"rated_at": "0001-01-01T00:00:00+00:00"},
-        {"seq": 2**31},
-    )
-
-    def __init__(self, layout: SecretsLayout, port: int, kiosk: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        from hailong.mqtt import log_in
-
-        self.kiosk = kiosk
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=kiosk)
-        log_in(self.client, _common.mqtt_settings(layout, port, user=kiosk))
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        self.sent = 0
-        self.ids: set[str] = set()
-
-    def rating(self, n: int) -> bytes:
-        rating = make_rating(self.kiosk, n + 1, datetime.now(UTC))
-        data = json.loads(rating.to_bytes())
-        data.update(self.POISONS[n % len(self.POISONS)])
-        self.ids.add(data["id"])
-        return json.dumps(data).encode()
-
-    def poison_ratings(self, count: int, rate: float) -> None:
-        from hailong.contract import topics
-
-        topic = topics.ratings(UNIT_CODE, self.kiosk)
-        for n in range(count):
-            self.client.publish(topic, self.rating(n), qos=1).wait_for_publish(10)
-            self.sent += 1
-            time.sleep(1 / rate)
-
-    def poison_status(self) -> None:
-        from hailong.contract import topics
-
-        status = {
-            "v": 1,
-            "kiosk": self.kiosk,
-            "online": True,
-            "buffer_depth": 2**70,
-            "at": "0001-01-01T00:00:00+00:00",
-            "refusals": {"bad_signature": 2**65},
-        }
-        topic = topics.status(UNIT_CODE, self.kiosk)
-        self.client.publish(topic, json.dumps(status), qos=1, retain=True).wait_for_publish(10)
-        self.sent += 1
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def sent_ids(procs: list[Kiosks], extra: dict[str, set[str]] | None = None) -> set[str]:

@@ -9,6 +9,7 @@ creates and that git ignores.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -302,12 +303,7 @@ def read_private_key(path: Path) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    try:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{path}: not an unencrypted PEM private key") from exc
+    key = _read_pem(path, "an unencrypted PEM private key", lambda d: load_pem_private_key(d, None))
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path}: not an Ed25519 private key")
     return key.private_bytes_raw()
@@ -318,15 +314,20 @@ def read_public_key(path: Path) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    try:
-        key = load_pem_public_key(path.read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{path}: not a PEM public key") from exc
+    key = _read_pem(path, "a PEM public key", load_pem_public_key)
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigError(f"{path}: not an Ed25519 public key")
     return key.public_bytes_raw()
+
+
+def _read_pem(path: Path, what: str, load: Callable[[bytes], object]) -> object:
+    """A key file read and parsed, or a :class:`ConfigError` naming the file and the problem."""
+    try:
+        return load(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: not {what}") from exc
 
 
 def _key_folder(key_dir: Path) -> tuple[KeyManifest, dict[str, Path]]:

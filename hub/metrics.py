@@ -190,8 +190,7 @@ def _ingest(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
         ("hailong_acks_published_total", "Rating outcomes acknowledged to the kiosks.",
          f.acks_published),
     )  # fmt: skip
-    for name, help_text, value in counters:
-        _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
+    _worker_counters(out, unit, counters)
     _family(out, "hailong_register_verdicts_total", "counter",
             "Ratings the receipt register refused (receipt_* and the like) or stored flagged "
             "(claim_mismatch, unverified, suspect). Since the worker started.",
@@ -233,8 +232,7 @@ def _supervision(out: list[str], unit: dict[str, str], f: IngestFigures) -> None
         ("hailong_broker_disconnects_total", "Times the hub lost the broker.",
          f.broker_disconnects),
     )  # fmt: skip
-    for name, help_text, value in counters:
-        _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
+    _worker_counters(out, unit, counters)
     _family(out, "hailong_dead_letters_reason_total", "counter",
             "Dead letters by machine reason (malformed, bounds, stale, conflict, ...). "
             "Since the worker started.",
@@ -243,6 +241,14 @@ def _supervision(out: list[str], unit: dict[str, str], f: IngestFigures) -> None
             "Dead letters not kept because their kiosk's quota was full, by machine reason. "
             "Since the worker started.",
             [({**unit, "reason": code}, n) for code, n in f.dead_letters_dropped])  # fmt: skip
+
+
+def _worker_counters(
+    out: list[str], unit: dict[str, str], counters: tuple[tuple[str, str, int], ...]
+) -> None:
+    """One counter family per (name, help, value), each counted since the worker started."""
+    for name, help_text, value in counters:
+        _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
 
 
 def _family(
