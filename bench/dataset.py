@@ -348,7 +348,7 @@ class Generated:
 
 def zone_shift_seconds() -> int:
     """The local zone's offset, checked constant over the data set (Viet Nam: +7 h since 1975),
-    so that SQLite's ``date(rated_at, '+25200 seconds')`` is the local day ``rollup_key`` takes."""
+    so that SQLite's ``date(rated_at, '+25200 seconds')`` is the local day ``add_to_rollups`` takes."""
     from hub.store.ratings import LOCAL_ZONE
 
     offsets = {

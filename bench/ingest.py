@@ -1,7 +1,7 @@
 """Hub ingest through a real Mosquitto: ratings published by the kiosks' users until every one is
 committed and its ack is back at the kiosk, against Mosquitto's own C clients as the baseline.
 
-    python bench/ingest.py [--quick] [--count N] [--workers 3] [--postgres URL] [--dir DIR]
+    python bench/ingest.py [--quick] [--count N] [--pairs N] [--workers 3] [--postgres URL]
 
 All runs publish the same ratings (valid, each with its own verified receipt) with
 ``mosquitto_pub -l`` (C, QoS 1), one process per kiosk user, as fast as the broker takes them.
@@ -12,12 +12,17 @@ are rated, as the counters would have: the hub attributes each rating from its r
   C client's ceiling on this machine.
 * python client floor: ``hailong.mqtt.Client`` logged in as the hub takes each message off its
   read buffer and acknowledges it, nothing more (``--drain``): what the hub's MQTT client costs
-  without validation, the database or the acks back to the kiosks.
+  without validation, the database or the acks back to the kiosks; then paho's own client the same
+  way (``on_message`` and ``ack``).
 * hub: ``HubService`` processes (this script with ``--worker``) commit them to a fresh database and
   acknowledge after each commit; an ack collector (``--collect-acks``, paho, logged in as each
   kiosk) counts the acknowledged rating ids. The time is from the first publish to the last ack:
   every rating committed *and* acknowledged. One worker is the default deployment (a persistent
   session); "3 workers" share the ratings through ``$share/hub/...``.
+* fast path against stock paho: the single worker on ``hailong.mqtt.Client`` and on paho's own
+  client (``[hub] mqtt_fast_path = false``), ``--pairs`` times each, in turns; their rates, the
+  hub process's CPU time a rating, and the ratios (docs/scaling.md keeps the override only while it
+  buys the whole hub at least 20 %).
 
 * poisoned: the single hub again, with ``--poison`` (default 1 %) of the ratings replaced by ones
   a stolen kiosk would send to hurt it (a ``seq`` past 64 bits, ``rated_at`` in year 1 or 9999):
@@ -39,10 +44,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,10 +53,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import _common
+from _ingest_roles import password, run_collector, run_drain, run_worker
 
 if TYPE_CHECKING:
     from hailong.provision import SecretsLayout
-    from hailong.settings import HubSettings
 
 HERE = Path(__file__).resolve()
 ISSUED_BEFORE_NOW = timedelta(minutes=20)  # the register's receipts; rated a minute ago
@@ -176,10 +179,6 @@ def split(count: int, parts: int) -> list[int]:
 # -- Mosquitto's C clients ---------------------------------------------------------------------------
 
 
-def _password(layout: SecretsLayout, user: str) -> str:
-    return layout.mqtt_password_file(user).read_text().strip()
-
-
 def c_publishers(
     layout: SecretsLayout, port: int, files: dict[str, Path]
 ) -> list[subprocess.Popen[bytes]]:
@@ -194,7 +193,7 @@ def c_publishers(
                     [
                         "mosquitto_pub",
                         *("-h", "127.0.0.1", "-p", str(port)),
-                        *("-u", kiosk, "-P", _password(layout, kiosk)),
+                        *("-u", kiosk, "-P", password(layout, kiosk)),
                         # The broker binds each kiosk user to its own client id.
                         *("-i", kiosk, "-q", "1"),
                         *("-t", topics.ratings(_common.UNIT_CODE, kiosk), "-l"),
@@ -225,7 +224,7 @@ def baseline(layout: SecretsLayout, port: int, files: dict[str, Path], count: in
 
     client_id = f"bench-baseline-{os.getpid()}"
     common = [
-        *("-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", _password(layout, "hub")),
+        *("-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", password(layout, "hub")),
         *("-i", client_id, "-q", "1", "-c"),
         *("-t", topics.RATINGS_SUBSCRIPTION),
     ]
@@ -243,11 +242,15 @@ def baseline(layout: SecretsLayout, port: int, files: dict[str, Path], count: in
     return seconds
 
 
-def python_floor(layout: SecretsLayout, port: int, files: dict[str, Path], count: int) -> float:
-    """Seconds for ``hailong.mqtt.Client`` (hub user, QoS 1) to take and acknowledge ``count``
-    published messages and do nothing else: the hub's MQTT client without the hub's work."""
+def python_floor(
+    layout: SecretsLayout, port: int, files: dict[str, Path], count: int, stock: bool = False
+) -> float:
+    """Seconds for the hub's MQTT client (hub user, QoS 1) to take and acknowledge ``count``
+    published messages and do nothing else: ``hailong.mqtt.Client``, or paho's own (``stock``)."""
     drain = _child(
-        "--drain", *("--secrets", str(layout.root), "--port", str(port), "--count", str(count))
+        "--drain",
+        *("--secrets", str(layout.root), "--port", str(port), "--count", str(count)),
+        *(["--stock"] if stock else []),
     )
     _expect_ready(drain, "the Python drain")
     start = time.monotonic()
@@ -257,144 +260,6 @@ def python_floor(layout: SecretsLayout, port: int, files: dict[str, Path], count
 
 
 # -- hub workers and the ack collector (child processes of this script) -------------------------------
-
-
-def run_drain(args: argparse.Namespace) -> int:
-    """``--drain``: the hub's MQTT client subscribed as the hub; exits after ``--count``
-    messages, each taken off the read buffer and acknowledged, as the hub's are."""
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from hailong.contract import topics
-    from hailong.mqtt import Client, log_in
-    from hailong.provision import SecretsLayout
-
-    settings = _common.mqtt_settings(SecretsLayout(args.secrets), args.port, user="hub")
-    client = Client(
-        CallbackAPIVersion.VERSION2, client_id=f"bench-drain-{os.getpid()}", manual_ack=True
-    )
-    log_in(client, settings)
-    taken = 0
-    done = threading.Event()
-    subscribed = threading.Event()
-
-    def take(_topic: str, _payload: bytes) -> bool:
-        nonlocal taken
-        taken += 1
-        if taken >= args.count:
-            done.set()
-        return True
-
-    client.take_publish = take
-    client.on_subscribe = lambda *_a: subscribed.set()
-    client.on_connect = lambda c, *_a: c.subscribe(topics.RATINGS_SUBSCRIPTION, qos=1)
-    client.connect(settings.host, settings.port)
-    client.loop_start()
-    if not subscribed.wait(10):
-        print("not subscribed", flush=True)
-        return 1
-    print("ready", flush=True)
-    finished = done.wait(args.timeout)
-    client.disconnect()
-    client.loop_stop()
-    return 0 if finished else 1
-
-
-def hub_settings(
-    layout: SecretsLayout, port: int, database_url: str, group: str | None
-) -> HubSettings:
-    from hailong.settings import HubSection, HubSettings
-
-    return HubSettings(
-        hub=HubSection(
-            unit_file=_common.REPO / "config" / "unit.toml",
-            database_url=database_url,
-            public_base_url=_common.BASE_URL,
-            workers_group=group,
-        ),
-        mqtt=_common.mqtt_settings(layout, port, user="hub"),
-        receipts=_common.receipt_keys(layout.receipt_keys),
-    )
-
-
-def run_worker(args: argparse.Namespace) -> int:
-    """``--worker``: one HubService until stdin closes; prints "ready", then its counters."""
-    from hailong.provision import SecretsLayout
-    from hailong.settings import load_unit
-    from hub.service import HubService
-    from hub.store.db import make_engine, session_factory
-
-    settings = hub_settings(SecretsLayout(args.secrets), args.port, args.db, args.group)
-    unit = load_unit(settings.hub.unit_file)
-    sessions = session_factory(make_engine(settings.hub.database_url))
-    service = HubService(settings, unit, sessions, client_id=args.client_id, max_batch=args.batch)
-    service.start()
-    if not service.ready.wait(20):
-        print("not ready", flush=True)
-        return 1
-    print(f"ready pid={os.getpid()}", flush=True)
-    sys.stdin.read()  # the parent closes our stdin to stop us
-    service.stop(timeout=30)
-    c = service.counters
-    report = {
-        "stored": c.stored,
-        "duplicates": c.duplicates,
-        "batches": c.batches,
-        "commit_failures": c.commit_failures,
-        "acks": c.acks_published,
-        "batch_seconds": c.batch_seconds.total,
-    }
-    print(json.dumps(report), flush=True)
-    return 0
-
-
-def run_collector(args: argparse.Namespace) -> int:
-    """``--collect-acks``: count the ids acknowledged to the kiosks until ``--count``."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from hailong.contract import topics
-    from hailong.provision import SecretsLayout
-
-    layout = SecretsLayout(args.secrets)
-    lock = threading.Lock()
-    seen: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
-    done = threading.Event()
-    subscribed = threading.Semaphore(0)
-    # Logged in as the hub (the kiosk users are busy publishing under their own bound ids).
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-acks-{os.getpid()}")
-    client.username_pw_set("hub", _password(layout, "hub"))
-
-    def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        results = json.loads(message.payload)["results"]
-        with lock:
-            for result in results:
-                seen[result["id"]] += 1
-                outcomes[result["outcome"]] += 1
-            if len(seen) >= args.count:
-                done.set()
-
-    kiosks = args.kiosks.split(",")
-    client.on_message = on_message
-    client.on_subscribe = lambda *_a: subscribed.release()
-    client.connect("127.0.0.1", args.port)
-    client.subscribe([(topics.acks(_common.UNIT_CODE, kiosk), 1) for kiosk in kiosks])
-    client.loop_start()
-    if not subscribed.acquire(timeout=10):
-        print("not subscribed", flush=True)
-        return 1
-    print("ready", flush=True)
-    finished = done.wait(args.timeout)
-    time.sleep(0.5 if finished else 0)  # late duplicates, if any, would show here
-    with lock:
-        twice = sum(1 for n in seen.values() if n > 1)
-        print(
-            json.dumps({"acked": len(seen), "acked_twice": twice, "outcomes": dict(outcomes)}),
-            flush=True,
-        )
-    client.loop_stop()
-    client.disconnect()
-    return 0 if finished else 1
 
 
 def _child(*args: str) -> subprocess.Popen[str]:
@@ -423,9 +288,10 @@ def hub_workers(
     workers: int,
     batch: int,
     files: dict[str, Path] | None = None,
+    stock: bool = False,
 ) -> Iterator[list[subprocess.Popen[str]]]:
     """``workers`` HubService processes (a shared subscription when more than one), on a register
-    holding the receipts of the ratings in ``files``."""
+    holding the receipts of the ratings in ``files``; ``stock``: on paho's own client."""
     from hub.store.db import make_engine
 
     make_engine(database_url).dispose()  # the schema, once, before the workers open it
@@ -440,7 +306,7 @@ def hub_workers(
     try:
         for n in range(workers):
             args = ["--worker", "--secrets", str(layout_root), "--port", str(port)]
-            args += ["--db", database_url, "--batch", str(batch)]
+            args += ["--db", database_url, "--batch", str(batch), *(["--stock"] if stock else [])]
             if group:
                 args += ["--group", group, "--client-id", f"bench-hub-{n + 1}"]
             else:
@@ -468,9 +334,9 @@ def purge_session(layout_root: Path, port: int, client_id: str) -> None:
     from hailong.contract import topics
     from hailong.provision import SecretsLayout
 
-    password = _password(SecretsLayout(layout_root), "hub")
+    secret = password(SecretsLayout(layout_root), "hub")
     subprocess.run(
-        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", password,
+        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-u", "hub", "-P", secret,
          "-i", client_id, "-t", topics.RATINGS_SUBSCRIPTION, "-E"],
         check=False, timeout=10, stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -499,10 +365,16 @@ class HubRun:
     poisoned: int = 0  # of ``count``: each must be a dead letter, not a row
     dead_letters: int = 0
     unanswerable: int = 0  # of the poisoned: dead-lettered without an ack
+    cpu_seconds: float = 0.0  # the hub processes' CPU time, their waiting excluded
 
     @property
     def rate(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def cpu_per_rating(self) -> float:
+        """Microseconds of the hub's CPU a rating: steadier than the rate on a shared machine."""
+        return self.cpu_seconds / self.count * 1e6
 
     def line(self) -> str:
         return (
@@ -510,7 +382,7 @@ class HubRun:
             f"acked={self.acked} acked_twice={self.acked_twice} stored={self.stored} "
             f"duplicates={self.duplicates} commit_failures={self.commit_failures} "
             f"rows={self.rows} poisoned={self.poisoned} unanswerable={self.unanswerable} "
-            f"dead_letters={self.dead_letters}"
+            f"dead_letters={self.dead_letters} hub_cpu_us_per_rating={self.cpu_per_rating:.1f}"
         )
 
     @property
@@ -551,9 +423,10 @@ def hub_run(
     workers: int,
     batch: int,
     poison: Poisoned | None = None,
+    stock: bool = False,
 ) -> HubRun:
     answered = count - (poison.unanswerable if poison else 0)
-    with hub_workers(layout.root, port, database_url, workers, batch, files) as procs:
+    with hub_workers(layout.root, port, database_url, workers, batch, files, stock) as procs:
         collector = _child(
             "--collect-acks",
             *("--secrets", str(layout.root), "--port", str(port), "--count", str(answered)),
@@ -585,6 +458,7 @@ def hub_run(
         poison.count if poison else 0,
         dead,
         poison.unanswerable if poison else 0,
+        sum(r.get("cpu_seconds", 0.0) for r in reports),
     )
 
 
@@ -621,6 +495,9 @@ def main() -> int:
     parser.add_argument("--count", type=int, help="ratings per run (overrides --quick)")
     parser.add_argument("--workers", type=int, default=3, help="workers of the shared run")
     parser.add_argument("--batch", type=int, default=1000, help="the hub's max_batch")
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="runs of the single hub on each MQTT client"
+    )
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
     parser.add_argument(
         "--poison", type=float, default=0.01, help="share of poisoned ratings in the poisoned run"
@@ -630,6 +507,7 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--collect-acks", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--drain", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stock", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--secrets", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -686,14 +564,29 @@ def run_bench(args: argparse.Namespace) -> int:
             f"python client floor (hailong.mqtt.Client take + PUBACK, no hub work): n={count} "
             f"seconds={floor_seconds:.2f} rate_per_s={count / floor_seconds:.0f}"
         )
-        plans: list[tuple[str, str, int]] = [
-            ("hub sqlite 1 worker", "sqlite1", 1),
-            (f"hub sqlite {args.workers} workers (shared subscription)", "sqliteN", args.workers),
-        ]
-        for name, db, workers in plans:
-            url = fresh_sqlite(root, db)
-            runs.append(hub_run(name, layout, broker.port, files, count, url, workers, args.batch))
-            print(runs[-1].line(), flush=True)
+        stock_floor = python_floor(layout, broker.port, files, count, stock=True)
+        print(
+            f"python client floor, stock paho (on_message + ack, no hub work): n={count} "
+            f"seconds={stock_floor:.2f} rate_per_s={count / stock_floor:.0f}"
+        )
+        # The same hub on both clients, in turns (fast first, then stock first, ...): a machine
+        # shared with other work slows whichever runs during a busy spell.
+        by_client: dict[bool, list[HubRun]] = {False: [], True: []}
+        for n in range(args.pairs):
+            for stock in (False, True) if n % 2 == 0 else (True, False):
+                name = "hub sqlite 1 worker" + (", stock paho" if stock else "")
+                name += f" #{n + 1}" if n else ""
+                url = fresh_sqlite(root, f"sqlite1-{stock}-{n}")
+                run = hub_run(
+                    name, layout, broker.port, files, count, url, 1, args.batch, stock=stock
+                )
+                by_client[stock].append(run)
+                runs.append(run)
+                print(run.line(), flush=True)
+        name = f"hub sqlite {args.workers} workers (shared subscription)"
+        url = fresh_sqlite(root, "sqliteN")
+        runs.append(hub_run(name, layout, broker.port, files, count, url, args.workers, args.batch))
+        print(runs[-1].line(), flush=True)
         bad = poisoned(files, args.poison)
         name = f"hub sqlite 1 worker, {args.poison:.0%} poisoned"
         url = fresh_sqlite(root, "poisoned")
@@ -715,6 +608,19 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     for run in runs:
         print(f"ratio {run.name}/baseline: rate={_common.ratio(run.rate, base_rate)}")
+    (fast_rate, fast_cpu), (stock_rate, stock_cpu) = (
+        (
+            sum(r.count for r in rs) / sum(r.seconds for r in rs),
+            sum(r.cpu_seconds for r in rs) / sum(r.count for r in rs) * 1e6,
+        )
+        for rs in by_client.values()
+    )
+    print(
+        f"hub sqlite 1 worker, {args.pairs} run(s) each: fast path rate_per_s={fast_rate:.0f} "
+        f"hub_cpu_us_per_rating={fast_cpu:.1f}, stock paho rate_per_s={stock_rate:.0f} "
+        f"hub_cpu_us_per_rating={stock_cpu:.1f}; ratio fast path/stock paho (whole hub): "
+        f"rate={_common.ratio(fast_rate, stock_rate)} cpu={_common.ratio(fast_cpu, stock_cpu)}"
+    )
     clean, dirty = runs[0], next(r for r in runs if r.poisoned)
     print(f"ratio poisoned/clean (sqlite 1 worker): rate={_common.ratio(dirty.rate, clean.rate)}")
     single = runs[0]

@@ -12,10 +12,10 @@ one ``INSERT ... SELECT`` from a recursive CTE that draws every value with SQLit
 followed in the same transaction by the rollups of exactly those rows, counted with the same
 ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`` that ``store_batch`` uses. Before any
 timing the run checks that (1) the rollups of a sample equal what
-:func:`hub.store.ratings.add_to_rollups` writes for the same ratings, and (2) the quarter's summary
+:func:`hub.store.rollups.add_to_rollups` writes for the same ratings, and (2) the quarter's summary
 equals the raw GROUP BY counts.
 
-* rollups: ``hub.report.summary(session, unit, dimension, since, until)`` with the bounds of the
+* rollups: ``hub.report.summary(session, Scope(unit, since, until), dimension)``, bounds of the
   dashboard's quarter (local midnights, so whole days only: the rollups alone are read).
 * baseline: ``SELECT <dimension>, score, count(*) FROM ratings WHERE unit = ? AND rated_at >= ? AND
   rated_at < ? GROUP BY <dimension>, score`` (through ``ix_ratings_unit_rated_at``), folded by the
@@ -136,7 +136,7 @@ def check_summary_matches_raw(
     total against a plain count of the unit's ratings in the period."""
     from sqlalchemy import func, select
 
-    from hub.report import summary
+    from hub.report import Scope, summary
     from hub.store.models import RatingRow
 
     total = session.scalar(
@@ -147,7 +147,7 @@ def check_summary_matches_raw(
         )
     )
     for dimension in DIMENSIONS:
-        rolled = _by_key(summary(session, unit, dimension, since, until))
+        rolled = _by_key(summary(session, Scope(unit, since, until), dimension))
         raw = _by_key(raw_summary(session, unit, dimension, since, until))
         if rolled != raw:
             raise CheckFailed(f"{unit.unit.code} {dimension}: rollups {rolled} != raw {raw}")
@@ -158,7 +158,7 @@ def check_summary_matches_raw(
 
 def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> str:
     """The first ``days`` local days of the quarter for one unit: the generated rollup rows equal
-    those :func:`hub.store.ratings.add_to_rollups` writes for the same ratings (all four tables)."""
+    those :func:`hub.store.rollups.add_to_rollups` writes for the same ratings (all four tables)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
@@ -170,7 +170,7 @@ def check_rollups_match_store(session: Session, unit: Unit, days: int = 3) -> st
         RatingRow,
         ReasonRollupRow,
     )
-    from hub.store.ratings import add_to_rollups
+    from hub.store.rollups import add_to_rollups
 
     since, _ = quarter_bounds()
     until = since + timedelta(days=days)
@@ -255,13 +255,17 @@ def measure(
     """All timings of one dimension over ``units``, a session per unit as a request would have."""
     from sqlalchemy.orm import Session as OrmSession
 
-    from hub.report import summary
+    from hub.report import Scope, summary
 
     times: list[float] = []
     for unit in units:
         with OrmSession(engine) as session:
-            how = summary if rollups else raw_summary
-            times += timed(functools.partial(how, session, unit, dimension, *bounds), repeat)
+            run = (
+                functools.partial(summary, session, Scope(unit, *bounds), dimension)
+                if rollups
+                else functools.partial(raw_summary, session, unit, dimension, *bounds)
+            )
+            times += timed(run, repeat)
     return times
 
 

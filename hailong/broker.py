@@ -15,7 +15,9 @@ refuses a wrong id or defers to ``password_file`` and ``acl_file`` exactly as be
 
 Supervision (``hailong broker``): :func:`run_supervised` runs Mosquitto with its log on a pipe at
 debug level, re-logs refusals through Python logging (:mod:`hailong.broker_log`) and returns
-non-zero the moment Mosquitto dies, so systemd restarts the service.
+non-zero the moment Mosquitto dies, so systemd restarts the service. SIGHUP (``systemctl
+reload``) rewrites the files from the configuration and passes the signal on to Mosquitto, which
+runs in a session of its own and would otherwise never see it.
 
 Debug level costs Mosquitto a ``write`` per line, several per message: measured with the ingest
 bench, about 30 % of the broker's throughput. So its stderr is block-buffered (``stdbuf``,
@@ -40,7 +42,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -52,8 +54,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hailong.broker_log import BrokerLog, Notice, Refusal, RefusalLimiter
 from hailong.contract import topics
 from hailong.mqtt import log_in
-from hailong.provision import HUB_USER, SecretsLayout, mqtt_users
-from hailong.settings import BrokerSettings, MqttSettings, Unit, read_secret
+from hailong.provision import HUB_USER, SecretsLayout, init_all, mqtt_users, var_dir
+from hailong.settings import BrokerSettings, HubSettings, MqttSettings, Unit, read_secret
 
 log = logging.getLogger("hailong.broker")
 mosquitto_log = logging.getLogger("hailong.broker.mosquitto")
@@ -272,6 +274,15 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
+    """The unit's broker, unsupervised, with its files in ``var/broker`` (the demo, a site)."""
+    init_all(settings, unit)
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    out = var_dir(settings) / "broker"
+    files = write_broker_files(unit, layout, out, settings.mqtt.port, settings.broker)
+    return MosquittoProcess(files, settings.mqtt.port)
+
+
 class MosquittoProcess:
     """A broker child process; ``with MosquittoProcess(conf, port):`` starts and stops it.
 
@@ -435,6 +446,12 @@ class MosquittoProcess:
             self._pump.join(timeout=5)  # its last lines say why it stopped
         return code
 
+    def reload(self) -> None:
+        """SIGHUP to Mosquitto: it rereads its password and ACL files (not its listeners, and not
+        the Dynamic Security file: see :func:`run_supervised`), keeping every connection."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         self._flush_stop.set()
         if self._flusher is not None:
@@ -492,7 +509,22 @@ def _read_bytes(path: Path) -> bytes:
         return b""
 
 
-def run_supervised(process: MosquittoProcess, bindings: Path | None = None) -> int:
+def _reload(process: MosquittoProcess, rewrite: Callable[[], object] | None) -> None:
+    if rewrite is not None:
+        try:
+            rewrite()
+        except Exception as exc:  # a bad edit must not take the running broker down
+            log.error("SIGHUP: configuration not reloaded, mosquitto left as it was: %s", exc)
+            return
+    process.reload()
+    log.info("SIGHUP: mosquitto (pid %s) rereads its password and ACL files", process.pid)
+
+
+def run_supervised(
+    process: MosquittoProcess,
+    bindings: Path | None = None,
+    rewrite: Callable[[], object] | None = None,
+) -> int:
     """Run Mosquitto until it dies or this process is told to stop; the exit status for systemd.
 
     SIGTERM or SIGINT: Mosquitto is stopped (it saves its persistent queues) and 0 is returned.
@@ -503,8 +535,14 @@ def run_supervised(process: MosquittoProcess, bindings: Path | None = None) -> i
     reloads its password and ACL files on SIGHUP but its Dynamic Security plugin never rereads
     this one, so a kiosk added on the administration page would be able to log in unbound. When
     it changes, Mosquitto is restarted (persistence keeps every session's queue) and that is logged.
+
+    SIGHUP (``ExecReload=``): ``rewrite`` writes the files again from the configuration (a new
+    kiosk, a changed password), then Mosquitto gets the SIGHUP; a configuration that does not load
+    is logged and the running broker is left as it was, as ``nginx -s reload`` does.
     """
+    hangup = threading.Event()
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: hangup.set())
     try:
         try:
             started_with = _read_bytes(bindings) if bindings else b""
@@ -516,6 +554,9 @@ def run_supervised(process: MosquittoProcess, bindings: Path | None = None) -> i
                     break
                 except subprocess.TimeoutExpired:
                     pass
+                if hangup.is_set():
+                    hangup.clear()
+                    _reload(process, rewrite)
                 if bindings is not None and _read_bytes(bindings) != started_with:
                     log.warning(
                         "%s changed (a kiosk added or removed): restarting mosquitto so every "

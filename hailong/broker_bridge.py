@@ -480,11 +480,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sub in (site, central):
         sub.add_argument("--write-only", action="store_true", help="write the files, do not run")
     args = parser.parse_args(argv)
-    try:
+
+    def prepare() -> MosquittoProcess:
         if args.command == "site":
-            process = _prepare_site(args.config, args.bridge)
-        else:
-            process = _prepare_central(args.config)
+            return _prepare_site(args.config, args.bridge)
+        return _prepare_central(args.config)
+
+    try:
+        process = prepare()
     except (ConfigError, BridgeError) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -492,12 +495,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_only:
         return 0
     # Until Ctrl-C or SIGTERM (then 0, Mosquitto saving its queues), or Mosquitto dying (then 1,
-    # so systemd's Restart=on-failure starts it again).
-    return run_supervised(process)
+    # so systemd's Restart=on-failure starts it again). SIGHUP writes the files again (a unit
+    # added to central.toml, a new password) and Mosquitto rereads its users and ACLs.
+    return run_supervised(process, process.files.bindings, rewrite=prepare)
 
 
 def _prepare_site(hub_config: Path, bridge_config: Path) -> MosquittoProcess:
-    from hailong.demo import prepare_broker
+    from hailong.broker import prepare_broker
     from hailong.settings import load_hub, load_unit
 
     settings = load_hub(hub_config)

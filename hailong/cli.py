@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hailong import __version__
+from hailong.db_commands import db
 from hailong.settings import (
     ConfigError,
     HubSettings,
@@ -49,6 +50,18 @@ def _load_hub(path: Path) -> tuple[HubSettings, Unit]:
     return settings, load_unit(settings.hub.unit_file)
 
 
+def _init_secrets(settings: HubSettings, unit: Unit) -> list[Path]:
+    """The base's secrets, then the web side's own (logins, cookie key, API token): composed
+    here, as ``hailong`` below the command line imports no app."""
+    from hailong.provision import init_all
+    from hub.web.accounts import init_web_secrets
+
+    created = init_all(settings, unit)
+    if (web := settings.web) is not None:
+        created += init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
+    return created
+
+
 @click.group()
 @click.version_option(__version__)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
@@ -70,10 +83,8 @@ def cli(verbose: bool) -> None:
 @hub_option
 def init(config_path: Path) -> None:
     """Create missing secrets (receipt key, MQTT passwords, PINs, web logins) under var/secrets."""
-    from hailong.provision import init_all
-
     settings, unit = _load_hub(config_path)
-    created = init_all(settings, unit)
+    created = _init_secrets(settings, unit)
     for path in created:
         click.echo(f"created {path}")
     click.echo(f"secrets ready in {settings.receipts.key_dir.parent} ({len(created)} new)")
@@ -84,28 +95,35 @@ def init(config_path: Path) -> None:
 def broker(config_path: Path) -> None:
     """Write the unit's Mosquitto config (users, ACLs, client ids) and run the broker in the
     foreground. Refused logins, publishes and subscriptions are logged as warnings; if Mosquitto
-    dies the command exits with status 1, so systemd restarts it."""
-    from hailong.broker import MosquittoProcess, kiosk_reads, run_supervised, write_broker_files
+    dies the command exits with status 1, so systemd restarts it. SIGHUP (systemctl reload)
+    writes the files again from the configuration and has Mosquitto reread them."""
+    from hailong.broker import (
+        BrokerFiles,
+        MosquittoProcess,
+        kiosk_reads,
+        run_supervised,
+        write_broker_files,
+    )
     from hailong.broker_log import BrokerLog
-    from hailong.demo import var_dir
-    from hailong.provision import SecretsLayout, init_all
+    from hailong.provision import SecretsLayout, var_dir
+
+    def write_files() -> BrokerFiles:
+        """From the configuration as it is now: at start, and again on SIGHUP (systemctl reload)."""
+        settings, unit = _load_hub(config_path)
+        _init_secrets(settings, unit)
+        layout = SecretsLayout(settings.receipts.key_dir.parent)
+        out = var_dir(settings) / "broker"
+        return write_broker_files(
+            unit, layout, out, settings.mqtt.port, settings.broker, supervised=True
+        )
 
     settings, unit = _load_hub(config_path)
-    init_all(settings, unit)
-    layout = SecretsLayout(settings.receipts.key_dir.parent)
-    files = write_broker_files(
-        unit,
-        layout,
-        var_dir(settings) / "broker",
-        settings.mqtt.port,
-        settings.broker,
-        supervised=True,
-    )
+    files = write_files()
     process = MosquittoProcess(
         files, settings.mqtt.port, BrokerLog(kiosk_reads(unit)), flush_login=settings.mqtt
     )
     click.echo(f"mosquitto on {settings.broker.bind}:{settings.mqtt.port}, config {files.conf}")
-    sys.exit(run_supervised(process, files.bindings))
+    sys.exit(run_supervised(process, files.bindings, rewrite=write_files))
 
 
 @cli.command()
@@ -134,7 +152,10 @@ def hub(config_path: Path, no_web: bool) -> None:
             app = create_app(
                 settings, unit, sessions, on_rated=service.announce_rated, ingest=service
             )
-            uvicorn.run(app, host=web.bind, port=web.port)
+            proxies = [str(proxy) for proxy in web.trusted_proxies]
+            uvicorn.run(
+                app, host=web.bind, port=web.port, proxy_headers=True, forwarded_allow_ips=proxies
+            )
     finally:
         service.stop()
 
@@ -178,7 +199,7 @@ def kiosk(config_path: Path, windowed: bool, screenshots: Path | None) -> None:
 )
 def bridge(config_path: Path) -> None:
     """Run a serial button box (scan, press, light) as a counter without a screen."""
-    from firmware_bridge.bridge import run_bridge
+    from kiosk.button_box import run_bridge
 
     sys.exit(run_bridge(load_bridge(config_path)))
 
@@ -447,7 +468,7 @@ def report() -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Day after the last.")
 def report_summary(config_path: Path, since: datetime | None, until: datetime | None) -> None:
     """MĐHL (%, n, 95 % CI) per counter, officer, procedure and field."""
-    from hub.report import DIMENSIONS, format_summary, summary, uncounted_totals
+    from hub.report import DIMENSIONS, Scope, format_summary, summary, uncounted_totals
     from hub.store.db import make_engine, session_factory
 
     settings, unit = _load_hub(config_path)
@@ -458,8 +479,8 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
     start = since.replace(tzinfo=LOCAL_ZONE) if since else None
     end = until.replace(tzinfo=LOCAL_ZONE) if until else None
     with sessions() as session:
-        tables = {dim: summary(session, unit, dim, start, end) for dim in DIMENSIONS}
-        apart = uncounted_totals(session, unit, start, end)
+        tables = {dim: summary(session, Scope(unit, start, end), dim) for dim in DIMENSIONS}
+        apart = uncounted_totals(session, Scope(unit, start, end))
     click.echo(format_summary(unit, tables, apart))
 
 
@@ -513,6 +534,9 @@ def demo(
     sys.exit(run_demo(config_path, kiosk_config, every, autopilot, duration))
 
 
+cli.add_command(db)
+
+
 def _wait_forever() -> None:
     import signal
     import threading
@@ -528,4 +552,12 @@ def main() -> None:
         cli(standalone_mode=True)
     except ConfigError as exc:
         click.echo(f"Configuration error:\n{exc}", err=True)
+        sys.exit(2)
+    except ModuleNotFoundError as exc:
+        # A machine installs its role only (README, "Installing one role"): a hub has no Qt.
+        click.echo(
+            f"{exc.name} is not installed: this command needs a role not installed here: "
+            "pip install 'hailong[hub]', 'hailong[kiosk]' or 'hailong[bridge]'",
+            err=True,
+        )
         sys.exit(2)

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hailong.broker import MosquittoProcess, write_broker_files
+from hailong.broker import prepare_broker
 from hailong.contract.scale import Score
-from hailong.provision import SecretsLayout, init_all
+from hailong.provision import var_dir
 from hailong.settings import HubSettings, Unit, load_hub, load_kiosk, load_unit
 
 if TYPE_CHECKING:
@@ -35,20 +35,6 @@ _SCORE_WEIGHTS = {
     Score.DISSATISFIED: 7,
     Score.VERY_DISSATISFIED: 3,
 }
-
-
-def var_dir(settings: HubSettings) -> Path:
-    """``var/``: the demo's state (secrets, database, broker files, printed slips)."""
-    return settings.receipts.key_dir.parent.parent
-
-
-def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
-    init_all(settings, unit)
-    layout = SecretsLayout(settings.receipts.key_dir.parent)
-    files = write_broker_files(
-        unit, layout, var_dir(settings) / "broker", settings.mqtt.port, settings.broker
-    )
-    return MosquittoProcess(files, settings.mqtt.port)
 
 
 def _has_display() -> bool:
@@ -73,6 +59,10 @@ def run_demo(
     with prepare_broker(settings, unit) as broker:
         print(f"Broker: 127.0.0.1:{broker.port} (users and ACLs in {broker.files.conf.parent})")
         if settings.web is not None:
+            from hub.web.accounts import init_web_secrets
+
+            web = settings.web
+            init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
             print(
                 f"Staff page: http://{settings.web.bind}:{settings.web.port}/staff "
                 f"(login admin, password in {settings.web.accounts_file.parent / 'admin.password'})"
@@ -179,10 +169,10 @@ def _answer_follow_up(kiosk: Kiosk, rng: random.Random) -> None:
 
 
 def _print_summary(settings: HubSettings, unit: Unit) -> None:
-    from hub.report import DIMENSIONS, format_summary, summary
+    from hub.report import DIMENSIONS, Scope, format_summary, summary
     from hub.store.db import make_engine, session_factory
 
     sessions = session_factory(make_engine(settings.hub.database_url))
     with sessions() as session:
-        tables = {dim: summary(session, unit, dim) for dim in DIMENSIONS}
+        tables = {dim: summary(session, Scope(unit), dim) for dim in DIMENSIONS}
     print(format_summary(unit, tables))

@@ -14,13 +14,17 @@ received), and sends every queued packet with its own ``send``: two system calls
 a quarter of a hub worker's CPU in a burst. :class:`Client` skips the wake-up when the network
 thread queues (it writes before it next waits) and joins the queued packets into one ``send``.
 A receiver can also take QoS 1 messages off the buffer itself (:attr:`Client.take_publish`): a
-pure parser (:func:`qos1_publishes`) splits the buffered PUBLISH packets, the receiver gets each
-topic and payload, and their PUBACKs go out as one write. paho's own handling of a message
-(decoding, a ``MQTTMessage``, a debug log line, the topic matcher, a PUBACK packet) cost a hub
-worker as much CPU as validating and committing the rating; messages the receiver does not take,
-and every other packet, still go through paho.
-The overrides touch paho internals; ``pyproject.toml`` pins the paho series they were written
-against, and the end-to-end and burst tests exercise them.
+pure parser (:func:`qos1_publishes`, MQTT 3.1.1 and 5) splits the buffered PUBLISH packets, the
+receiver gets each topic, payload and packet id, and acknowledges them at once or later, many in
+one packet (:meth:`Client.ack_many`). paho's own handling of a message (decoding, a
+``MQTTMessage``, a debug log line, the topic matcher, a PUBACK packet and a wake-up of the network
+thread for each ``ack``) cost the hub about 30 % more CPU a rating (``bench/ingest.py``); messages
+the receiver does not take, and every other packet, still go through paho.
+
+The overrides use the private paho names in :data:`PRIVATE_NAMES`; ``pyproject.toml`` pins the
+paho series they were written against (paho 2.1 named one of them differently), and
+``tests/hailong/test_mqtt_private_names.py`` fails naming any that is gone or changed shape.
+``[hub] mqtt_fast_path = false`` runs the hub on paho's own client.
 """
 
 from __future__ import annotations
@@ -36,6 +40,28 @@ from paho.mqtt.enums import MessageType, MQTTErrorCode, MQTTProtocolVersion
 
 from hailong.settings import MqttSettings
 
+# Every private paho name this module relies on: a method of paho's client with the parameters it
+# must take after ``self``, or an attribute of a client (None). paho may change any of them in any
+# release; tests/hailong/test_mqtt_private_names.py checks each against the installed paho.
+PRIVATE_NAMES: dict[str, tuple[str, ...] | None] = {
+    "_create_socket": (),
+    "_packet_read": (),
+    "_loop_rc_handle": ("rc",),
+    "_handle_on_message": ("message",),
+    "_packet_queue": ("command", "packet", "mid", "qos", "info"),
+    "_packet_write": (),
+    "_sock": None,
+    "_manual_ack": None,
+    "_protocol": None,
+    "_in_packet": None,  # a dict; its "command" is 0 between packets
+    "_out_packet": None,  # a deque of dicts with the keys OUT_PACKET_KEYS
+    "_msgtime_mutex": None,
+    "_last_bytes_received": None,  # paho 2.1 called it _last_msg_in
+    "_thread": None,  # also read by hub.service (paho keeps no public handle on its thread)
+}
+OUT_PACKET_KEYS = ("command", "mid", "qos", "pos", "to_process", "packet", "info")
+# And of paho.mqtt.client itself: the clock _last_bytes_received is read against.
+PRIVATE_MODULE_NAMES = ("time_func",)
 # One recv takes up to this many bytes: a few hundred ratings.
 READ_CHUNK = 256 * 1024
 # At most this many queued bytes are joined into one send.
@@ -45,9 +71,10 @@ PACKETS_PER_TURN = 500
 # A QoS 1 PUBLISH's first byte, its DUP (0x08) and RETAIN (0x01) flags masked out.
 _QOS1_PUBLISH = 0x32
 _PUBLISH_FLAGS_MASK = 0xF6
-# What a receiver does with a message (see Client.take_publish): acknowledge it to the broker
-# now (True), take it but leave it unacknowledged (False), or leave it to paho (None).
-TakePublish = Callable[[str, bytes], bool | None]
+# What a receiver does with a message (topic, payload, packet id; see Client.take_publish):
+# acknowledge it to the broker now (True), take it and acknowledge it later with
+# ``Client.ack(mid, 1)`` (False), or leave it to paho (None).
+TakePublish = Callable[[str, bytes, int], bool | None]
 
 
 def log_in(client: mqtt.Client, settings: MqttSettings) -> None:
@@ -93,31 +120,48 @@ class BufferedSocket:
         return getattr(self._sock, name)
 
 
-def qos1_publishes(data: bytes, pos: int) -> Iterator[tuple[int, bytes, int, bytes]]:
-    """The whole MQTT 3.1.1 QoS 1 PUBLISH packets in ``data`` from ``pos``, in order, as (end of
-    the packet, topic, packet id, payload); stops before the first packet that is not one, is cut
-    off by the end of ``data``, or does not parse (paho then reads it, and rejects it if it must).
+def _varint(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """MQTT's variable byte integer at ``pos`` (7 bits a byte, at most 4 bytes) and where it
+    ends; None when it runs past ``end`` or is too long."""
+    value = shift = 0
+    while pos < end and shift <= 21:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+    return None
+
+
+def qos1_publishes(
+    data: bytes, pos: int, *, mqtt5: bool = False
+) -> Iterator[tuple[int, bytes, int, bytes]]:
+    """The whole QoS 1 PUBLISH packets in ``data`` from ``pos``, in order, as (end of the packet,
+    topic, packet id, payload); stops before the first packet that is not one, is cut off by the
+    end of ``data``, or does not parse (paho then reads it, and rejects it if it must). With
+    ``mqtt5`` a packet's properties are skipped (an alias for an empty topic is paho's job).
     """
     size = len(data)
     while pos + 2 <= size and data[pos] & _PUBLISH_FLAGS_MASK == _QOS1_PUBLISH:
-        length, shift, cursor = 0, 0, pos + 1
-        while True:  # the remaining length: 7 bits a byte, at most 4 bytes
-            if cursor >= size or shift > 21:
-                return
-            byte = data[cursor]
-            length |= (byte & 0x7F) << shift
-            cursor += 1
-            shift += 7
-            if not byte & 0x80:
-                break
+        remaining = _varint(data, pos + 1, size)
+        if remaining is None:
+            return
+        length, cursor = remaining
         end = cursor + length
         if end > size:
             return
         topic_end = cursor + 2 + int.from_bytes(data[cursor : cursor + 2], "big")
-        if topic_end + 2 > end or topic_end == cursor + 2:  # MQTT 3 has no empty topic
+        if topic_end + 2 > end or topic_end == cursor + 2:  # taken: no empty topic here
             return
         mid = int.from_bytes(data[topic_end : topic_end + 2], "big")
-        yield end, data[cursor + 2 : topic_end], mid, data[topic_end + 2 : end]
+        start = topic_end + 2
+        if mqtt5:
+            properties = _varint(data, start, end)
+            if properties is None or properties[1] + properties[0] > end:
+                return
+            start = properties[1] + properties[0]
+        yield end, data[cursor + 2 : topic_end], mid, data[start:end]
         pos = end
 
 
@@ -159,14 +203,14 @@ class Client(mqtt.Client):
             or not self._manual_ack
             or not isinstance(sock, BufferedSocket)
             or self._in_packet["command"] != 0  # paho is in the middle of a packet
-            or self._protocol == MQTTProtocolVersion.MQTTv5  # properties: paho's job
         ):
             return False
         data, start = sock.buffered()
         taken, acks = start, bytearray()
-        for end, raw_topic, mid, payload in qos1_publishes(data, start):
+        mqtt5 = self._protocol == MQTTProtocolVersion.MQTTv5
+        for end, raw_topic, mid, payload in qos1_publishes(data, start, mqtt5=mqtt5):
             try:
-                verdict = take(raw_topic.decode(), payload)
+                verdict = take(raw_topic.decode(), payload, mid)
             except UnicodeDecodeError:
                 verdict = None
             if verdict is None:
@@ -183,13 +227,20 @@ class Client(mqtt.Client):
             self._packet_queue(MessageType.PUBACK, bytes(acks), 0, 1)
         return True
 
+    def ack_many(self, mids: list[int]) -> None:
+        """PUBACK these QoS 1 messages in one packet, from any thread: ``ack`` for each would
+        queue a packet and wake the network thread once per message."""
+        if mids:
+            acks = b"".join(b"\x40\x02" + mid.to_bytes(2, "big") for mid in mids)
+            self._packet_queue(MessageType.PUBACK, acks, 0, 1)
+
     def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
         take = self.take_publish
         if take is None or not self._manual_ack or message.qos != 1:
             super()._handle_on_message(message)
             return
         try:
-            verdict = take(message.topic, bytes(message.payload))
+            verdict = take(message.topic, bytes(message.payload), message.mid)
         except UnicodeDecodeError:  # the topic (paho raises when it is read)
             verdict = None
         if verdict is None:

@@ -413,13 +413,16 @@ def _replace_file(path: Path, text: str, mode: int) -> None:
         raise
 
 
-def init_all(settings: HubSettings, unit: Unit) -> list[Path]:
-    """Every secret a hub configuration names (the ``hailong init`` command and the demo)."""
-    layout = SecretsLayout(settings.receipts.key_dir.parent)
-    created = init_secrets(unit, layout, settings.receipts.active_key)
-    if settings.web is not None:
-        from hub.web.accounts import init_web_secrets  # the web side's own secrets
+def var_dir(settings: HubSettings) -> Path:
+    """``var/``: the hub's state (secrets, database, broker files, the demo's printed slips)."""
+    return settings.receipts.key_dir.parent.parent
 
-        web = settings.web
-        created += init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
-    return created
+
+def init_all(settings: HubSettings, unit: Unit) -> list[Path]:
+    """Every base secret a hub configuration names (receipt keys, MQTT passwords, kiosk PINs).
+
+    The web side's logins, cookie key and API token belong to ``hub.web.accounts``, which makes
+    them itself (called by ``hailong init``): this base package imports no app.
+    """
+    layout = SecretsLayout(settings.receipts.key_dir.parent)
+    return init_secrets(unit, layout, settings.receipts.active_key)

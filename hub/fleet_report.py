@@ -6,7 +6,7 @@ dashboard, ``/metrics`` and ``hailong report kiosks|gaps``; the rules live in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,9 +18,41 @@ from hub.store.models import KioskStatusHistoryRow, KioskStatusRow, ReceiptRow
 from hub.store.ratings import LOCAL_ZONE
 
 
-def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatusRow]:
-    rows = session.scalars(select(KioskStatusRow).where(KioskStatusRow.unit == unit.unit.code))
-    return sorted(rows, key=lambda row: row.kiosk)
+@dataclass(frozen=True)
+class KioskStatus:
+    """A kiosk's last status as the pages and the command line show it (a copy, not the row)."""
+
+    kiosk: str
+    online: bool
+    buffer_depth: int | None
+    version: str | None
+    refusals: dict[str, int]
+    received_at: datetime
+    last_ack_at: datetime | None
+    devices: dict[str, str]
+    last_scan_at: datetime | None
+
+
+def kiosk_statuses(session: Session, unit: Unit) -> list[KioskStatus]:
+    rows = session.scalars(
+        select(KioskStatusRow)
+        .where(KioskStatusRow.unit == unit.unit.code)
+        .order_by(KioskStatusRow.kiosk)
+    )
+    return [
+        KioskStatus(
+            row.kiosk,
+            row.online,
+            row.buffer_depth,
+            row.version,
+            dict(row.refusals or {}),
+            row.received_at,
+            row.last_ack_at,
+            dict(row.devices or {}),
+            row.last_scan_at,
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -95,10 +127,10 @@ def kiosk_health(
 def _local(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return f"{value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL_ZONE):%d/%m %H:%M}"
+    return f"{value.astimezone(LOCAL_ZONE):%d/%m %H:%M}"
 
 
-def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
+def format_kiosks(unit: Unit, rows: list[KioskStatus]) -> str:
     """One line per configured kiosk; a kiosk never heard from says so."""
     by_id = {row.kiosk: row for row in rows}
     lines = [f"Ki-ốt của {unit.unit.name} / Kiosks of {unit.unit.code}"]
@@ -108,10 +140,10 @@ def format_kiosks(unit: Unit, rows: list[KioskStatusRow]) -> str:
             lines.append(f"  {entry.id:<12} chưa kết nối lần nào / never connected")
             continue
         link = "trực tuyến / online" if row.online else "ngoại tuyến / offline"
-        seen = row.received_at.replace(tzinfo=row.received_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
+        seen = row.received_at.astimezone(LOCAL_ZONE)
         refused = ", ".join(f"{reason} {count}" for reason, count in sorted(row.refusals.items()))
         acked = _local(row.last_ack_at)
-        scanner = (row.devices or {}).get("scanner", "?")
+        scanner = row.devices.get("scanner", "?")
         lines.append(
             f"  {entry.id:<12} {link:<22} chờ gửi / buffered {row.buffer_depth or 0:>5}"
             f"  v{row.version or '?'}  {seen:%d/%m %H:%M}"

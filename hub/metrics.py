@@ -1,284 +1,216 @@
-"""Operators' metrics in Prometheus' text format, served at ``/metrics`` (API token required).
+"""Operators' metrics for Prometheus, served at ``/metrics`` (API token required).
 
-Two sources: the ingest worker running in this process (its counters since start, the queue
-lag, the broker link) and the database (dead letters kept, the fleet's health). Rates are left to
-Prometheus: the ingest rate is ``rate(hailong_ratings_stored_total[1m])``.
+Two sources, read at each scrape so every figure keeps one home: the ingest worker running in
+this process (:class:`hub.ingest_counters.IngestCounters`, the queue lag, the broker link, its
+threads) and the database (dead letters kept, the fleet's health, the printers). prometheus-client
+writes the text. Rates are left to Prometheus: the ingest rate is
+``rate(hailong_ratings_stored_total[1m])``; the alert rules on these names ship in
+``deploy/prometheus/alerts.yml``.
 
-Formatting is a pure function of a :class:`MetricsSnapshot`, so it is tested without a hub;
-:func:`collect` is the adapter that reads the database and the worker.
+:func:`families` is a pure function of a :class:`Snapshot`, so it is tested without a hub;
+:class:`HubCollector` is the adapter that reads the database and the worker, in a registry of
+its own.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.settings import Unit
 from hub.domain.fleet import Flag, KioskHealth
 from hub.domain.register import VERDICTS
 from hub.fleet_report import PrinterState, kiosk_health, printer_states
+from hub.ingest_counters import IngestCounters
 from hub.store.models import DeadLetterRow
 
 if TYPE_CHECKING:
     from hub.service import HubService
 
+# What generate_latest writes: Prometheus' text format 0.0.4 (no name here needs escaping).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+SINCE_START = " Since the worker started."
+# The worker's plain counters: (exported name, IngestCounters attribute, help).
+WORKER_COUNTERS = (
+    ("hailong_ratings_received_total", "received", "Ratings received from the broker."),
+    ("hailong_ratings_stored_total", "stored", "Ratings committed to the database."),
+    ("hailong_ratings_duplicate_total", "duplicates",
+     "Ratings received again (acknowledged, not stored)."),
+    ("hailong_ratings_already_rated_total", "already_rated",
+     "Second ratings of a receipt and stage (kept as dead letters)."),
+    ("hailong_dead_letters_received_total", "dead_letters",
+     "Invalid payloads kept as dead letters."),
+    ("hailong_commit_failures_total", "commit_failures",
+     "Batch commits that failed and were retried."),
+    ("hailong_acks_published_total", "acks_published",
+     "Rating outcomes acknowledged to the kiosks."),
+    ("hailong_ingest_worker_restarts_total", "worker_restarts",
+     "Times the supervisor found the ingest worker dead and restarted it."),
+    ("hailong_mqtt_loop_restarts_total", "network_restarts",
+     "Times the supervisor found paho's network thread dead and restarted it."),
+    ("hailong_batches_split_total", "batches_split",
+     "Batches split in halves to isolate a message the database refused."),
+    ("hailong_rating_conflicts_total", "conflicts",
+     "Ratings whose id was stored with other content (dead-lettered as conflict)."),
+    ("hailong_statuses_rejected_total", "statuses_rejected",
+     "Kiosk statuses refused (dead-lettered)."),
+    ("hailong_broker_disconnects_total", "broker_disconnects", "Times the hub lost the broker."),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class IngestFigures:
-    received: int
-    stored: int
-    duplicates: int
-    already_rated: int
-    dead_letters: int
-    commit_failures: int
-    acks_published: int
+class Worker:
+    """The ingest worker running in this process: its counters and its live state."""
+
+    counters: IngestCounters
     lag: int
     connected: bool
-    batch_buckets: tuple[tuple[float, int], ...]
-    batch_seconds_sum: float
-    batch_count: int
-    # What the register made of ratings (hub.domain.register.VERDICTS), by verdict.
-    register_verdicts: tuple[tuple[str, int], ...] = ()
-    # Supervision and hostile input (issue 15): the threads, their restarts, batches split to
-    # isolate a message the database refused, dead letters by machine reason (received, and not
-    # kept for want of quota), id conflicts, refused statuses, broker links lost.
     worker_up: bool = True
     network_up: bool = True
-    worker_restarts: int = 0
-    network_restarts: int = 0
-    batches_split: int = 0
-    dead_letters_by_code: tuple[tuple[str, int], ...] = ()
-    dead_letters_dropped: tuple[tuple[str, int], ...] = ()
-    conflicts: int = 0
-    statuses_rejected: int = 0
-    broker_disconnects: int = 0
 
 
 @dataclass(frozen=True)
-class MetricsSnapshot:
+class Snapshot:
     unit: str
-    dead_letters_kept: int
+    dead_letters_kept: tuple[tuple[str, int], ...]  # rows in the database, by machine reason
     kiosks: tuple[KioskHealth, ...]
-    ingest: IngestFigures | None = None
-    printers: tuple[PrinterState, ...] = ()  # None: no ingest worker in this process
-    # Staff logins the web side refused, by reason (wrong_password, unknown_user, locked).
-    logins_refused: tuple[tuple[str, int], ...] = ()
-    # Dead letters kept in the database, per machine reason (dead_letters.code).
-    dead_letters_kept_by_code: tuple[tuple[str, int], ...] = ()
+    printers: tuple[PrinterState, ...] = ()
+    logins_refused: tuple[tuple[str, int], ...] = ()  # by reason, since the web side started
+    worker: Worker | None = None  # None: no ingest worker in this process
 
 
-def collect(
-    session: Session, unit: Unit, now: datetime, ingest: HubService | None
-) -> MetricsSnapshot:
-    kept = session.scalar(select(func.count()).select_from(DeadLetterRow)) or 0
-    figures = None
-    if ingest is not None:
-        c = ingest.counters
-        h = c.batch_seconds
-        figures = IngestFigures(
-            received=c.received,
-            stored=c.stored,
-            duplicates=c.duplicates,
-            already_rated=c.already_rated,
-            dead_letters=c.dead_letters,
-            commit_failures=c.commit_failures,
-            acks_published=c.acks_published,
-            lag=ingest.inbox_depth,
-            connected=ingest.ready.is_set(),
-            batch_buckets=tuple(h.cumulative()),
-            batch_seconds_sum=h.total,
-            batch_count=h.count,
-            register_verdicts=tuple(
-                (verdict, c.register_verdicts.get(verdict, 0)) for verdict in VERDICTS
-            ),
-            worker_up=ingest.worker_alive,
-            network_up=ingest.network_alive,
-            worker_restarts=c.worker_restarts,
-            network_restarts=c.network_restarts,
-            batches_split=c.batches_split,
-            dead_letters_by_code=tuple(sorted(c.dead_letters_by_code.copy().items())),
-            dead_letters_dropped=tuple(sorted(c.dead_letters_dropped.copy().items())),
-            conflicts=c.conflicts,
-            statuses_rejected=c.statuses_rejected,
-            broker_disconnects=c.broker_disconnects,
-        )
-    health = tuple(kiosk_health(session, unit, now))
-    printers = tuple(printer_states(session, unit))
-    by_code = session.execute(
-        select(DeadLetterRow.code, func.count()).group_by(DeadLetterRow.code)
-    ).all()
-    kept_by_code = tuple(sorted((str(code), int(n)) for code, n in by_code))
-    return MetricsSnapshot(
-        unit.unit.code,
-        int(kept),
-        health,
-        figures,
-        printers,
-        dead_letters_kept_by_code=kept_by_code,
-    )
+class HubCollector:
+    """Reads a :class:`Snapshot` at each scrape (a prometheus-client custom collector)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        unit: Unit,
+        clock: Callable[[], datetime],
+        ingest: HubService | None,
+        logins_refused: Callable[[], tuple[tuple[str, int], ...]],
+    ) -> None:
+        self._sessions, self._unit, self._clock = sessions, unit, clock
+        self._ingest, self._logins_refused = ingest, logins_refused
+
+    def collect(self) -> Iterator[Metric]:
+        return families(self.snapshot())
+
+    def snapshot(self) -> Snapshot:
+        with self._sessions() as session:
+            query = select(DeadLetterRow.code, func.count()).group_by(DeadLetterRow.code)
+            kept = tuple(sorted((str(code), int(n)) for code, n in session.execute(query)))
+            kiosks = tuple(kiosk_health(session, self._unit, self._clock()))
+            printers = tuple(printer_states(session, self._unit))
+        worker = None
+        if (hub := self._ingest) is not None:
+            live = (hub.inbox_depth, hub.ready.is_set(), hub.worker_alive, hub.network_alive)
+            worker = Worker(hub.counters, *live)
+        code = self._unit.unit.code
+        return Snapshot(code, kept, kiosks, printers, self._logins_refused(), worker)
+
+    def registry(self) -> CollectorRegistry:
+        """A registry holding only this collector (never the process-wide default one, where two
+        hubs in one process would clash)."""
+        own = CollectorRegistry()
+        own.register(self)
+        return own
 
 
-def render(snapshot: MetricsSnapshot) -> str:
-    """The exposition text: ``# HELP``/``# TYPE`` then samples, one family after another."""
-    unit = {"unit": snapshot.unit}
-    out: list[str] = []
-    _family(out, "hailong_dead_letters", "gauge",
-            "Payloads kept in the dead-letter table (refused or second ratings of a receipt).",
-            [(unit, snapshot.dead_letters_kept)])  # fmt: skip
-    _family(out, "hailong_dead_letters_kept", "gauge",
-            "Dead letters kept in the database, by machine reason (docs/protocol.md).",
-            [({**unit, "reason": code}, n) for code, n in snapshot.dead_letters_kept_by_code])  # fmt: skip
-    _fleet(out, unit, snapshot.kiosks)
-    _printers(out, unit, snapshot.printers)
-    _family(out, "hailong_logins_refused_total", "counter",
-            "Staff logins refused, by reason, since the web side started.",
-            [({**unit, "reason": reason}, n) for reason, n in snapshot.logins_refused])  # fmt: skip
-    if snapshot.ingest is not None:
-        _ingest(out, unit, snapshot.ingest)
-    return "\n".join(out) + "\n"
+def families(s: Snapshot) -> Iterator[Metric]:
+    """Every family, in the order the text shows them."""
+    gauge, counter, unit = GaugeMetricFamily, CounterMetricFamily, s.unit
+    yield _one(gauge, "hailong_dead_letters",
+               "Payloads kept in the dead-letter table (refused or second ratings of a receipt).",
+               unit, sum(n for _, n in s.dead_letters_kept))  # fmt: skip
+    yield _by(gauge, "hailong_dead_letters_kept",
+              "Dead letters kept in the database, by machine reason (docs/protocol.md).",
+              unit, "reason", s.dead_letters_kept)  # fmt: skip
+    online = [Flag.OFFLINE not in k.flags for k in s.kiosks]
+    backlogged = sum(Flag.BACKLOGGED in k.flags for k in s.kiosks)
+    yield _one(gauge, "hailong_kiosks", "Kiosks of the unit (configured or heard from).",
+               unit, len(s.kiosks))  # fmt: skip
+    yield _one(gauge, "hailong_kiosks_online", "Kiosks whose last status says online.",
+               unit, sum(online))  # fmt: skip
+    yield _one(gauge, "hailong_kiosks_backlogged",
+               "Kiosks holding more undelivered ratings than the threshold.", unit, backlogged)  # fmt: skip
+    yield _by(gauge, "hailong_kiosk_up", "1 if the kiosk is online, 0 if not.", unit, "kiosk",
+              ((k.kiosk, up) for k, up in zip(s.kiosks, online, strict=True)))  # fmt: skip
+    yield _by(gauge, "hailong_kiosk_buffer_depth",
+              "Ratings in the kiosk's outbox, not yet acknowledged (its last report).",
+              unit, "kiosk",
+              ((k.kiosk, k.buffer_depth) for k in s.kiosks if k.buffer_depth is not None))  # fmt: skip
+    yield _by(gauge, "hailong_printer_ok",
+              "1 if the counter's last receipt printed, 0 if it did not.", unit, "counter",
+              ((p.counter, bool(p.last_printed)) for p in s.printers if p.last_printed is not None))  # fmt: skip
+    yield _by(gauge, "hailong_receipts_unprinted",
+              "Receipts in the register waiting for a reprint.", unit, "counter",
+              ((p.counter, p.unprinted) for p in s.printers))  # fmt: skip
+    yield _by(counter, "hailong_logins_refused_total",
+              "Staff logins refused, by reason, since the web side started.",
+              unit, "reason", s.logins_refused)  # fmt: skip
+    if s.worker is not None:
+        yield from _worker(unit, s.worker)
 
 
-def _fleet(out: list[str], unit: dict[str, str], kiosks: Sequence[KioskHealth]) -> None:
-    online = sum(Flag.OFFLINE not in k.flags for k in kiosks)
-    backlogged = sum(Flag.BACKLOGGED in k.flags for k in kiosks)
-    _family(out, "hailong_kiosks", "gauge", "Kiosks of the unit (configured or heard from).",
-            [(unit, len(kiosks))])  # fmt: skip
-    _family(out, "hailong_kiosks_online", "gauge", "Kiosks whose last status says online.",
-            [(unit, online)])  # fmt: skip
-    _family(out, "hailong_kiosks_backlogged", "gauge",
-            "Kiosks holding more undelivered ratings than the threshold.",
-            [(unit, backlogged)])  # fmt: skip
-    _family(out, "hailong_kiosk_up", "gauge", "1 if the kiosk is online, 0 if not.",
-            [({**unit, "kiosk": k.kiosk}, int(Flag.OFFLINE not in k.flags)) for k in kiosks])  # fmt: skip
-    depths = [
-        ({**unit, "kiosk": k.kiosk}, k.buffer_depth) for k in kiosks if k.buffer_depth is not None
-    ]
-    _family(out, "hailong_kiosk_buffer_depth", "gauge",
-            "Ratings in the kiosk's outbox, not yet acknowledged (its last report).", depths)  # fmt: skip
+def _worker(unit: str, w: Worker) -> Iterator[Metric]:
+    """What the ingest worker counted since it started, and its threads (issue 15)."""
+    gauge, counter, c = GaugeMetricFamily, CounterMetricFamily, w.counters
+    for name, attribute, help_text in WORKER_COUNTERS:
+        yield _one(counter, name, help_text + SINCE_START, unit, getattr(c, attribute))
+    yield _by(counter, "hailong_register_verdicts_total",
+              "Ratings the receipt register refused (receipt_* and the like) or stored flagged "
+              "(claim_mismatch, unverified, suspect)." + SINCE_START, unit, "verdict",
+              ((v, c.register_verdicts.get(v, 0)) for v in VERDICTS))  # fmt: skip
+    yield _by(counter, "hailong_dead_letters_reason_total",
+              "Dead letters by machine reason (malformed, bounds, stale, conflict, ...)."
+              + SINCE_START, unit, "reason", sorted(c.dead_letters_by_code.copy().items()))  # fmt: skip
+    yield _by(counter, "hailong_dead_letters_dropped_total",
+              "Dead letters not kept because their kiosk's quota was full, by machine reason."
+              + SINCE_START, unit, "reason", sorted(c.dead_letters_dropped.copy().items()))  # fmt: skip
+    yield _one(gauge, "hailong_ingest_worker_up",
+               "1 while the ingest worker thread is alive (/healthz answers 503 when it is not).",
+               unit, w.worker_up)  # fmt: skip
+    yield _one(gauge, "hailong_mqtt_loop_up", "1 while paho's network thread is alive.",
+               unit, w.network_up)  # fmt: skip
+    yield _one(gauge, "hailong_ingest_lag_ratings",
+               "Ratings received and waiting for the next batch.", unit, w.lag)  # fmt: skip
+    yield _one(gauge, "hailong_broker_connected", "1 while subscribed at the broker.",
+               unit, w.connected)  # fmt: skip
+    batch = HistogramMetricFamily("hailong_batch_seconds",
+        "From taking a batch off the queue to its acks handed to the broker.", labels=["unit"])  # fmt: skip
+    buckets = [("+Inf" if math.isinf(b) else repr(b), n) for b, n in c.batch_seconds.cumulative()]
+    batch.add_metric([unit], buckets, c.batch_seconds.total)
+    yield batch
 
 
-def _printers(out: list[str], unit: dict[str, str], printers: Sequence[PrinterState]) -> None:
-    known = [p for p in printers if p.last_printed is not None]
-    _family(out, "hailong_printer_ok", "gauge",
-            "1 if the counter's last receipt printed, 0 if it did not.",
-            [({**unit, "counter": p.counter}, int(bool(p.last_printed))) for p in known])  # fmt: skip
-    _family(out, "hailong_receipts_unprinted", "gauge",
-            "Receipts in the register waiting for a reprint.",
-            [({**unit, "counter": p.counter}, p.unprinted) for p in printers])  # fmt: skip
+_Kind = type[CounterMetricFamily] | type[GaugeMetricFamily]
 
 
-def _ingest(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
-    counters = (
-        ("hailong_ratings_received_total", "Ratings received from the broker.", f.received),
-        ("hailong_ratings_stored_total", "Ratings committed to the database.", f.stored),
-        ("hailong_ratings_duplicate_total", "Ratings received again (acknowledged, not stored).",
-         f.duplicates),
-        ("hailong_ratings_already_rated_total",
-         "Second ratings of a receipt and stage (kept as dead letters).", f.already_rated),
-        ("hailong_dead_letters_received_total", "Invalid payloads kept as dead letters.",
-         f.dead_letters),
-        ("hailong_commit_failures_total", "Batch commits that failed and were retried.",
-         f.commit_failures),
-        ("hailong_acks_published_total", "Rating outcomes acknowledged to the kiosks.",
-         f.acks_published),
-    )  # fmt: skip
-    _worker_counters(out, unit, counters)
-    _family(out, "hailong_register_verdicts_total", "counter",
-            "Ratings the receipt register refused (receipt_* and the like) or stored flagged "
-            "(claim_mismatch, unverified, suspect). Since the worker started.",
-            [({**unit, "verdict": v}, n) for v, n in f.register_verdicts])  # fmt: skip
-    _supervision(out, unit, f)
-    _family(out, "hailong_ingest_lag_ratings", "gauge",
-            "Ratings received and waiting for the next batch.", [(unit, f.lag)])  # fmt: skip
-    _family(out, "hailong_broker_connected", "gauge", "1 while subscribed at the broker.",
-            [(unit, int(f.connected))])  # fmt: skip
-    name = "hailong_batch_seconds"
-    out.append(f"# HELP {name} From taking a batch off the queue to its acks handed to the broker.")
-    out.append(f"# TYPE {name} histogram")
-    for bound, count in f.batch_buckets:
-        out.append(_sample(f"{name}_bucket", {**unit, "le": _number(bound)}, count))
-    out.append(_sample(f"{name}_sum", unit, f.batch_seconds_sum))
-    out.append(_sample(f"{name}_count", unit, f.batch_count))
+def _one(kind: _Kind, name: str, help_text: str, unit: str, value: float) -> Metric:
+    family = kind(name, help_text, labels=["unit"])
+    family.add_metric([unit], value)
+    return family
 
 
-def _supervision(out: list[str], unit: dict[str, str], f: IngestFigures) -> None:
-    """The hub's threads and what hostile or broken input cost (issue 15)."""
-    _family(out, "hailong_ingest_worker_up", "gauge",
-            "1 while the ingest worker thread is alive (/healthz answers 503 when it is not).",
-            [(unit, int(f.worker_up))])  # fmt: skip
-    _family(out, "hailong_mqtt_loop_up", "gauge", "1 while paho's network thread is alive.",
-            [(unit, int(f.network_up))])  # fmt: skip
-    counters = (
-        ("hailong_ingest_worker_restarts_total",
-         "Times the supervisor found the ingest worker dead and restarted it.", f.worker_restarts),
-        ("hailong_mqtt_loop_restarts_total",
-         "Times the supervisor found paho's network thread dead and restarted it.",
-         f.network_restarts),
-        ("hailong_batches_split_total",
-         "Batches split in halves to isolate a message the database refused.", f.batches_split),
-        ("hailong_rating_conflicts_total",
-         "Ratings whose id was stored with other content (dead-lettered as conflict).",
-         f.conflicts),
-        ("hailong_statuses_rejected_total", "Kiosk statuses refused (dead-lettered).",
-         f.statuses_rejected),
-        ("hailong_broker_disconnects_total", "Times the hub lost the broker.",
-         f.broker_disconnects),
-    )  # fmt: skip
-    _worker_counters(out, unit, counters)
-    _family(out, "hailong_dead_letters_reason_total", "counter",
-            "Dead letters by machine reason (malformed, bounds, stale, conflict, ...). "
-            "Since the worker started.",
-            [({**unit, "reason": code}, n) for code, n in f.dead_letters_by_code])  # fmt: skip
-    _family(out, "hailong_dead_letters_dropped_total", "counter",
-            "Dead letters not kept because their kiosk's quota was full, by machine reason. "
-            "Since the worker started.",
-            [({**unit, "reason": code}, n) for code, n in f.dead_letters_dropped])  # fmt: skip
-
-
-def _worker_counters(
-    out: list[str], unit: dict[str, str], counters: tuple[tuple[str, str, int], ...]
-) -> None:
-    """One counter family per (name, help, value), each counted since the worker started."""
-    for name, help_text, value in counters:
-        _family(out, name, "counter", help_text + " Since the worker started.", [(unit, value)])
-
-
-def _family(
-    out: list[str],
-    name: str,
-    kind: str,
-    help_text: str,
-    samples: Iterable[tuple[dict[str, str], float | int]],
-) -> None:
-    out.append(f"# HELP {name} {_escape_help(help_text)}")
-    out.append(f"# TYPE {name} {kind}")
-    out.extend(_sample(name, labels, value) for labels, value in samples)
-
-
-def _sample(name: str, labels: dict[str, str], value: float | int) -> str:
-    inner = ",".join(f'{key}="{_escape_label(text)}"' for key, text in labels.items())
-    return f"{name}{{{inner}}} {_number(value)}" if inner else f"{name} {_number(value)}"
-
-
-def _number(value: float | int) -> str:
-    if isinstance(value, float):
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        return repr(value)
-    return str(value)
-
-
-def _escape_label(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+def _by(
+    kind: _Kind, name: str, help_text: str, unit: str, label: str, rows: Iterable[tuple[str, float]]
+) -> Metric:
+    """One sample per (label value, value), each labelled with the unit too."""
+    family = kind(name, help_text, labels=["unit", label])
+    for key, value in rows:
+        family.add_metric([unit, key], value)
+    return family

@@ -2,12 +2,17 @@
 
 paho's network thread only enqueues messages; a worker thread drains the queue in batches (up to
 ``max_batch`` messages or ``max_wait`` seconds), classifies, stores accepted ratings and dead letters
-in one transaction, commits, and only then publishes one ack per kiosk. If the commit fails (the
-database is gone, the disk is full) the batch is retried with back-off and nothing is acknowledged,
-so the kiosks keep their copies: the broker's PUBACK is never what makes a rating safe.
+in one transaction, commits, and only then publishes one ack per kiosk and PUBACKs the batch's
+messages to the broker (paho's manual acks). If the commit fails (the database is gone, the disk is
+full) the batch is retried with back-off and nothing is acknowledged, so the kiosks keep their
+copies; the broker keeps them too, and resends them to a persistent session after a reconnect.
+The hub speaks MQTT 5 for one reason: its Receive Maximum lets the broker send it more ratings
+than Mosquitto's ``max_inflight_messages`` (100) before their PUBACKs, so a batch can fill while
+the previous one commits. It runs on paho's own client or, with ``[hub] mqtt_fast_path``, on
+:class:`hailong.mqtt.Client` (same API, fewer system calls and less paho work per message).
 
 One hub, or several workers. Without ``[hub] workers_group`` the hub keeps a persistent MQTT
-session (``clean_session=False``), so ratings published while it restarts wait at the broker. With
+session (``clean_start=False``, never expiring), so ratings published while it restarts wait at the broker. With
 ``workers_group = "hub"`` every worker subscribes to ``$share/hub/hailong/v1/+/+/ratings`` and the
 broker hands each rating to one of them; each worker commits and acknowledges what it received.
 Shared workers use clean sessions: Mosquitto keeps routing a share of the ratings to a stopped
@@ -51,7 +56,9 @@ from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 from sqlalchemy.exc import (
     SQLAlchemyError,
@@ -72,7 +79,8 @@ from hailong.contract.messages import (
 )
 from hailong.contract.scale import Stage
 from hailong.heap import release_free_memory
-from hailong.mqtt import Client, log_in
+from hailong.mqtt import Client as FastClient
+from hailong.mqtt import log_in
 from hailong.settings import KEY_MANIFEST, ConfigError, HubSettings, Unit, load_unit
 from hub.domain.ingest import (
     Accepted,
@@ -106,11 +114,19 @@ PRUNE_EVERY_S = 3600.0
 RELEASE_MEMORY_EVERY_S = 60.0
 # Unconfirmed QoS 1 publishes (acks, notices) paho keeps on the wire at once.
 HUB_IN_FLIGHT = 1000
+# Ratings the broker may send before their PUBACKs (MQTT 5's Receive Maximum, its largest value):
+# they are acknowledged only once committed, and a batch that fails to commit keeps its share.
+RECEIVE_MAXIMUM = 65535
+# A single hub's session outlives any restart, as MQTT 3's persistent session did.
+SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 # The supervisor looks at the hub's threads this often; a worker that keeps dying is restarted
 # after 1, 2, 4 ... up to RESTART_MAX_S seconds (the count starts again after a minute alive).
 SUPERVISE_EVERY_S = 0.25
 RESTART_MAX_S = 30.0
 _worker_numbers = itertools.count(1)
+# A message waiting for the worker: topic, payload, and what PUBACKs it once it is handled (its
+# packet id, and the connection it came on).
+Received = tuple[str, bytes, int, int]
 
 
 def _code(accepted: Accepted) -> str:
@@ -210,7 +226,11 @@ class HubService:
         self.ratings_filter = (
             shared_filter(self.group, ratings_filter) if self.group else ratings_filter
         )
-        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Received] = queue.SimpleQueue()
+        # Which connection to the broker this is: a packet id is acknowledged only on the
+        # connection it came on (the worker acks, the network thread counts, under the lock).
+        self._link = 0
+        self._ack_lock = threading.Lock()
         # Set once the broker confirmed the hub's subscriptions (cleared on disconnect).
         self.ready = threading.Event()
         self._unsubscribed = threading.Event()
@@ -273,10 +293,11 @@ class HubService:
 
     def _make_client(self, client_id: str) -> mqtt.Client:
         mqtt_settings = self.settings.mqtt
-        client = Client(
+        fast = self.settings.hub.mqtt_fast_path
+        client = (FastClient if fast else mqtt.Client)(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=self.group is not None,
+            protocol=MQTTProtocolVersion.MQTTv5,
             manual_ack=True,
         )
         log_in(client, mqtt_settings)
@@ -286,7 +307,8 @@ class HubService:
         client.max_inflight_messages_set(HUB_IN_FLIGHT)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
-        client.take_publish = self._take
+        if isinstance(client, FastClient):
+            client.take_publish = self._take
         client.on_subscribe = lambda *_args: self.ready.set()
         client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
         client.on_disconnect = self._on_disconnect
@@ -322,6 +344,8 @@ class HubService:
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         self.ready.clear()
+        with self._ack_lock:
+            self._link += 1  # the packet ids of the old connection mean nothing on the next
         if self._closing.is_set():
             log.info("%s disconnected from the broker", self.client_id)
             return
@@ -334,11 +358,12 @@ class HubService:
                 reason,
             )
 
-    def _take(self, topic: str, payload: bytes) -> bool:
-        """Queue a message for the worker; whether to acknowledge it to the broker now.
+    def _take(self, topic: str, payload: bytes, mid: int = 0) -> bool:
+        """Queue a message for the worker; whether to acknowledge it to the broker now (a status:
+        the latest one is kept anyway) or leave that to the worker (a rating, once committed).
 
-        Every QoS 1 message comes here (``Client.take_publish``), most straight off the
-        client's read buffer; QoS 0 ones (a status sent so) through ``on_message``.
+        With the fast path QoS 1 messages come here straight off the client's read buffer
+        (``Client.take_publish``); otherwise, and for QoS 0 ones, through ``on_message``.
         """
         if topic.endswith("/status"):
             self.statuses.put(topic, payload)
@@ -346,12 +371,25 @@ class HubService:
         if self._closing.is_set():
             # Not acknowledged to the broker: a persistent session gets it again next time.
             return False
-        self._inbox.put((topic, payload))
+        self._inbox.put((topic, payload, mid, self._link))
         self.counters.received += 1
-        return True
+        return False
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._take(message.topic, bytes(message.payload))
+        if self._take(message.topic, bytes(message.payload), message.mid):
+            client.ack(message.mid, message.qos)
+
+    def _acknowledge(self, batch: list[Received]) -> None:
+        """PUBACK a batch whose every message is committed or dead-lettered. A message that came
+        on an earlier connection is left: the broker resends it to a persistent session (the
+        kiosk hears "duplicate"), and its packet id may name another message now."""
+        with self._ack_lock:
+            mids = [mid for _topic, _payload, mid, link in batch if link == self._link]
+            if isinstance(self._client, FastClient):
+                self._client.ack_many(mids)
+                return
+            for mid in mids:
+                self._client.ack(mid, 1)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -362,7 +400,18 @@ class HubService:
         gc.freeze()
         self._worker.start()
         mqtt_settings = self.settings.mqtt
-        self._client.connect_async(mqtt_settings.host, mqtt_settings.port, mqtt_settings.keepalive)
+        # Shared workers start clean and end their session with the connection (see above).
+        session = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        session.ReceiveMaximum = RECEIVE_MAXIMUM
+        if self.group is None:
+            session.SessionExpiryInterval = SESSION_NEVER_EXPIRES
+        self._client.connect_async(
+            mqtt_settings.host,
+            mqtt_settings.port,
+            mqtt_settings.keepalive,
+            clean_start=self.group is not None,
+            properties=session,
+        )
         self._client.loop_start()
         self._supervisor.start()
 
@@ -483,14 +532,16 @@ class HubService:
                 continue
             started = time.monotonic()
             try:
-                if self._ingest_until_committed(batch):
+                if self._ingest_until_committed([(topic, payload) for topic, payload, *_ in batch]):
                     self.counters.batch_seconds.observe(time.monotonic() - started)
+                    self._acknowledge(batch)
             except Exception:  # the worker must outlive any single bad batch
+                # Nothing PUBACKed: a persistent session gets it again after a reconnect.
                 log.exception("unexpected error while ingesting a batch")
         self._guarded(self._announce_rated)
         self._guarded(self.statuses.save)
 
-    def _next_batch(self) -> list[tuple[str, bytes]]:
+    def _next_batch(self) -> list[Received]:
         try:
             first = self._inbox.get(timeout=0.01 if self._draining.is_set() else 0.2)
         except queue.Empty:

@@ -41,7 +41,7 @@ from hailong.contract.messages import (
     decode_returned,
     decode_unit_config,
 )
-from hailong.mqtt import Client, log_in
+from hailong.mqtt import log_in
 from hailong.settings import MqttSettings
 from kiosk.domain.resend import ResendPatience
 from kiosk.outbox import Outbox, OutboxError
@@ -123,7 +123,7 @@ class Uplink:
     def _make_client(self) -> mqtt.Client:
         # A persistent session: acks and "already rated" notices published while the kiosk was
         # offline wait at the broker for it.
-        client = Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.kiosk, clean_session=False)
         log_in(client, self.settings)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         # paho's default of 20 unacknowledged publishes makes a drain wait on round trips to the

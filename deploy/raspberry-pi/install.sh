@@ -28,7 +28,7 @@ ACCOUNT=hailong
 GROUPS_NEEDED=(video input render dialout)
 UNIT=hailong-kiosk.service
 UDEV_RULE=/etc/udev/rules.d/99-hailong-scanner.rules
-MIN_GLIBC=2.39 # PySide6 6.8-6.11 wheels for aarch64 are manylinux_2_39
+MIN_GLIBC=2.39 # PySide6's wheels for aarch64 (6.8 and newer) are manylinux_2_39
 
 secrets_from=""
 do_apt=1
@@ -114,12 +114,19 @@ fi
 
 # -- the app -------------------------------------------------------------------------------------
 
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip show -q pyside6 2>/dev/null; then
+  # Earlier versions installed the `pyside6` bundle, whose files overlap the parts the lock has.
+  say "replacing $VENV (it holds the PySide6 bundle of an earlier version)"
+  rm -rf "$VENV"
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"
   python3 -m venv "$VENV"
 fi
 say "installing the app from $REPO into $VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$REPO"
+# The kiosk's packages at the versions the tests ran, checked against their hashes.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+  -r "$REPO/requirements/kiosk.txt"
 # The same version number may carry new code: always put this copy's code in place.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$REPO"
 install -m 0644 "$REPO/docs/deploy-raspberry-pi.md" "$PREFIX/docs/deploy-raspberry-pi.md"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -56,37 +56,28 @@ def assess(
 ) -> list[KioskHealth]:
     """The health of each kiosk in ``kiosks`` (the unit's configured ones) and of any other kiosk
     that reported, sorted by kiosk id. ``reports`` may hold several statuses per kiosk (history):
-    the latest decides the link, the latest that gave a depth decides the backlog. Naive times
-    are taken as UTC (SQLite returns them so)."""
+    the latest decides the link, the latest that gave a depth decides the backlog. Times are
+    aware (the store hands them back so)."""
     latest: dict[str, KioskReport] = {}
     depth: dict[str, tuple[datetime, int]] = {}
     for report in reports:
-        at = _utc(report.received_at)
+        at = report.received_at
         kept = latest.get(report.kiosk)
-        if kept is None or at >= _utc(kept.received_at):
+        if kept is None or at >= kept.received_at:
             latest[report.kiosk] = report
         if report.buffer_depth is not None:
             known = depth.get(report.kiosk)
             if known is None or at >= known[0]:
                 depth[report.kiosk] = (at, report.buffer_depth)
-    now = _utc(now)
     health = []
     for kiosk in sorted({*kiosks, *latest}):
         last = latest.get(kiosk)
         buffered = depth[kiosk][1] if kiosk in depth else None
         flags = set()
-        if (
-            last is None
-            or not last.online
-            or now - _utc(last.received_at) > thresholds.silent_after
-        ):
+        if last is None or not last.online or now - last.received_at > thresholds.silent_after:
             flags.add(Flag.OFFLINE)
         if buffered is not None and buffered > thresholds.max_buffer:
             flags.add(Flag.BACKLOGGED)
-        heard = _utc(last.received_at) if last is not None else None
+        heard = last.received_at if last is not None else None
         health.append(KioskHealth(kiosk, frozenset(flags), heard, buffered))
     return health
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

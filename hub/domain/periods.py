@@ -4,7 +4,7 @@ the period before each, so a figure can be shown with its change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -67,3 +67,10 @@ def _add_months(first: date, months: int) -> date:
 
 def local_today(now: datetime) -> date:
     return now.astimezone(LOCAL).date()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, a naive one taken as UTC: for instants from outside the database (a
+    bound typed on the command line or the API, a cursor parsed from text). What the database
+    hands back is already aware (:class:`hub.store.types.UtcDateTime`) and needs none of this."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

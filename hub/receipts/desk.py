@@ -88,7 +88,7 @@ def _view(row: ReceiptRow, issued_by: str | None) -> ReceiptView:
         row.procedure,
         row.counter,
         row.officer,
-        row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=UTC),
+        row.issued_at,
         row.promised_on,
         row.printed,
         row.origin,

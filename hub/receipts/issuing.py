@@ -160,7 +160,7 @@ def mark_returned(
         if row is None:
             raise UnknownReceiptError(f"no receipt {code} in the register")
         if row.returned_at is not None and row.returned_by is not None:
-            return ReturnRecord(code, _aware(row.returned_at), row.returned_by, already=True)
+            return ReturnRecord(code, row.returned_at, row.returned_by, already=True)
         row.returned_at = now.astimezone(UTC)
         row.returned_by = officer
         row.return_announced = False
@@ -188,11 +188,6 @@ def _raise_sequence(session: Session, dossier: DossierCode) -> None:
         )
     elif row.last < dossier.sequence:
         row.last = dossier.sequence
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back UTC values without their zone."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def check_attribution(unit: Unit, *, counter: str, officer: str, procedure: str) -> None:
@@ -287,7 +282,7 @@ def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> Iss
         claims,
         row.key_id,
         row.url,
-        _aware(row.issued_at).astimezone(),
+        row.issued_at.astimezone(),
         row.promised_on,
         row.citizen_name,
         row.citizen_contact,

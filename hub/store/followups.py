@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.domain.followup import Action, Event, FollowUp, State, replay
-from hub.store.models import FollowUpEventRow, FollowUpRow, RatingRollupRow, RatingRow
+from hub.store.models import FollowUpEventRow, FollowUpRow, RatingRow
+from hub.store.rollups import all_time_at_or_below
 
 if TYPE_CHECKING:
     Query = Select[*tuple[Any, ...]]
@@ -75,7 +76,7 @@ class Cursor:
     rating_id: str
 
     def encode(self) -> str:
-        return f"{_utc(self.rated_at).strftime('%Y%m%dT%H%M%S.%f')}_{self.rating_id}"
+        return f"{self.rated_at.astimezone(UTC):%Y%m%dT%H%M%S.%f}_{self.rating_id}"
 
     @classmethod
     def decode(cls, text: str) -> Cursor | None:
@@ -145,19 +146,19 @@ def _item(row: Any) -> FollowUpItem:
         reasons=tuple(row.reasons or ()),
         comment=row.comment,
         callback_phone=row.callback_phone,
-        rated_at=_aware(row.rated_at),
-        received_at=_aware(row.received_at),
+        rated_at=row.rated_at,
+        received_at=row.received_at,
         state=State(row.state) if row.state else State.OPEN,
         assignee=row.assignee,
         assignee_officer=row.assignee_officer,
-        updated_at=_aware(row.updated_at) if row.updated_at else None,
+        updated_at=row.updated_at,
         version=row.version or 0,
     )
 
 
 def _newest_first(query: Query, before: Cursor | None, limit: int) -> Query:
     if before is not None:
-        at = _utc(before.rated_at)
+        at = before.rated_at
         query = query.where(
             RatingRow.rated_at <= at,
             or_(
@@ -207,18 +208,14 @@ def counts(
     found = {State(state): n for state, n in session.execute(query.group_by(FollowUpRow.state))}
     result = {state: found.get(state, 0) for state in State}
     if assignee is None:
-        dissatisfied = session.scalar(
-            select(func.coalesce(func.sum(RatingRollupRow.n), 0)).where(
-                RatingRollupRow.unit == unit, RatingRollupRow.score <= at_or_below
-            )
-        )
+        dissatisfied = all_time_at_or_below(session, unit, at_or_below)
         acted_on = session.scalar(
             select(func.count())
             .select_from(FollowUpRow)
             .join(RatingRow, RatingRow.id == FollowUpRow.rating_id)
             .where(FollowUpRow.unit == unit, RatingRow.score <= at_or_below)
         )
-        result[State.OPEN] += max(0, int(dissatisfied or 0) - int(acted_on or 0))
+        result[State.OPEN] += max(0, dissatisfied - int(acted_on or 0))
     return result
 
 
@@ -235,7 +232,7 @@ def changes(
     """What changed after ``since``: dissatisfied ratings that arrived (made within
     :data:`FEED_WINDOW` of ``now``) and follow-ups acted on; for an officer (``assignee``), only
     follow-ups assigned to them. Oldest change first."""
-    acted = _rows_first().where(FollowUpRow.unit == unit, FollowUpRow.updated_at > _utc(since))
+    acted = _rows_first().where(FollowUpRow.unit == unit, FollowUpRow.updated_at > since)
     if assignee is not None:
         acted = acted.where(FollowUpRow.assignee == assignee)
     acted = acted.order_by(FollowUpRow.updated_at).limit(limit)
@@ -243,9 +240,9 @@ def changes(
     if assignee is None:
         arrived = _ratings_first().where(
             RatingRow.unit == unit,
-            RatingRow.rated_at >= _utc(now - FEED_WINDOW),
+            RatingRow.rated_at >= now - FEED_WINDOW,
             RatingRow.score <= at_or_below,
-            RatingRow.received_at > _utc(since),
+            RatingRow.received_at > since,
         )
         for row in session.execute(arrived.order_by(RatingRow.received_at).limit(limit)):
             found.setdefault(row.id, _item(row))
@@ -275,7 +272,7 @@ def load(
 def _events(rows: Iterable[FollowUpEventRow]) -> list[Event]:
     return [
         Event(
-            at=_aware(row.at),
+            at=row.at,
             actor=row.actor,
             action=Action(row.action),
             note=row.note,
@@ -296,7 +293,7 @@ def record(session: Session, item: FollowUpItem, before: FollowUp, after: Follow
         "state": after.state.value,
         "assignee": after.assignee,
         "assignee_officer": after.assignee_officer,
-        "updated_at": _utc(new[-1].at),
+        "updated_at": new[-1].at,
         "version": len(after.events),
     }
     if not before.events:
@@ -306,7 +303,7 @@ def record(session: Session, item: FollowUpItem, before: FollowUp, after: Follow
                     insert(FollowUpRow).values(
                         rating_id=item.rating_id,
                         unit=item.unit,
-                        opened_at=_utc(item.received_at),
+                        opened_at=item.received_at,
                         **values,
                     )
                 )
@@ -328,7 +325,7 @@ def record(session: Session, item: FollowUpItem, before: FollowUp, after: Follow
         [
             {
                 "rating_id": item.rating_id,
-                "at": _utc(event.at),
+                "at": event.at,
                 "actor": event.actor,
                 "action": event.action.value,
                 "assignee": event.assignee,
@@ -338,13 +335,3 @@ def record(session: Session, item: FollowUpItem, before: FollowUp, after: Follow
             for event in new
         ],
     )
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite drops the offset of an aware datetime: bind UTC everywhere."""
-    return _aware(value).astimezone(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back UTC values without their zone."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

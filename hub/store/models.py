@@ -4,21 +4,21 @@
 that break the contract are kept in ``dead_letters`` with the reason, within bounds (their first
 bytes, a quota per kiosk, a retention: :class:`DeadLetterRow`).
 
-The ``*_rollups`` tables count the stored ratings per local day and key; they are written in the
-same transaction as the ratings (:func:`hub.store.ratings.store_batch`) and are what every summary
-reads. A dimension the rating has no value for (a walk-in with no counter, say) is keyed as
+The ``*_rollups`` tables count the stored ratings per local day or month and key; they are written
+in the same transaction as the ratings and read by every summary, both in :mod:`hub.store.rollups`
+only. A dimension the rating has no value for (a walk-in with no counter, say) is keyed as
 :data:`NO_VALUE`, never NULL, so it can be part of the primary key.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -29,7 +29,9 @@ from sqlalchemy import (
     false,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+
+from hub.store.types import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -61,8 +63,8 @@ class RatingRow(Base):
     callback_phone: Mapped[str | None] = mapped_column(String(16))
     lang: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))
-    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     # Since revision 0008 (hub.domain.register): whether the rating is in the headline figures
     # (the rollups). False for a code the register does not know (unless the unit counts those)
@@ -96,7 +98,7 @@ class DeadLetterRow(Base):
     topic: Mapped[str] = mapped_column(String(200))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # The kiosk the topic names (the broker's ACL vouches for it); None for a topic that does not
     # parse. The quota and the retention go per kiosk.
     kiosk: Mapped[str | None] = mapped_column(String(40))
@@ -123,7 +125,7 @@ class ReceiptRow(Base):
     officer: Mapped[str] = mapped_column(String(40))
     key_id: Mapped[str] = mapped_column(String(40))
     url: Mapped[str] = mapped_column(String(400))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     promised_on: Mapped[date | None] = mapped_column(Date)
     printed: Mapped[bool] = mapped_column(Boolean, default=False)
     # issued: the hub allocated the code; registered: another system's receipt, signed here.
@@ -132,7 +134,7 @@ class ReceiptRow(Base):
     citizen_name: Mapped[str | None] = mapped_column(String(120))
     citizen_contact: Mapped[str | None] = mapped_column(String(120))
     # Return of result (trả kết quả): ratings after this moment are for the return stage.
-    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     returned_by: Mapped[str | None] = mapped_column(String(40))
     # The hub has told the kiosks about the return (hailong/v1/<unit>/returned).
     return_announced: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -160,161 +162,120 @@ class KioskStatusRow(Base):
     buffer_depth: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[str | None] = mapped_column(String(40))
     refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Since revision 0003 (None for statuses received before it, or from older kiosks).
-    last_ack_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ack_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     oldest_pending_seq: Mapped[int | None] = mapped_column(Integer)
     devices: Mapped[dict[str, str] | None] = mapped_column(JSON)
-    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_scan_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 NO_VALUE = ""  # the rollup key of a dimension without a value (codes are never empty)
 
 
-class RatingRollupRow(Base):
-    """Stored ratings per unit, local day, stage, counter, officer, procedure, field and score."""
+# -- the rollups: stored ratings counted per key, written and read by hub.store.rollups only -------
+# Every table's primary key is the unit, the local ``day`` (or ``month``: the first day of the
+# local month), the dimensions its reads need, then its own columns; ``n`` is the count. A year
+# reads ~30 times fewer monthly rows than daily ones.
 
-    __tablename__ = "rating_rollups"
 
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the unit's local date
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
+def _key(kind: Any, order: int = 0) -> MappedColumn[Any]:
+    """A primary key column; ``order`` < 0 puts the shared ones (the mixins') before the table's
+    own, in the order migrations 0002-0006 made them."""
+    return mapped_column(kind, primary_key=True, sort_order=order)
+
+
+class _Rollup:
+    unit: Mapped[str] = _key(String(40), -3)
+    n: Mapped[int] = mapped_column(Integer, sort_order=1)
 
     # SQLite keeps the rows in the primary key's b-tree: a unit's days are read in one range scan.
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
-class FactorRollupRow(Base):
+class _Daily(_Rollup):
+    day: Mapped[date] = _key(Date, -2)  # the unit's local date
+
+
+class _Monthly(_Rollup):
+    month: Mapped[date] = _key(Date, -2)  # the first day of the unit's local month
+
+
+class _Dimensions:
+    """The rating's stage, counter, officer, procedure and field (:data:`NO_VALUE` if none)."""
+
+    stage: Mapped[str] = _key(String(16), -1)
+    counter: Mapped[str] = _key(String(40), -1)
+    officer: Mapped[str] = _key(String(40), -1)
+    procedure: Mapped[str] = _key(String(40), -1)
+    field: Mapped[str] = _key(String(40), -1)
+
+
+class RatingRollupRow(_Daily, _Dimensions, Base):
+    """Stored ratings per unit, local day, stage, counter, officer, procedure, field and score."""
+
+    __tablename__ = "rating_rollups"
+    score: Mapped[int] = _key(SmallInteger)
+
+
+class FactorRollupRow(_Daily, _Dimensions, Base):
     """Survey answers per SIPAS factor, with the same key as ``rating_rollups`` plus the factor."""
 
     __tablename__ = "factor_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    factor: Mapped[str] = mapped_column(String(16), primary_key=True)
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    factor: Mapped[str] = _key(String(16))
+    score: Mapped[int] = _key(SmallInteger)
 
 
-class ReasonRollupRow(Base):
+class ReasonRollupRow(_Daily, _Dimensions, Base):
     """Ratings citing each reason (a rating counts once per reason), same key minus the score."""
 
     __tablename__ = "reason_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    reason: Mapped[str] = _key(String(40))
 
 
-class HourRollupRow(Base):
+class HourRollupRow(_Daily, Base):
     """Stored ratings per unit, local day, local hour of the day (0-23) and score: the dashboard's
     hour-by-weekday heat map (the weekday is the day's)."""
 
     __tablename__ = "hour_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the unit's local date
-    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # local, 0-23
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    hour: Mapped[int] = _key(SmallInteger)
+    score: Mapped[int] = _key(SmallInteger)
 
 
-# -- the same counts per local month: a quarter or a year reads ~30 times fewer rows ---------------
-# ``month`` is the first day of the unit's local month. Written beside the daily rows in the same
-# transaction; a report reads whole months here and only the days at a period's ends per day.
-
-
-class RatingMonthRollupRow(Base):
+class RatingMonthRollupRow(_Monthly, _Dimensions, Base):
     """``rating_rollups`` per local month instead of day."""
 
     __tablename__ = "rating_month_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the local month
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    score: Mapped[int] = _key(SmallInteger)
 
 
-class FactorMonthRollupRow(Base):
+class FactorMonthRollupRow(_Monthly, Base):
     """``factor_rollups`` per local month, keyed by officer only: the factor table is read for the
     unit or one officer, never per counter, procedure or field, and the full key kept a year of a
     busy unit at ~100,000 rows (the dashboard's slowest query)."""
 
     __tablename__ = "factor_month_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    factor: Mapped[str] = mapped_column(String(16), primary_key=True)
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    officer: Mapped[str] = _key(String(40))
+    factor: Mapped[str] = _key(String(16))
+    score: Mapped[int] = _key(SmallInteger)
 
 
-class ReasonMonthRollupRow(Base):
+class ReasonMonthRollupRow(_Monthly, _Dimensions, Base):
     """``reason_rollups`` per local month instead of day."""
 
     __tablename__ = "reason_month_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
-    officer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    procedure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    reason: Mapped[str] = _key(String(40))
 
 
-class HourMonthRollupRow(Base):
+class HourMonthRollupRow(_Monthly, Base):
     """``hour_rollups`` per local month, keeping the weekday (0 = Monday) the day gave: the heat
     map is per weekday, and a month has each weekday four or five times."""
 
     __tablename__ = "hour_month_rollups"
-
-    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # local, 0 = Monday
-    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # local, 0-23
-    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    weekday: Mapped[int] = _key(SmallInteger)  # local, 0 = Monday
+    hour: Mapped[int] = _key(SmallInteger)  # local, 0-23
+    score: Mapped[int] = _key(SmallInteger)
 
 
 class KioskStatusHistoryRow(Base):
@@ -325,12 +286,12 @@ class KioskStatusHistoryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     unit: Mapped[str] = mapped_column(String(40))
     kiosk: Mapped[str] = mapped_column(String(40))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # received by the hub (UTC)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())  # received by the hub (UTC)
     online: Mapped[bool] = mapped_column(Boolean)
     buffer_depth: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[str | None] = mapped_column(String(40))
     refusals: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # as reported
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # kiosk clock
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # kiosk clock
 
     __table_args__ = (Index("ix_kiosk_status_history_unit_kiosk_at", "unit", "kiosk", "at"),)
 
@@ -347,8 +308,8 @@ class FollowUpRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(40))  # the officer's user name
     assignee_officer: Mapped[str | None] = mapped_column(String(40))  # their officer code
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the rating arrived
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the last action
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())  # the rating arrived
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())  # the last action
     version: Mapped[int] = mapped_column(Integer)  # events in the trail: a stale form is refused
 
     __table_args__ = (
@@ -365,7 +326,7 @@ class FollowUpEventRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rating_id: Mapped[str] = mapped_column(String(36), ForeignKey("follow_ups.rating_id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(40))  # user name
     action: Mapped[str] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(40))  # assign and reopen only

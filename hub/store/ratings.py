@@ -1,9 +1,7 @@
 """Writing ratings and dead letters; reading the receipt register. Works on SQLite and PostgreSQL.
 
 Each stored rating is also counted, in the same transaction, in the rollup tables that every
-summary reads (see :mod:`hub.store.models`): one ``INSERT ... ON CONFLICT DO UPDATE SET n = n +
-excluded.n`` per distinct key and batch, in key order so two hubs writing the same keys take their
-row locks in the same order.
+summary reads (:func:`hub.store.rollups.add_to_rollups`).
 """
 
 from __future__ import annotations
@@ -16,10 +14,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Dialect, Table, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
@@ -34,25 +30,16 @@ from hailong.contract.receipt import DossierCode, ReceiptRefused
 from hub.domain.ingest import Attribution, ReceiptFacts
 from hub.domain.register import RegisterView
 from hub.store.models import (
-    NO_VALUE,
     DeadLetterRow,
     DossierSequenceRow,
-    FactorMonthRollupRow,
-    FactorRollupRow,
-    HourMonthRollupRow,
-    HourRollupRow,
     KioskStatusHistoryRow,
     KioskStatusRow,
-    RatingMonthRollupRow,
-    RatingRollupRow,
     RatingRow,
-    ReasonMonthRollupRow,
-    ReasonRollupRow,
     ReceiptRow,
 )
+from hub.store.rollups import LOCAL_ZONE as LOCAL_ZONE  # the zone of the days, for the readers
+from hub.store.rollups import add_to_rollups
 
-# The day of a rollup is the unit's local date. Viet Nam has kept UTC+7 all year since 1975.
-LOCAL_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 # A kiosk whose status does not change still gets a history row this often (see save_kiosk_status).
 HISTORY_EVERY = timedelta(hours=1)
 
@@ -192,87 +179,6 @@ def _insert_ratings(session: Session, rows: Sequence[RatingValues]) -> None:
     connection.exec_driver_sql(plan.sql, params)
 
 
-# unit, local day, stage, counter, officer, procedure, field: the key all three rollups share.
-RollupKey = tuple[str, date, str, str, str, str, str]
-
-
-def rollup_key(row: Mapping[str, Any], zone: tzinfo = LOCAL_ZONE) -> RollupKey:
-    return _rollup_key(row, _aware(row["rated_at"]).astimezone(zone))
-
-
-def _rollup_key(row: Mapping[str, Any], local: datetime) -> RollupKey:
-    return (
-        row["unit"],
-        local.date(),
-        row["stage"],
-        row["counter"] or NO_VALUE,
-        row["officer"] or NO_VALUE,
-        row["procedure"] or NO_VALUE,
-        row["field"] or NO_VALUE,
-    )
-
-
-def add_to_rollups(
-    session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
-) -> None:
-    """Count ``rows`` (the values of ratings being stored in this transaction, see
-    :func:`rating_values`) in the four daily rollup tables and their monthly twins."""
-    scores: Counter[tuple[Any, ...]] = Counter()
-    factors: Counter[tuple[Any, ...]] = Counter()
-    reasons: Counter[tuple[Any, ...]] = Counter()
-    hours: Counter[tuple[Any, ...]] = Counter()
-    for row in rows:
-        local = _aware(row["rated_at"]).astimezone(zone)
-        key = _rollup_key(row, local)
-        scores[(*key, row["score"])] += 1
-        hours[(key[0], key[1], local.hour, row["score"])] += 1
-        for factor, score in row["factors"].items():
-            factors[(*key, factor, score)] += 1
-        for reason in set(row["reasons"]):
-            reasons[(*key, reason)] += 1
-    _upsert_counts(session, RatingRollupRow.__table__, scores)
-    _upsert_counts(session, FactorRollupRow.__table__, factors)
-    _upsert_counts(session, ReasonRollupRow.__table__, reasons)
-    _upsert_counts(session, HourRollupRow.__table__, hours)
-    _upsert_counts(session, RatingMonthRollupRow.__table__, by_month(scores))
-    _upsert_counts(session, FactorMonthRollupRow.__table__, by_month(factors, officer_only=True))
-    _upsert_counts(session, ReasonMonthRollupRow.__table__, by_month(reasons))
-    _upsert_counts(session, HourMonthRollupRow.__table__, by_month(hours, weekday=True))
-
-
-def by_month(
-    counts: Mapping[tuple[Any, ...], int], *, weekday: bool = False, officer_only: bool = False
-) -> Counter[tuple[Any, ...]]:
-    """Daily counts (unit, day, ...) folded into monthly ones (unit, first of the month, ...),
-    with the day's weekday kept after the month when ``weekday`` (the heat map's need), or of the
-    rollup key's dimensions only the officer when ``officer_only`` (``factor_month_rollups``)."""
-    months: Counter[tuple[Any, ...]] = Counter()
-    for (unit, day, *rest), n in counts.items():
-        extra = (day.weekday(),) if weekday else ()
-        if officer_only:  # rest: stage, counter, officer, procedure, field, then the extra keys
-            rest = [rest[2], *rest[5:]]
-        months[(unit, day.replace(day=1), *extra, *rest)] += n
-    return months
-
-
-def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...], int]) -> None:
-    """Add ``n`` to each key's row, creating it when missing (SQLite >= 3.24 and PostgreSQL)."""
-    if not counts:
-        return
-    assert isinstance(table, Table)
-    # make_engine accepts only these two back-ends (hub.store.db.SUPPORTED_BACKENDS).
-    dialect = session.get_bind().dialect.name
-    upsert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    names = [column.name for column in table.primary_key.columns]
-    statement = upsert.on_conflict_do_update(
-        index_elements=names, set_={"n": table.c.n + upsert.excluded.n}
-    )
-    session.execute(
-        statement,
-        [{**dict(zip(names, key, strict=True)), "n": n} for key, n in sorted(counts.items())],
-    )
-
-
 ReceiptKey = tuple[str, str, str]  # unit, dossier code, stage
 
 
@@ -333,9 +239,8 @@ def rating_values(
         "callback_phone": rating.callback_phone,
         "lang": rating.lang,
         "channel": rating.channel.value,
-        # SQLite drops the offset of an aware datetime: store UTC everywhere.
-        "rated_at": rating.rated_at.astimezone(UTC),
-        "received_at": received_at.astimezone(UTC),
+        "rated_at": rating.rated_at,  # in UTC once stored (hub.store.types.UtcDateTime)
+        "received_at": received_at,
         "duration_ms": rating.duration_ms,
         "counted": attribution.counted,
         "suspect": attribution.suspect,
@@ -399,7 +304,7 @@ def _stored_contents(session: Session, ids: set[str]) -> dict[str, Content]:
             values["callback_phone"],
             values["lang"],
             values["channel"],
-            _aware(values["rated_at"]),
+            values["rated_at"],
             values["duration_ms"],
         )
     return out
@@ -517,9 +422,9 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
             row.procedure,
             row.counter,
             row.officer,
-            _aware(row.returned_at) if row.returned_at else None,
+            row.returned_at,
             row.returned_by,
-            issued_at=_aware(row.issued_at),
+            issued_at=row.issued_at,
             unit=row.unit,
             origin=row.origin,
         )
@@ -576,8 +481,8 @@ def paced_times(
             and_(
                 RatingRow.unit == unit,
                 RatingRow.kiosk == kiosk,
-                RatingRow.rated_at >= first.astimezone(UTC),
-                RatingRow.rated_at <= last.astimezone(UTC),
+                RatingRow.rated_at >= first,
+                RatingRow.rated_at <= last,
             )
             for (unit, kiosk), (first, last) in sorted(windows.items())
         )
@@ -589,7 +494,7 @@ def paced_times(
     )
     times: dict[tuple[str, str], list[datetime]] = {}
     for row in rows:
-        times.setdefault((row.unit, row.kiosk), []).append(_aware(row.rated_at))
+        times.setdefault((row.unit, row.kiosk), []).append(row.rated_at)
     return times
 
 
@@ -656,7 +561,7 @@ def _history_due(session: Session, unit: str, kiosk: str, at: datetime) -> bool:
             KioskStatusHistoryRow.unit == unit, KioskStatusHistoryRow.kiosk == kiosk
         )
     )
-    return last is None or _aware(last) <= at - HISTORY_EVERY
+    return last is None or last <= at - HISTORY_EVERY
 
 
 def pending_returns(session: Session, unit: str, limit: int = 500) -> list[ReturnedReceipt]:
@@ -670,17 +575,10 @@ def pending_returns(session: Session, unit: str, limit: int = 500) -> list[Retur
         )
         .limit(limit)
     )
-    return [
-        ReturnedReceipt(code=row.dossier_code, returned_at=_aware(row.returned_at)) for row in rows
-    ]
+    return [ReturnedReceipt(code=row.dossier_code, returned_at=row.returned_at) for row in rows]
 
 
 def mark_announced(session: Session, codes: Sequence[str]) -> None:
     session.execute(
         update(ReceiptRow).where(ReceiptRow.dossier_code.in_(codes)).values(return_announced=True)
     )
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back UTC values without their zone."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

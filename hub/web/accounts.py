@@ -154,11 +154,13 @@ class Accounts:
         return [account for name in sorted(self._users()) if (account := self.get(name))]
 
     def get(self, username: str) -> Account | None:
+        """The account, or None: also for an entry edited by hand into one :meth:`add` refuses
+        (an unknown role, an officer without a code), which could not be scoped."""
         entry = self._users().get(username)
-        if entry is None:
+        role, officer = (entry or {}).get("role"), (entry or {}).get("officer")
+        if role not in ROLES or (role == "officer" and not (isinstance(officer, str) and officer)):
             return None
-        officer = entry.get("officer")
-        return Account(username, entry["role"], officer if isinstance(officer, str) else None)  # type: ignore[arg-type]
+        return Account(username, role, officer if isinstance(officer, str) else None)
 
     def login(self, username: str, password: str, address: str, now: datetime) -> LoginResult:
         """The account if the password is right and this name is not locked at this address.

@@ -26,6 +26,7 @@ from hailong.settings import ConfigError, HubSettings, Unit
 from hub import catalogue
 from hub.catalogue import SECTIONS, CatalogueError, Snapshot, UnitFile
 from hub.web.accounts import Account
+from hub.web.context import Ctx, adopt
 from hub.web.ops import Admin
 from hub.web.pages import check_csrf, render
 
@@ -49,37 +50,15 @@ class AdminFiles:
 
     @property
     def broker_dir(self) -> Path:
-        # where `hailong broker` writes them (hailong.demo.prepare_broker: var/broker)
+        # where `hailong broker` writes them (hailong.broker.prepare_broker: var/broker)
         return self.settings.receipts.key_dir.parent.parent / "broker"
 
 
-def routes(settings: HubSettings) -> APIRouter:
-    """The administration pages, bound to this hub's settings (one unit file per app)."""
-    files = AdminFiles(settings, UnitFile(settings.hub.unit_file))
-
-    def bind(request: Request) -> None:
-        request.state.admin_files = files
-
-    outer = APIRouter(dependencies=[Depends(bind)], include_in_schema=False)
-    outer.include_router(router)
-    return outer
-
-
-def _files(request: Request) -> AdminFiles:
-    files: AdminFiles = request.state.admin_files
-    return files
+def _files(ctx: Ctx) -> AdminFiles:
+    return AdminFiles(ctx.settings, ctx.unit_file)
 
 
 Files = Annotated[AdminFiles, Depends(_files)]
-
-
-def _adopt(request: Request, unit: Unit) -> None:
-    """This process's pages and receipt desk use the new catalogue at once (the ingest worker
-    reloads the file on its own and republishes it to the kiosks)."""
-    request.app.state.unit = unit
-    desk = getattr(request.app.state, "desk", None)
-    if desk is not None:
-        desk.unit = unit
 
 
 def _flash(request: Request, message: str) -> None:
@@ -167,7 +146,7 @@ def _apply(
         unit = files.unit_file.change(version, edit)
     except CatalogueError as exc:
         return _catalogue_page(request, account, files, exc.problems, 400)
-    _adopt(request, unit)
+    adopt(request, unit)
     _flash(request, done)
     return RedirectResponse("/admin/catalogue", status_code=303)
 
@@ -340,7 +319,7 @@ async def import_procedures(
         unit = files.unit_file.change(snapshot.version, edit)
     except CatalogueError as exc:
         return _import_page(request, account, files, problems=exc.problems, status_code=400)
-    _adopt(request, unit)
+    adopt(request, unit)
     c = counts[0]
     _flash(
         request,
@@ -445,7 +424,7 @@ def save_kiosk(
         unit = files.unit_file.change(version, edit, before_write)
     except CatalogueError as exc:
         return _kiosks_page(request, account, files, exc.problems, status_code=400)
-    _adopt(request, unit)
+    adopt(request, unit)
     if was is not None:
         _flash(request, f"Đã lưu máy {kiosk} / Saved kiosk {kiosk}")
         return RedirectResponse("/admin/kiosks", status_code=303)
@@ -498,7 +477,7 @@ def remove_kiosk(
         unit = files.unit_file.change(version, edit, before_write)
     except CatalogueError as exc:
         return _kiosks_page(request, account, files, exc.problems, status_code=400)
-    _adopt(request, unit)
+    adopt(request, unit)
     _flash(
         request,
         f"Đã xoá máy {key}: nó không đăng nhập được nữa sau khi máy chủ MQTT nạp lại. / Removed "

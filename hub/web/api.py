@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk, ReceiptView
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
+from hub.web.context import Ctx
 
 router = APIRouter(prefix="/api/v1", tags=["receipts"])
 _bearer = HTTPBearer(auto_error=False)
@@ -30,11 +31,11 @@ ForOfficer = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 
 
 def client(
-    request: Request,
+    ctx: Ctx,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The calling system's name, from its bearer token."""
-    name = request.app.state.tokens.check(credentials.credentials) if credentials else None
+    name = ctx.tokens.check(credentials.credentials) if credentials else None
     if name is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -47,9 +48,11 @@ def client(
 Client = Annotated[str, Depends(client)]
 
 
-def _desk(request: Request) -> ReceiptDesk:
-    desk: ReceiptDesk = request.app.state.desk
-    return desk
+def _desk(ctx: Ctx) -> ReceiptDesk:
+    return ctx.receipts
+
+
+Desk = Annotated[ReceiptDesk, Depends(_desk)]
 
 
 class _In(BaseModel):
@@ -123,7 +126,7 @@ def _bad(exc: Exception) -> HTTPException:
 
 
 @router.post("/receipts", status_code=status.HTTP_201_CREATED)
-def issue(body: IssueIn, request: Request, _client: Client) -> ReceiptOut:
+def issue(body: IssueIn, desk: Desk, _client: Client) -> ReceiptOut:
     """Issue a receipt (and print it on the counter's printer unless ``print`` is false)."""
     ask = IssueRequest(
         body.counter,
@@ -134,45 +137,45 @@ def issue(body: IssueIn, request: Request, _client: Client) -> ReceiptOut:
         body.citizen_contact,
     )
     try:
-        return _out(_desk(request).issue(ask, print_slip=body.print), with_url=True)
+        return _out(desk.issue(ask, print_slip=body.print), with_url=True)
     except ReceiptIssueError as exc:
         raise _bad(exc) from exc
 
 
 @router.post("/receipts/register", status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, request: Request, _client: Client) -> ReceiptOut:
+def register(body: RegisterIn, desk: Desk, _client: Client) -> ReceiptOut:
     """Sign a receipt your system already printed, so its citizen can rate it."""
     ask = IssueRequest(body.counter, body.officer, body.procedure, body.promised_on)
     try:
-        return _out(_desk(request).register(body.code, ask, print_slip=body.print), with_url=True)
+        return _out(desk.register(body.code, ask, print_slip=body.print), with_url=True)
     except ReceiptIssueError as exc:
         raise _bad(exc) from exc
 
 
 @router.post("/receipts/{code}/reprint")
-def reprint(code: str, request: Request, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
+def reprint(code: str, desk: Desk, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
     """Print the slip again (the rating URL is not given again)."""
     try:
-        return _out(_desk(request).reprint(code, issued_by=officer), with_url=False)
+        return _out(desk.reprint(code, issued_by=officer), with_url=False)
     except UnknownReceiptError as exc:
         raise _bad(exc) from exc
 
 
 @router.post("/receipts/{code}/return")
-def record_return(code: str, body: ReturnIn, request: Request, _client: Client) -> ReceiptOut:
+def record_return(code: str, body: ReturnIn, desk: Desk, _client: Client) -> ReceiptOut:
     """The result was handed back: later ratings of this receipt are for the return stage."""
     try:
-        _desk(request).record_return(code, body.officer)
+        desk.record_return(code, body.officer)
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         raise _bad(exc) from exc
-    return lookup(code, request, _client)
+    return lookup(code, desk, _client)
 
 
 @router.get("/receipts/{code}")
-def lookup(code: str, request: Request, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
+def lookup(code: str, desk: Desk, _client: Client, officer: ForOfficer = None) -> ReceiptOut:
     """The receipt as the register has it: no rating URL, no personal data."""
     try:
-        view = _desk(request).view(code, issued_by=officer)
+        view = desk.view(code, issued_by=officer)
     except UnknownReceiptError as exc:
         raise _bad(exc) from exc
     return _view_out(view)

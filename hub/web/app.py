@@ -1,7 +1,8 @@
 """The FastAPI application: the staff page (cookie session) and the API (bearer token).
 
 Both sit on :class:`hub.receipts.desk.ReceiptDesk`, the same code path as the ``hailong receipt``
-commands. Serve it behind a TLS reverse proxy on a LAN; the session cookie is HTTP-only, same-site
+commands; the other pages on their own desks (:mod:`hub.followups.desk`, :mod:`hub.review`), all
+reached through the one typed context built here (:mod:`hub.web.context`). Serve it behind a TLS reverse proxy on a LAN; the session cookie is HTTP-only, same-site
 strict and ``Secure`` over https (:mod:`hub.web.headers`), every form carries a per-session CSRF
 token as well, and the server keeps the list of live sessions (logout and a password change end
 them). Every answer carries the security headers (CSP, frame-ancestors, nosniff, Referrer-Policy).
@@ -23,10 +24,12 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
-from hub.receipts.desk import ReceiptDesk
+from hub.catalogue import UnitFile
+from hub.exports.jobs import Jobs
 from hub.store.ratings import LOCAL_ZONE
 from hub.web import admin, api, citizen, dashboard, exports, flagged, followup, ops, staff
 from hub.web.accounts import SESSION_LIFETIME, Accounts, ApiTokens
+from hub.web.context import Ctx, HubContext, install
 from hub.web.headers import SecurityHeaders
 from hub.web.staff import FreshReceipts
 
@@ -53,21 +56,25 @@ def create_app(
     app = FastAPI(
         title="Hài Lòng hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    app.state.unit = unit
-    app.state.sessions = sessions
-    app.state.desk = ReceiptDesk(settings, unit, sessions, clock)
-    app.state.accounts = Accounts(web.accounts_file)
-    app.state.tokens = ApiTokens(web.api_tokens_file)
-    app.state.templates = Jinja2Templates(directory=HERE / "templates")
-    app.state.templates.env.filters["local_time"] = local_time
-    app.state.clock = clock
-    app.state.keyring = settings.receipts.keyring()  # read once here: a broken key fails the start
-    app.state.receipt_keys = settings.receipts  # read per page: a revocation counts at once
-    app.state.public_base_url = settings.hub.public_base_url
-    app.state.on_rated = on_rated
-    app.state.ingest = ingest
-    app.state.fresh_receipts = FreshReceipts()
-    app.state.staff_networks = web.staff_networks
+    settings.receipts.keyring()  # read once here, so a broken key fails the start
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["local_time"] = local_time
+    ctx = HubContext(
+        settings=settings,
+        web=web,
+        unit=unit,
+        sessions=sessions,
+        clock=clock,
+        accounts=Accounts(web.accounts_file),
+        tokens=ApiTokens(web.api_tokens_file),
+        templates=templates,
+        unit_file=UnitFile(settings.hub.unit_file),
+        fresh_receipts=FreshReceipts(),
+        jobs=Jobs(),
+        on_rated=on_rated,
+        ingest=ingest,
+    )
+    install(app, ctx)
     app.add_middleware(
         SessionMiddleware,
         secret_key=_session_key(web),
@@ -89,14 +96,14 @@ def create_app(
     app.include_router(flagged.router)
     app.include_router(exports.router)
     app.include_router(followup.router)
-    app.include_router(admin.routes(settings))
+    app.include_router(admin.router)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
+    def healthz(ctx: Ctx) -> JSONResponse:
         """200 while the hub's threads live; 503 while the ingest worker (or paho's network
         thread) is dead, so a supervisor or load balancer sees it (issue 15). Without an ingest
         worker in this process (the web alone) only the process itself is vouched for."""
-        service = app.state.ingest
+        service = ctx.ingest
         if service is None:
             return JSONResponse({"status": "ok"})
         body = {
@@ -111,11 +118,10 @@ def create_app(
 
 
 def local_time(value: datetime | None) -> str:
-    """A stored instant as Hà Nội reads it (SQLite hands back UTC without its zone)."""
+    """A stored instant as Hà Nội reads it."""
     if value is None:
         return "—"
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return f"{aware.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
+    return f"{value.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
 
 
 def _session_key(web: WebSettings) -> str:

@@ -18,6 +18,7 @@ from hailong.contract.receipt import ReceiptRefused
 from hailong.contract.scale import FACE_SETS, Score
 from hailong.settings import Unit
 from hub.online import OnlineReceipt, open_receipt, store_online_rating
+from hub.web.context import Ctx, HubContext
 from hub.web.pages import check_csrf, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -29,25 +30,20 @@ STAFF_REFUSED = (
 )
 
 
-def _receipt_url(request: Request, code: str, query: dict[str, str]) -> str:
-    base = request.app.state.public_base_url.rstrip("/")
-    return f"{base}/r/{code}?{urlencode(query)}"
-
-
 def _signed_query(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "") for k in ("p", "c", "o", "k", "s")}
 
 
-def _open(request: Request, code: str) -> OnlineReceipt:
-    state = request.app.state
-    url = _receipt_url(request, code, _signed_query(request))
-    return open_receipt(state.sessions, state.unit, state.receipt_keys.keyring(), url)
+def _open(request: Request, ctx: HubContext, code: str) -> OnlineReceipt:
+    """The receipt of this URL; the keyring is read per page, so a revocation counts at once."""
+    base = ctx.settings.hub.public_base_url.rstrip("/")
+    url = f"{base}/r/{code}?{urlencode(_signed_query(request))}"
+    return open_receipt(ctx.sessions, ctx.unit, ctx.settings.receipts.keyring(), url)
 
 
-def _page(request: Request, **context: Any) -> HTMLResponse:
-    unit: Unit = request.app.state.unit
-    faces = [(s, s.label_vi, s.label_en) for s in FACE_SETS[unit.kiosk_policy.faces]]
-    return render(request, "rate.html", faces=faces, **context)
+def _page(request: Request, ctx: HubContext, **values: Any) -> HTMLResponse:
+    faces = [(s, s.label_vi, s.label_en) for s in FACE_SETS[ctx.unit.kiosk_policy.faces]]
+    return render(request, "rate.html", faces=faces, **values)
 
 
 def _staff_refusal(request: Request) -> HTMLResponse | None:
@@ -63,24 +59,21 @@ def _staff_refusal(request: Request) -> HTMLResponse | None:
 
 
 @router.get("/r/{code}")
-def rate_page(request: Request, code: str) -> HTMLResponse:
+def rate_page(request: Request, ctx: Ctx, code: str) -> HTMLResponse:
     if (refusal := _staff_refusal(request)) is not None:
         return refusal
     try:
-        receipt = _open(request, code)
+        receipt = _open(request, ctx, code)
     except (ReceiptRefused, ValueError) as exc:
         return _refused(request, exc)
-    return _page(
-        request,
-        receipt=receipt,
-        query=urlencode(_signed_query(request)),
-        **_names(request, receipt),
-    )
+    query = urlencode(_signed_query(request))
+    return _page(request, ctx, receipt=receipt, query=query, **_names(ctx.unit, receipt))
 
 
 @router.post("/r/{code}")
 def rate(
     request: Request,
+    ctx: Ctx,
     code: str,
     csrf: Annotated[str, Form()],
     score: Annotated[int, Form(ge=1, le=5)],
@@ -92,37 +85,29 @@ def rate(
     if (refusal := _staff_refusal(request)) is not None:
         return refusal
     try:
-        receipt = _open(request, code)
+        receipt = _open(request, ctx, code)
     except (ReceiptRefused, ValueError) as exc:
         return _refused(request, exc)
-    state = request.app.state
     outcome = store_online_rating(
-        state.sessions,
-        state.unit,
+        ctx.sessions,
+        ctx.unit,
         receipt,
         score=Score(score),
         reasons=tuple(reasons or ()),
         comment=comment,
         lang=lang,
-        now=state.clock(),
-        suspect=_from_staff_network(request),
+        now=ctx.clock(),
+        suspect=_from_staff_network(request, ctx.web.staff_networks),
     )
-    if outcome.outcome == "stored" and state.on_rated is not None:
-        state.on_rated(str(receipt.claims.code), receipt.stage)
+    if outcome.outcome == "stored" and ctx.on_rated is not None:
+        ctx.on_rated(str(receipt.claims.code), receipt.stage)
     done = outcome.outcome == "stored"
-    return _page(
-        request,
-        receipt=receipt,
-        query="",
-        thanked=done,
-        already=not done,
-        **_names(request, receipt),
-    )
+    names = _names(ctx.unit, receipt)
+    return _page(request, ctx, receipt=receipt, query="", thanked=done, already=not done, **names)
 
 
-def _from_staff_network(request: Request) -> bool:
+def _from_staff_network(request: Request, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
     """Whether the request came from one of the unit's staff networks (``[web] staff_networks``)."""
-    networks: tuple[IPv4Network | IPv6Network, ...] = request.app.state.staff_networks
     if not networks or request.client is None:
         return False
     try:
@@ -142,8 +127,7 @@ def _refused(request: Request, exc: Exception) -> HTMLResponse:
     return response
 
 
-def _names(request: Request, receipt: OnlineReceipt) -> dict[str, str]:
-    unit: Unit = request.app.state.unit
+def _names(unit: Unit, receipt: OnlineReceipt) -> dict[str, str]:
     claims = receipt.claims
     procedure = unit.procedure(claims.procedure)
     counters = {c.code: c.name for c in unit.counters}

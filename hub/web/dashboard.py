@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
-from hailong.settings import Unit
 from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
 from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
 from hub.fleet_report import kiosk_statuses, printer_states
@@ -19,11 +18,13 @@ from hub.report import (
     DIMENSIONS,
     WEEKDAYS,
     Dimension,
+    Scope,
     analysis,
     summary,
     unit_totals,
 )
 from hub.web.accounts import Account
+from hub.web.context import Ctx, HubContext
 from hub.web.pages import render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -64,10 +65,11 @@ def _overall(tables: list[GroupSummary]) -> tuple[int, int]:
     return sum(s.n for s in tables), sum(s.satisfied for s in tables)
 
 
-def _headline(request: Request, unit: Unit, current: Period) -> Headline:
-    with request.app.state.sessions() as session:
-        now_n, now_ok = unit_totals(session, unit, *current.bounds())
-        was_n, was_ok = unit_totals(session, unit, *current.previous().bounds())
+def _headline(ctx: HubContext, current: Period) -> Headline:
+    unit = ctx.unit
+    with ctx.sessions() as session:
+        now_n, now_ok = unit_totals(session, Scope(unit, *current.bounds()))
+        was_n, was_ok = unit_totals(session, Scope(unit, *current.previous().bounds()))
     rate = satisfaction_rate(now_ok, now_n)
     before = satisfaction_rate(was_ok, was_n)
     change = rate - before if rate is not None and before is not None else None
@@ -80,20 +82,22 @@ def _headline(request: Request, unit: Unit, current: Period) -> Headline:
 @router.get("/dashboard")
 def dashboard(
     request: Request,
+    ctx: Ctx,
     account: Viewer,
     shown: Annotated[PeriodKind, Query(alias="period")] = "month",
 ) -> HTMLResponse:
-    unit: Unit = request.app.state.unit
-    today = local_today(request.app.state.clock())
+    unit = ctx.unit
+    today = local_today(ctx.clock())
     selected = period(shown, today)
-    headlines = [_headline(request, unit, period(kind, today)) for kind in PERIODS]
-    with request.app.state.sessions() as session:
-        tables = {dim: summary(session, unit, dim, *selected.bounds()) for dim in DIMENSIONS}
+    headlines = [_headline(ctx, period(kind, today)) for kind in PERIODS]
+    with ctx.sessions() as session:
+        shown_scope = Scope(unit, *selected.bounds())
+        tables = {dim: summary(session, shown_scope, dim) for dim in DIMENSIONS}
         fleet = kiosk_statuses(session, unit) if account.role != "officer" else []
         printers = printer_states(session, unit) if account.role != "officer" else []
         # An officer's analysis counts their own ratings only, and has no heat map.
         mine = (account.officer or "") if account.role == "officer" else None
-        analysed = analysis(session, unit, *selected.bounds(), officer=mine)
+        analysed = analysis(session, Scope(unit, *selected.bounds(), officer=mine))
     if account.role == "officer":
         # An officer sees the unit's headline figures and their own line, nobody else's.
         tables = {"officer": [s for s in tables["officer"] if s.key == account.officer]}
@@ -117,13 +121,12 @@ def dashboard(
 
 
 @router.get("/public")
-def public_summary(request: Request) -> HTMLResponse:
+def public_summary(request: Request, ctx: Ctx) -> HTMLResponse:
     """What a unit publishes: MĐHL this quarter and by field. No officers, no comments."""
-    unit: Unit = request.app.state.unit
-    today = local_today(request.app.state.clock())
-    quarter = period("quarter", today)
-    with request.app.state.sessions() as session:
-        fields = summary(session, unit, "field", *quarter.bounds())
+    unit = ctx.unit
+    quarter = period("quarter", local_today(ctx.clock()))
+    with ctx.sessions() as session:
+        fields = summary(session, Scope(unit, *quarter.bounds()), "field")
     n, satisfied = _overall(fields)
     return render(
         request,

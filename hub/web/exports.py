@@ -9,26 +9,24 @@ PDF when it is done. A job is visible only to the login that started it.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from hailong.settings import Unit
 from hub.domain.periods import PeriodKind, local_today, period
 from hub.exports import pdf
 from hub.exports.csv_xlsx import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from hub.exports.gather import Progress, dashboard_export, quarterly
-from hub.exports.jobs import Jobs, TooManyJobs
+from hub.exports.jobs import TooManyJobs
 from hub.exports.tables import Export, quarter_period
 from hub.report import Dimension
 from hub.web.accounts import Account
+from hub.web.context import Ctx, HubContext
 from hub.web.dashboard import Viewer
 from hub.web.pages import check_csrf
 
 router = APIRouter(include_in_schema=False)
-_jobs_lock = threading.Lock()
 
 Shown = Annotated[PeriodKind, Query(alias="period")]
 Breakdown = Annotated[Literal["all"] | Dimension, Query()]
@@ -43,25 +41,15 @@ def _head(account: Viewer) -> Account:
 Head = Annotated[Account, Depends(_head)]
 
 
-def _jobs(request: Request) -> Jobs:
-    """The app's report jobs, created on first use."""
-    with _jobs_lock:
-        jobs: Jobs | None = getattr(request.app.state, "report_jobs", None)
-        if jobs is None:
-            jobs = request.app.state.report_jobs = Jobs()
-        return jobs
-
-
 def _export(
-    request: Request, account: Account, shown: PeriodKind, dimension: Literal["all"] | Dimension
+    ctx: HubContext, account: Account, shown: PeriodKind, dimension: Literal["all"] | Dimension
 ) -> Export:
-    unit: Unit = request.app.state.unit
-    selected = period(shown, local_today(request.app.state.clock()))
+    selected = period(shown, local_today(ctx.clock()))
     wanted = None if dimension == "all" else dimension
     # An officer account without an officer code matches no line (not the "unknown" one).
     own = (account.officer or "") if account.role == "officer" else None
-    with request.app.state.sessions() as session:
-        return dashboard_export(session, unit, selected, wanted, only_officer=own)
+    with ctx.sessions() as session:
+        return dashboard_export(session, ctx.unit, selected, wanted, only_officer=own)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -74,37 +62,35 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 @router.get("/dashboard/export.csv")
 def export_csv(
-    request: Request, account: Viewer, shown: Shown = "month", dimension: Breakdown = "all"
+    ctx: Ctx, account: Viewer, shown: Shown = "month", dimension: Breakdown = "all"
 ) -> Response:
-    export = _export(request, account, shown, dimension)
+    export = _export(ctx, account, shown, dimension)
     return _download(to_csv(export), CSV_MEDIA_TYPE, export.filename("csv"))
 
 
 @router.get("/dashboard/export.xlsx")
 def export_xlsx(
-    request: Request, account: Viewer, shown: Shown = "month", dimension: Breakdown = "all"
+    ctx: Ctx, account: Viewer, shown: Shown = "month", dimension: Breakdown = "all"
 ) -> Response:
-    export = _export(request, account, shown, dimension)
+    export = _export(ctx, account, shown, dimension)
     return _download(to_xlsx(export), XLSX_MEDIA_TYPE, export.filename("xlsx"))
 
 
 @router.post("/reports/quarterly")
 def start_quarterly(
     request: Request,
+    ctx: Ctx,
     account: Head,
     csrf: Annotated[str, Form()],
     quarter: Annotated[str, Form()] = "current",
 ) -> JSONResponse:
     """Start the quarterly report of ``quarter`` (current, previous or 2026-Q4); 202 at once."""
     check_csrf(request, csrf)
-    state = request.app.state
-    unit: Unit = state.unit
-    now = state.clock()
+    unit, sessions, now = ctx.unit, ctx.sessions, ctx.clock()
     try:
         chosen = quarter_period(quarter, local_today(now))
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
-    sessions = state.sessions
     number = (chosen.first.month - 1) // 3 + 1
     filename = f"bao-cao-mdhl-{unit.unit.code}-{chosen.first.year}-Q{number}.pdf"
 
@@ -113,7 +99,7 @@ def start_quarterly(
         return pdf.quarterly_pdf(figures, progress)
 
     try:
-        job = _jobs(request).submit(account.username, filename, pdf.MEDIA_TYPE, work)
+        job = ctx.jobs.submit(account.username, filename, pdf.MEDIA_TYPE, work)
     except TooManyJobs as error:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -131,16 +117,16 @@ def _not_found() -> HTTPException:
 
 
 @router.get("/reports/jobs/{job_id}")
-def job_status(request: Request, account: Viewer, job_id: str) -> JSONResponse:
-    found = _jobs(request).status(job_id, account.username)
+def job_status(ctx: Ctx, account: Viewer, job_id: str) -> JSONResponse:
+    found = ctx.jobs.status(job_id, account.username)
     if found is None:
         raise _not_found()
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/reports/jobs/{job_id}/file")
-def job_file(request: Request, account: Viewer, job_id: str) -> Response:
-    job = _jobs(request).get(job_id, account.username)
+def job_file(ctx: Ctx, account: Viewer, job_id: str) -> Response:
+    job = ctx.jobs.get(job_id, account.username)
     if job is None:
         raise _not_found()
     if job.state != "done" or job.result is None:

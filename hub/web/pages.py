@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
 from hub.web.accounts import Account
+from hub.web.context import context
 
 
 def csrf_token(request: Request) -> str:
@@ -26,10 +27,10 @@ def check_csrf(request: Request, token: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form has expired; reload the page")
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    templates = request.app.state.templates
-    context |= {"csrf": csrf_token(request), "unit": request.app.state.unit}
-    response: HTMLResponse = templates.TemplateResponse(request, template, context)
+def render(request: Request, template: str, **values: Any) -> HTMLResponse:
+    ctx = context(request)
+    values |= {"csrf": csrf_token(request), "unit": ctx.unit}
+    response: HTMLResponse = ctx.templates.TemplateResponse(request, template, values)
     return response
 
 
@@ -41,8 +42,8 @@ def signed_in(request: Request) -> Account | None:
     sid = request.session.get("sid")
     if not isinstance(username, str) or not isinstance(sid, str):
         return None
-    state = request.app.state
-    account: Account | None = state.accounts.session_account(sid, username, state.clock())
+    ctx = context(request)
+    account = ctx.accounts.session_account(sid, username, ctx.clock())
     if account is None:
         request.session.clear()
     return account
@@ -50,5 +51,5 @@ def signed_in(request: Request) -> Account | None:
 
 def client_address(request: Request) -> str:
     """The caller's address (uvicorn puts the reverse proxy's X-Forwarded-For here when the
-    proxy is trusted: ``--forwarded-allow-ips``, 127.0.0.1 by default)."""
+    proxy is trusted: ``[web] trusted_proxies``, 127.0.0.1 by default)."""
     return request.client.host if request.client is not None else "unknown"

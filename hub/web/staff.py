@@ -23,9 +23,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hailong.settings import Unit
-from hub.receipts.desk import IssueRequest, Printed, ReceiptDesk, ReceiptView
+from hub.receipts.desk import IssueRequest, Printed, ReceiptView
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
 from hub.web.accounts import Account, AccountError
+from hub.web.context import Ctx, HubContext
 from hub.web.dashboard import Viewer
 from hub.web.pages import check_csrf, client_address, render, signed_in
 
@@ -82,20 +83,10 @@ class FreshReceipts:
             return fresh.url if fresh.until > now else None
 
 
-def _fresh(request: Request) -> FreshReceipts:
-    fresh: FreshReceipts = request.app.state.fresh_receipts
-    return fresh
-
-
 def _scope(account: Account) -> str | None:
     """Whose receipts the account reaches: an officer their own (an officer account without a
     code reaches none), an administrator every one."""
     return (account.officer or "") if account.role == "officer" else None
-
-
-def _desk(request: Request) -> ReceiptDesk:
-    desk: ReceiptDesk = request.app.state.desk
-    return desk
 
 
 @router.get("/login")
@@ -106,14 +97,14 @@ def login_page(request: Request, error: str = "", wait: int = 0) -> HTMLResponse
 @router.post("/login")
 def login(
     request: Request,
+    ctx: Ctx,
     username: Annotated[str, Form(max_length=40)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()],
 ) -> Response:
     check_csrf(request, csrf)
-    state = request.app.state
-    now = state.clock()
-    result = state.accounts.login(username, password, client_address(request), now)
+    now = ctx.clock()
+    result = ctx.accounts.login(username, password, client_address(request), now)
     if result.account is None:
         if result.locked_until is not None:
             wait = math.ceil((result.locked_until - now).total_seconds() / 60)
@@ -122,24 +113,24 @@ def login(
             query = "error=wrong"
         return RedirectResponse(f"/staff/login?{query}", status.HTTP_303_SEE_OTHER)
     account: Account = result.account
-    _start_session(request, account, now)
+    _start_session(request, ctx, account, now)
     home = "/staff" if account.role in COUNTER_ROLES else "/dashboard"
     return RedirectResponse(home, status.HTTP_303_SEE_OTHER)
 
 
-def _start_session(request: Request, account: Account, now: datetime) -> None:
+def _start_session(request: Request, ctx: HubContext, account: Account, now: datetime) -> None:
     """A new session (never the one the browser came with: no fixation), known to the server."""
     request.session.clear()
     request.session["user"] = account.username
-    request.session["sid"] = request.app.state.accounts.open_session(account.username, now)
+    request.session["sid"] = ctx.accounts.open_session(account.username, now)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
+def logout(request: Request, ctx: Ctx, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        request.app.state.accounts.close_session(sid)  # a copy of the cookie dies with it
+        ctx.accounts.close_session(sid)  # a copy of the cookie dies with it
     request.session.clear()
     return RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
 
@@ -154,6 +145,7 @@ def password_page(
 @router.post("/password")
 def change_password(
     request: Request,
+    ctx: Ctx,
     account: Viewer,
     csrf: Annotated[str, Form()],
     current: Annotated[str, Form(max_length=200)],
@@ -166,18 +158,20 @@ def change_password(
     if new != again:
         return RedirectResponse("/staff/password?error=mismatch", status.HTTP_303_SEE_OTHER)
     try:
-        changed = request.app.state.accounts.change_password(account.username, current, new)
+        changed = ctx.accounts.change_password(account.username, current, new)
     except AccountError:
         return RedirectResponse("/staff/password?error=short", status.HTTP_303_SEE_OTHER)
     if not changed:
         return RedirectResponse("/staff/password?error=wrong", status.HTTP_303_SEE_OTHER)
-    _start_session(request, account, request.app.state.clock())
+    _start_session(request, ctx, account, ctx.clock())
     return RedirectResponse("/staff/password?done=true", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("")
-def desk_page(request: Request, account: Staff, message: str = "", error: str = "") -> HTMLResponse:
-    unit: Unit = request.app.state.unit
+def desk_page(
+    request: Request, ctx: Ctx, account: Staff, message: str = "", error: str = ""
+) -> HTMLResponse:
+    unit = ctx.unit
     officer = _officer(unit, account, None)
     counter = _counter_of(unit, officer)
     return render(
@@ -186,7 +180,7 @@ def desk_page(request: Request, account: Staff, message: str = "", error: str = 
         account=account,
         officer=officer,
         counter=counter,
-        recent=_recent(request, account, counter),
+        recent=_recent(ctx, account, counter),
         fields={f.code: f.name for f in unit.fields},
         procedures={p.code: p.name for p in unit.procedures},
         message=message,
@@ -197,6 +191,7 @@ def desk_page(request: Request, account: Staff, message: str = "", error: str = 
 @router.post("/issue")
 def issue(
     request: Request,
+    ctx: Ctx,
     account: Staff,
     csrf: Annotated[str, Form()],
     procedure: Annotated[str, Form(max_length=40)],
@@ -207,25 +202,25 @@ def issue(
     citizen_contact: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    unit: Unit = request.app.state.unit
     ask = IssueRequest(
         counter,
-        _officer(unit, account, officer),
+        _officer(ctx.unit, account, officer),
         procedure,
         _date(promised_on),
         citizen_name,
         citizen_contact,
     )
     try:
-        printed = _desk(request).issue(ask)
+        printed = ctx.receipts.issue(ask)
     except ReceiptIssueError as exc:
         return _back(error=str(exc))
-    return _to_receipt(request, printed)
+    return _to_receipt(request, ctx, printed)
 
 
 @router.post("/register")
 def register(
     request: Request,
+    ctx: Ctx,
     account: Staff,
     csrf: Annotated[str, Form()],
     scanned: Annotated[str, Form(max_length=2048)],
@@ -235,27 +230,26 @@ def register(
     promised_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    unit: Unit = request.app.state.unit
-    ask = IssueRequest(counter, _officer(unit, account, officer), procedure, _date(promised_on))
+    ask = IssueRequest(counter, _officer(ctx.unit, account, officer), procedure, _date(promised_on))
     try:
-        printed = _desk(request).register(scanned, ask)
+        printed = ctx.receipts.register(scanned, ask)
     except ReceiptIssueError as exc:
         return _back(error=str(exc))
-    return _to_receipt(request, printed)
+    return _to_receipt(request, ctx, printed)
 
 
 @router.post("/return")
 def record_return(
     request: Request,
+    ctx: Ctx,
     account: Staff,
     csrf: Annotated[str, Form()],
     scanned: Annotated[str, Form(max_length=2048)],
     officer: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    unit: Unit = request.app.state.unit
     try:
-        record = _desk(request).record_return(scanned, _officer(unit, account, officer))
+        record = ctx.receipts.record_return(scanned, _officer(ctx.unit, account, officer))
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         return _back(error=str(exc))
     when = record.returned_at.astimezone().strftime("%H:%M %d/%m/%Y")
@@ -264,30 +258,30 @@ def record_return(
 
 
 @router.post("/receipts/{code}/reprint")
-def reprint(request: Request, account: Staff, code: str, csrf: Annotated[str, Form()]) -> Response:
+def reprint(
+    request: Request, ctx: Ctx, account: Staff, code: str, csrf: Annotated[str, Form()]
+) -> Response:
     check_csrf(request, csrf)
     try:
-        printed = _desk(request).reprint(code, issued_by=_scope(account))
+        printed = ctx.receipts.reprint(code, issued_by=_scope(account))
     except UnknownReceiptError as exc:
         return _back(error=str(exc))
-    return _to_receipt(request, printed, fresh=False)
+    return _to_receipt(request, ctx, printed, fresh=False)
 
 
 @router.get("/receipts/{code}")
-def receipt_page(request: Request, account: Staff, code: str) -> HTMLResponse:
+def receipt_page(request: Request, ctx: Ctx, account: Staff, code: str) -> HTMLResponse:
     """The receipt, if the account reaches it (404 for another officer's, as for none); the QR
     only on the first view after its issue."""
     try:
-        view = _desk(request).view(code, issued_by=_scope(account))
+        view = ctx.receipts.view(code, issued_by=_scope(account))
     except UnknownReceiptError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code}") from exc
     problem = request.session.pop("printer_problem", None)
     sid = request.session.get("sid")
-    now = request.app.state.clock()
-    url = _fresh(request).take(sid, view.code, now) if isinstance(sid, str) else None
-    unit: Unit = request.app.state.unit
-    procedure = unit.procedure(view.procedure)
-    response = render(
+    url = ctx.fresh_receipts.take(sid, view.code, ctx.clock()) if isinstance(sid, str) else None
+    procedure = ctx.unit.procedure(view.procedure)
+    return render(
         request,
         "receipt.html",
         account=account,
@@ -296,16 +290,16 @@ def receipt_page(request: Request, account: Staff, code: str) -> HTMLResponse:
         qr=_qr_data_uri(url) if url else None,
         problem=problem,
     )
-    return response
 
 
-def _to_receipt(request: Request, printed: Printed, *, fresh: bool = True) -> Response:
+def _to_receipt(
+    request: Request, ctx: HubContext, printed: Printed, *, fresh: bool = True
+) -> Response:
     """Show the receipt; a printer problem travels there in the session (a flash message), and a
     receipt just issued or registered leaves its URL for the one view that shows its QR."""
     sid = request.session.get("sid")
     if fresh and isinstance(sid, str):
-        now = request.app.state.clock()
-        _fresh(request).give(sid, str(printed.receipt.code), printed.receipt.url, now)
+        ctx.fresh_receipts.give(sid, str(printed.receipt.code), printed.receipt.url, ctx.clock())
     if printed.error is not None:
         request.session["printer_problem"] = [printed.error.message_vi, printed.error.message_en]
     elif printed.printer is None:
@@ -348,11 +342,11 @@ def _date(text: str) -> date | None:
         ) from exc
 
 
-def _recent(request: Request, account: Account, counter: str) -> list[ReceiptView]:
+def _recent(ctx: HubContext, account: Account, counter: str) -> list[ReceiptView]:
     """An officer's own receipts of the last day; an administrator's view is the counter's."""
-    since = request.app.state.clock() - timedelta(days=1)
+    since = ctx.clock() - timedelta(days=1)
     scope = _scope(account)
-    return _desk(request).recent(since, issued_by=scope, counter=counter if scope is None else None)
+    return ctx.receipts.recent(since, issued_by=scope, counter=counter if scope is None else None)
 
 
 def _qr_data_uri(url: str) -> str:

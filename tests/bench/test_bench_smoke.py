@@ -133,9 +133,12 @@ def test_ingest_bench() -> None:
     floor = figures(line(lines, r"python client floor "))
     assert floor["n"] == 1500
     assert_positive(floor, "seconds", "rate_per_s")
-    single = figures(line(lines, r"hub sqlite 1 worker: "))
-    assert single["acked"] == single["rows"] == 1500
-    assert single["acked_twice"] == 0
+    for name in ("hub sqlite 1 worker: ", "hub sqlite 1 worker, stock paho: "):
+        single = figures(line(lines, name))
+        assert single["acked"] == single["rows"] == 1500
+        assert single["acked_twice"] == 0
+        assert_positive(single, "hub_cpu_us_per_rating")
+    line(lines, r"hub sqlite 1 worker, 1 run\(s\) each: .* ratio fast path/stock paho")
     dirty = figures(line(lines, r"hub sqlite 1 worker, 1% poisoned: "))
     assert dirty["poisoned"] == 15, "1 % of 1,500"
     assert dirty["unanswerable"] == 7, "a seq the contract cannot carry back: no ack"

@@ -40,6 +40,7 @@ from kiosk.outbox import Outbox
 from kiosk.uplink import DEFAULT_WINDOW, Uplink
 from tests.conftest import UNIT_CODE, Broker
 from tests.hailong.contract.test_messages import make_rating
+from tests.hub.test_service import on_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -53,6 +54,12 @@ NO_RESEND = 600.0
 PROJECT_QUEUE_LINE = "max_queued_messages 1000000"
 MOSQUITTO_DEFAULT_QUEUE = 1_000  # what Mosquitto uses when the line is absent
 WAIT = 30.0  # seconds: an upper bound for any one condition, never a fixed sleep
+
+
+@pytest.fixture(params=[True, False], ids=["fast-path", "stock-paho"])
+def hub_settings(hub_settings: HubSettings, request: pytest.FixtureRequest) -> HubSettings:
+    """Each burst on both of the hub's MQTT clients (``[hub] mqtt_fast_path``)."""
+    return on_client(hub_settings, request.param)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:

@@ -34,7 +34,7 @@ from hub.online import open_receipt
 from hub.receipts.desk import ReceiptDesk
 from hub.receipts.issuing import IssuedReceipt, issue_receipt
 from hub.receipts.printer import print_receipt
-from hub.report import format_summary, summary
+from hub.report import Scope, format_summary, summary
 from hub.service import HubService
 from hub.store.models import RatingRow, ReceiptRow
 from kiosk.app import Kiosk, build_kiosk
@@ -158,7 +158,7 @@ def test_receipt_from_printer_to_report(
         5,
     )
     with hub_sessions() as session:
-        table = summary(session, unit, "counter")
+        table = summary(session, Scope(unit), "counter")
     assert [(g.key, g.n, g.rate) for g in table] == [("Q1", 1, 100.0)]
     assert "MĐHL chung / Overall: 100.0 % of 1" in format_summary(unit, {"counter": table})
 

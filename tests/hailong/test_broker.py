@@ -415,3 +415,41 @@ def test_a_kiosk_added_on_the_admin_page_is_bound_once_the_files_change(
         client.disconnect()
     # Still the supervised log: the refusal above is in it.
     broker_command.wait_for_output(r"WARNING hailong.broker.mosquitto: broker refused a login")
+
+
+def _logs_in(command: BrokerCommand, user: str, password: str) -> bool:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user)
+    client.username_pw_set(user, password)
+    try:
+        return _connect_result(client, command.port) == "Success"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+@pytest.mark.timeout(90)
+def test_sighup_rewrites_the_files_and_mosquitto_rereads_them_without_a_restart(
+    broker_command: BrokerCommand, tmp_path: Path
+) -> None:
+    """``systemctl reload hailong-broker`` (ExecReload= sends SIGHUP): a changed kiosk password
+    takes effect in the same Mosquitto; a configuration that no longer loads changes nothing."""
+    broker_command.wait_for_output(r"mosquitto \(pid \d+\) listening")
+    mosquitto = broker_command.mosquitto_pid()
+    secret = broker_command.secrets.mqtt_password_file("kiosk-q1")
+    old = secret.read_text().strip()
+    secret.write_text("a-new-password-for-q1\n")
+    broker_command.proc.send_signal(signal.SIGHUP)
+    broker_command.wait_for_output(rf"SIGHUP: mosquitto \(pid {mosquitto}\) rereads")
+    deadline = time.monotonic() + 10
+    while not _logs_in(broker_command, "kiosk-q1", "a-new-password-for-q1"):
+        assert time.monotonic() < deadline, broker_command.output()
+        time.sleep(0.2)
+    assert not _logs_in(broker_command, "kiosk-q1", old)
+
+    hub_toml = tmp_path / "config" / "hub.toml"
+    hub_toml.write_text(hub_toml.read_text() + "\n[nonsense\n")
+    broker_command.proc.send_signal(signal.SIGHUP)
+    broker_command.wait_for_output(r"ERROR hailong\.broker: SIGHUP: configuration not reloaded")
+    assert broker_command.proc.poll() is None
+    assert broker_command.mosquitto_pid() == mosquitto
+    assert _logs_in(broker_command, "kiosk-q1", "a-new-password-for-q1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
@@ -144,9 +145,19 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _publish(topic: bytes, mid: int, payload: bytes, *, flags: int = 0, qos: int = 1) -> bytes:
+def _publish(
+    topic: bytes,
+    mid: int,
+    payload: bytes,
+    *,
+    flags: int = 0,
+    qos: int = 1,
+    props: bytes | None = None,
+) -> bytes:
+    """A PUBLISH packet; with ``props``, MQTT 5's (their length first)."""
     body = len(topic).to_bytes(2, "big") + topic
     body += mid.to_bytes(2, "big") if qos else b""
+    body += b"" if props is None else _varint(len(props)) + props
     body += payload
     return bytes([0x30 | qos << 1 | flags]) + _varint(len(body)) + body
 
@@ -178,6 +189,32 @@ def test_the_parser_splits_qos1_publishes_exactly_as_paho_decodes_them(
         body = packet[len(packet) - _body_size(packet) :]
         paho = decode_publish(packet[0], body, MQTTProtocolVersion.MQTTv311)
         assert (end, topic, mid, payload) == (expected_end, paho.topic, paho.mid, paho.payload)
+
+
+# MQTT 5 properties a broker may put on a PUBLISH: none, a content type, a user property, a
+# subscription identifier (a variable byte integer).
+_PROPERTIES = st.sampled_from(
+    [b"", b"\x03\x00\x04json", b"\x26\x00\x01k\x00\x02vv", b"\x0b\xc8\x01"]
+)
+
+
+@given(_publishes, st.lists(_PROPERTIES, min_size=12, max_size=12))
+def test_the_parser_skips_mqtt5_properties_as_paho_decodes_them(
+    publishes: list[tuple[bytes, int, bytes, int]], properties: list[bytes]
+) -> None:
+    from paho.mqtt._packet import decode_publish
+    from paho.mqtt.enums import MQTTProtocolVersion
+
+    packets = [
+        _publish(t, m, p, flags=f, props=props)
+        for (t, m, p, f), props in zip(publishes, properties, strict=False)
+    ]
+    found = list(hailong.mqtt.qos1_publishes(b"".join(packets), 0, mqtt5=True))
+    assert len(found) == len(packets)
+    for (_end, topic, mid, payload), packet in zip(found, packets, strict=True):
+        body = packet[len(packet) - _body_size(packet) :]
+        paho = decode_publish(packet[0], body, MQTTProtocolVersion.MQTTv5)
+        assert (topic, mid, payload) == (paho.topic, paho.mid, paho.payload)
 
 
 def _body_size(packet: bytes) -> int:
@@ -252,8 +289,10 @@ def test_taken_messages_bypass_on_message_and_their_pubacks_reach_the_broker(
     parsed: list[int] = []  # the packet ids taken straight off the read buffer
     parse = hailong.mqtt.qos1_publishes
 
-    def counted(data: bytes, pos: int) -> Iterator[tuple[int, bytes, int, bytes]]:
-        for packet in parse(data, pos):
+    def counted(
+        data: bytes, pos: int, *, mqtt5: bool = False
+    ) -> Iterator[tuple[int, bytes, int, bytes]]:
+        for packet in parse(data, pos, mqtt5=mqtt5):
             parsed.append(packet[2])
             yield packet
 
@@ -270,7 +309,7 @@ def test_taken_messages_bypass_on_message_and_their_pubacks_reach_the_broker(
         if len(taken) + len(through_paho) == len(sent):
             done.set()
 
-    def take(topic: str, payload: bytes) -> bool | None:
+    def take(topic: str, payload: bytes, _mid: int) -> bool | None:
         if topic == status:
             return None  # paho's on_message gets the statuses
         received((topic, payload), taken)
@@ -306,13 +345,13 @@ def test_a_message_taken_without_a_puback_comes_again_in_the_next_session(broker
     again: list[bytes] = []
     all_first, all_again = threading.Event(), threading.Event()
 
-    def hold(_topic: str, payload: bytes) -> bool:
+    def hold(_topic: str, payload: bytes, _mid: int) -> bool:
         first.append(payload)
         if len(first) == 10:
             all_first.set()
         return False  # taken, not acknowledged: a hub that is stopping
 
-    def keep(_topic: str, payload: bytes) -> bool:
+    def keep(_topic: str, payload: bytes, _mid: int) -> bool:
         again.append(payload)
         if len(again) == 10:
             all_again.set()
@@ -330,6 +369,50 @@ def test_a_message_taken_without_a_puback_comes_again_in_the_next_session(broker
         hub = _connected(broker, "hub", keep, clean_session=False)
         assert all_again.wait(10), f"{len(again)} of 10 delivered again"
         assert sorted(again) == sorted(first)
+    finally:
+        for client in (sender, hub):
+            client.loop_stop()
+            client.disconnect()
+
+
+@pytest.mark.timeout(60)
+def test_messages_acknowledged_later_in_one_packet_do_not_come_again(broker: Broker) -> None:
+    """The hub takes ratings without a PUBACK and acknowledges a batch once it is committed
+    (``ack_many``, from its worker thread): the broker must count every one acknowledged."""
+    kiosk = "kiosk-q1"
+    topic = topics.ratings(UNIT_CODE, kiosk)
+    mids: list[int] = []
+    again: list[bytes] = []
+    all_taken = threading.Event()
+
+    def hold(_topic: str, _payload: bytes, mid: int) -> bool:
+        mids.append(mid)
+        if len(mids) == 50:
+            all_taken.set()
+        return False
+
+    def keep(_topic: str, payload: bytes, _mid: int) -> bool:
+        again.append(payload)
+        return True
+
+    hub = _connected(broker, "hub", hold, clean_session=False)
+    _subscribed(hub, topics.RATINGS_SUBSCRIPTION)
+    sender = _connected(broker, kiosk)
+    try:
+        for i in range(50):
+            sender.publish(topic, b"rating-%d" % i, qos=1).wait_for_publish(5)
+        assert all_taken.wait(10)
+        hub.ack_many(mids)
+        hub.publish(topics.acks(UNIT_CODE, kiosk), b"{}", qos=1).wait_for_publish(5)  # after them
+        hub.loop_stop()
+        hub.disconnect()
+        hub = _connected(broker, "hub", keep, clean_session=False)
+        _subscribed(hub, topics.RATINGS_SUBSCRIPTION)
+        sender.publish(topic, b"after", qos=1).wait_for_publish(5)
+        deadline = time.monotonic() + 10
+        while not again and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert again == [b"after"]
     finally:
         for client in (sender, hub):
             client.loop_stop()

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.domain.fleet import Flag, KioskHealth
 from hub.fleet_report import PrinterState
-from hub.metrics import IngestFigures, MetricsSnapshot, render
+from hub.ingest_counters import IngestCounters
+from hub.metrics import Snapshot, Worker, families
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+class _Fixed:
+    """One snapshot's families, as a collector for a registry of the test's own."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        return families(self.snapshot)
+
+
+def render(snapshot: Snapshot) -> str:
+    """The text the hub serves: prometheus-client's, from the same families."""
+    registry = CollectorRegistry()
+    registry.register(_Fixed(snapshot))
+    return generate_latest(registry).decode()
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -22,24 +44,25 @@ def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def _snapshot() -> MetricsSnapshot:
+def _snapshot() -> Snapshot:
     kiosks = (
         KioskHealth("kiosk-q1", frozenset(), NOW, 0),
         KioskHealth("kiosk-q2", frozenset({Flag.BACKLOGGED}), NOW, 250),
         KioskHealth('kiosk-"q3"', frozenset({Flag.OFFLINE}), None, None),
     )
-    ingest = IngestFigures(
+    counters = IngestCounters(
         received=1200, stored=1150, duplicates=40, already_rated=6, dead_letters=4,
-        commit_failures=1, acks_published=1196, lag=17, connected=True,
-        batch_buckets=((0.01, 3), (0.1, 9), (float("inf"), 10)),
-        batch_seconds_sum=0.42, batch_count=10,
+        commit_failures=1, acks_published=1196,
     )  # fmt: skip
+    for seconds in (0.001, 0.002, 0.003, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.2):
+        counters.batch_seconds.observe(seconds)
     printers = (
         PrinterState("Q1", True, NOW, 0),
         PrinterState("Q2", False, NOW, 3),
         PrinterState("Q3", None, None, 0),
     )
-    return MetricsSnapshot("000.00.20.H41", 10, kiosks, ingest, printers)
+    kept = (("already_rated", 6), ("malformed", 4))
+    return Snapshot("000.00.20.H41", kept, kiosks, printers, worker=Worker(counters, 17, True))
 
 
 def test_every_figure_parses_back_with_its_labels() -> None:
@@ -53,6 +76,7 @@ def test_every_figure_parses_back_with_its_labels() -> None:
     assert samples[("hailong_ratings_stored_total", frozenset({unit}))] == 1150
     assert samples[("hailong_ingest_lag_ratings", frozenset({unit}))] == 17
     assert samples[("hailong_broker_connected", frozenset({unit}))] == 1
+    assert samples[("hailong_batch_seconds_bucket", frozenset({unit, ("le", "0.1")}))] == 9
     assert samples[("hailong_batch_seconds_bucket", frozenset({unit, ("le", "+Inf")}))] == 10
     assert samples[("hailong_batch_seconds_count", frozenset({unit}))] == 10
     assert samples[("hailong_printer_ok", frozenset({unit, ("counter", "Q2")}))] == 0
@@ -62,7 +86,7 @@ def test_every_figure_parses_back_with_its_labels() -> None:
 
 def test_without_an_ingest_worker_only_the_database_figures_are_shown() -> None:
     snapshot = _snapshot()
-    text = render(MetricsSnapshot(snapshot.unit, 0, snapshot.kiosks))
+    text = render(Snapshot(snapshot.unit, (), snapshot.kiosks))
     names = {family.name for family in text_string_to_metric_families(text)}
     assert "hailong_dead_letters" in names
     assert not any(name.startswith("hailong_ratings") for name in names)
@@ -70,15 +94,12 @@ def test_without_an_ingest_worker_only_the_database_figures_are_shown() -> None:
 
 def test_register_verdicts_are_counted_by_verdict() -> None:
     """What the receipt register refused or flagged (hub.domain.register), one series each."""
-    from dataclasses import replace
-
     from hub.domain.register import VERDICTS
 
     snapshot = _snapshot()
-    assert snapshot.ingest is not None
-    verdicts = tuple((v, 3 if v == "receipt_not_issued_yet" else 0) for v in VERDICTS)
-    ingest = replace(snapshot.ingest, register_verdicts=verdicts)
-    samples = _samples(render(replace(snapshot, ingest=ingest)))
+    assert snapshot.worker is not None
+    snapshot.worker.counters.register_verdicts["receipt_not_issued_yet"] = 3
+    samples = _samples(render(snapshot))
     unit = ("unit", "000.00.20.H41")
     name = "hailong_register_verdicts_total"
     assert samples[(name, frozenset({unit, ("verdict", "receipt_not_issued_yet")}))] == 3
@@ -91,22 +112,19 @@ def test_register_verdicts_are_counted_by_verdict() -> None:
 def test_supervision_and_dead_letters_by_reason_are_exported() -> None:
     """Issue 15: a dead worker, restarts, batches split and dead letters per reason show."""
     base = _snapshot()
-    assert base.ingest is not None
-    ingest = replace(
-        base.ingest,
-        worker_up=False,
-        network_up=True,
+    assert base.worker is not None
+    counters = replace(
+        base.worker.counters,
         worker_restarts=2,
         batches_split=5,
-        dead_letters_by_code=(("bounds", 3), ("conflict", 1), ("stale", 2)),
-        dead_letters_dropped=(("malformed", 7),),
+        dead_letters_by_code=Counter({"bounds": 3, "conflict": 1, "stale": 2}),
+        dead_letters_dropped=Counter({"malformed": 7}),
         conflicts=1,
         statuses_rejected=4,
         broker_disconnects=1,
     )
-    snapshot = replace(
-        base, ingest=ingest, dead_letters_kept_by_code=(("already_rated", 6), ("bounds", 4))
-    )
+    worker = Worker(counters, 0, True, worker_up=False, network_up=True)
+    snapshot = replace(base, worker=worker)
     samples = _samples(render(snapshot))
     unit = ("unit", "000.00.20.H41")
     assert samples[("hailong_ingest_worker_up", frozenset({unit}))] == 0

@@ -25,6 +25,7 @@ from hub.report import (
     DIMENSIONS,
     Dimension,
     HeatCell,
+    Scope,
     Uncounted,
     _names,
     factor_summary,
@@ -70,8 +71,8 @@ def test_summary_per_dimension(database_url: str, unit: Unit) -> None:
     with sessions.begin() as session:
         store_batch(session, [(r, attribute(r, None, counting(unit))) for r in ratings], NOW)
     with sessions() as session:
-        tables = {dim: summary(session, unit, dim) for dim in DIMENSIONS}
-        later = summary(session, unit, "counter", since=datetime(2027, 1, 1, tzinfo=UTC))
+        tables = {dim: summary(session, Scope(unit), dim) for dim in DIMENSIONS}
+        later = summary(session, Scope(unit, datetime(2027, 1, 1, tzinfo=UTC)), "counter")
     counters = {s.key: (s.n, s.satisfied) for s in tables["counter"]}
     assert counters == {"Q1": (10, 8), "Q2": (3, 3)}
     officers = {s.key: s.rate for s in tables["officer"]}
@@ -108,7 +109,7 @@ def test_periods_that_cut_through_a_day(database_url: str, unit: Unit) -> None:
 
     def n(since: datetime | None, until: datetime | None) -> int:
         with sessions() as session:
-            return sum(s.n for s in summary(session, unit, "counter", since, until))
+            return sum(s.n for s in summary(session, Scope(unit, since, until), "counter"))
 
     def expected(since: datetime | None, until: datetime | None) -> int:
         return sum((since is None or at >= since) and (until is None or at < until) for at in times)
@@ -147,10 +148,12 @@ def test_survey_factors_and_reasons(database_url: str, unit: Unit) -> None:
     cut = datetime(2026, 11, 25, 9, 0, tzinfo=HANOI)  # both ratings are at 09:30, in a cut day
     with sessions() as session:
         for since in (None, cut):
-            factors = {s.key: (s.n, s.satisfied) for s in factor_summary(session, unit, since)}
+            factors = {
+                s.key: (s.n, s.satisfied) for s in factor_summary(session, Scope(unit, since))
+            }
             assert factors == {"officer": (2, 1), "result": (1, 1)}
-            assert reason_counts(session, unit, since) == [("late", 2), ("rude", 1)]
-        names = [s.name for s in factor_summary(session, unit)]
+            assert reason_counts(session, Scope(unit, since)) == [("late", 2), ("rude", 1)]
+        names = [s.name for s in factor_summary(session, Scope(unit))]
     assert "Công chức giải quyết công việc / The officer who handled it" in names
 
 
@@ -290,16 +293,17 @@ def test_rollups_equal_a_plain_group_by_over_the_ratings(
     for start, end in itertools.pairwise(edges):
         with sessions.begin() as session:
             store_batch(session, items[start:end], NOW)
+    scope = Scope(this, since, until)
     with sessions() as session:
         for dimension in DIMENSIONS:
             expected = _plain_group_by(session, this, dimension, since, until)
-            assert summary(session, this, dimension, since, until) == expected, dimension
+            assert summary(session, scope, dimension) == expected, dimension
         stored = [
             row
             for row in session.scalars(select(RatingRow).where(RatingRow.unit == code))
             if _in(row, since, until)
         ]
-        apart = uncounted_totals(session, this, since, until)
+        apart = uncounted_totals(session, scope)
         assert apart == Uncounted(
             unverified=sum(r.dossier_code is not None and not r.receipt_known for r in stored),
             suspect=sum(r.suspect for r in stored),
@@ -308,17 +312,17 @@ def test_rollups_equal_a_plain_group_by_over_the_ratings(
         raw = [row for row in stored if row.counted]
         factor_rows = [(f, s, 1) for row in raw for f, s in row.factors.items()]
         factor_names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
-        assert factor_summary(session, this, since, until) == summarize(factor_rows, factor_names)
+        assert factor_summary(session, scope) == summarize(factor_rows, factor_names)
         cited: dict[str, int] = {}
         for row in raw:
             for reason in set(row.reasons):
                 cited[reason] = cited.get(reason, 0) + 1
-        assert dict(reason_counts(session, this, since, until)) == cited
+        assert dict(reason_counts(session, scope)) == cited
         heat: Counter[tuple[int, int, bool]] = Counter()
         for row in raw:
             local = row.rated_at.replace(tzinfo=row.rated_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
             heat[(local.weekday(), local.hour, Score(row.score).is_satisfied)] += 1
-        cells = hour_heat_map(session, this, since, until).cells
+        cells = hour_heat_map(session, scope).cells
         assert {(*key, ok): n for key, c in cells.items() for ok, n in _split(c) if n} == heat
 
 
@@ -380,7 +384,7 @@ def test_unit_totals_read_the_hourly_rollup_and_equal_the_sum_of_any_breakdown(
     ]
     with sessions() as session:
         for since, until in bounds:
-            groups = summary(session, unit, "counter", since, until)
+            groups = summary(session, Scope(unit, since, until), "counter")
             expected = (sum(g.n for g in groups), sum(g.satisfied for g in groups))
-            assert unit_totals(session, unit, since, until) == expected
-        assert unit_totals(session, unit)[0] == 24
+            assert unit_totals(session, Scope(unit, since, until)) == expected
+        assert unit_totals(session, Scope(unit))[0] == 24

@@ -19,6 +19,7 @@ from hub.report import (
     OVERALL,
     HeatCell,
     ReasonLine,
+    Scope,
     analysis,
     factor_table,
     hour_heat_map,
@@ -92,8 +93,8 @@ def _figures(lines: list[GroupSummary]) -> dict[str | None, tuple[int, int, str,
 
 def test_per_stage_and_per_factor(sessions: sessionmaker[Session], unit: Unit) -> None:
     with sessions() as session:
-        stages = stage_summary(session, unit, *MONTH)
-        factors = factor_table(session, unit, *MONTH)
+        stages = stage_summary(session, Scope(unit, *MONTH))
+        factors = factor_table(session, Scope(unit, *MONTH))
     # reception: 5 4 1 4 4 -> 4 of 5; return: 2 3 5 -> 1 of 3
     assert [s.key for s in stages] == ["reception", "return"]
     assert _figures(stages) == {
@@ -123,7 +124,7 @@ def test_per_stage_and_per_factor(sessions: sessionmaker[Session], unit: Unit) -
 
 def test_the_five_levels(sessions: sessionmaker[Session], unit: Unit) -> None:
     with sessions() as session:
-        shares = score_distribution(session, unit, *MONTH)
+        shares = score_distribution(session, Scope(unit, *MONTH))
     assert [(s.score, s.n, s.percent) for s in shares] == [
         (Score.VERY_SATISFIED, 2, 25.0),
         (Score.SATISFIED, 3, 37.5),
@@ -137,7 +138,7 @@ def test_reasons_ranked_with_catalogue_names_and_factors(
     sessions: sessionmaker[Session], unit: Unit
 ) -> None:
     with sessions() as session:
-        reasons = reason_table(session, unit, *MONTH)
+        reasons = reason_table(session, Scope(unit, *MONTH))
     assert reasons == [
         ReasonLine(
             "thai-do",
@@ -153,9 +154,11 @@ def test_reasons_ranked_with_catalogue_names_and_factors(
 
 def test_hour_by_weekday(sessions: sessionmaker[Session], unit: Unit) -> None:
     with sessions() as session:
-        heat = hour_heat_map(session, unit, *MONTH)
+        heat = hour_heat_map(session, Scope(unit, *MONTH))
         # From Monday 08:30: a cut day, read from the ratings (the 08:15 rating is left out).
-        cut = hour_heat_map(session, unit, datetime(2026, 11, 23, 8, 30, tzinfo=HANOI), MONTH[1])
+        cut = hour_heat_map(
+            session, Scope(unit, datetime(2026, 11, 23, 8, 30, tzinfo=HANOI), MONTH[1])
+        )
     assert heat.hours == (*OPENING_HOURS, 19)  # 7..17, widened to the rating at 19:30
     assert dict(heat.cells) == {
         (0, 8): HeatCell(2, 2),  # Monday 08:15 (5), 08:40 (4)
@@ -175,11 +178,10 @@ def test_an_officer_sees_only_their_own_ratings(
     sessions: sessionmaker[Session], unit: Unit
 ) -> None:
     with sessions() as session:
-        mine = analysis(session, unit, *MONTH, officer="CB001")
-        cut = analysis(
-            session, unit, datetime(2026, 11, 23, 8, 30, tzinfo=HANOI), MONTH[1], officer="CB001"
-        )
-        everyone = analysis(session, unit, *MONTH)
+        mine = analysis(session, Scope(unit, *MONTH, officer="CB001"))
+        cut_since = datetime(2026, 11, 23, 8, 30, tzinfo=HANOI)
+        cut = analysis(session, Scope(unit, cut_since, MONTH[1], officer="CB001"))
+        everyone = analysis(session, Scope(unit, *MONTH))
     # Lan (CB001): 5 4 2 4 -> reception 3 of 3, return 0 of 1
     assert _figures(mine.stages) == {
         "reception": (3, 3, "100.0", "44–100"),

@@ -6,7 +6,7 @@ near a local midnight expressed in UTC. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,13 +16,13 @@ from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import Unit
 from hub.domain.ingest import Attribution
 from hub.domain.satisfaction import summarize
-from hub.exports.gather import score_counts
 from hub.report import (
     DIMENSIONS,
-    Period,
+    Scope,
     factor_summary,
     hour_heat_map,
     reason_counts,
+    score_distribution,
     summary,
     unit_totals,
 )
@@ -129,25 +129,27 @@ def _check_period(
     session: Session, unit: Unit, since: datetime | None, until: datetime | None
 ) -> None:
     bounds = (_utc(since), _utc(until))  # SQLite compares the stored UTC text: UTC bounds only
+    scope = Scope(unit, since, until)
     for dimension in DIMENSIONS:
         expected = _plain_group_by(session, unit, dimension, *bounds)
-        assert summary(session, unit, dimension, since, until) == expected, dimension
+        assert summary(session, scope, dimension) == expected, dimension
     raw = [row for row in session.scalars(select(RatingRow)) if _in(row, *bounds)]
     assert raw, "every period holds ratings"
     factor_rows = [(f, s, 1) for row in raw for f, s in row.factors.items()]
     names = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
-    assert factor_summary(session, unit, since, until) == summarize(factor_rows, names)
+    assert factor_summary(session, scope) == summarize(factor_rows, names)
     cited = Counter(reason for row in raw for reason in set(row.reasons))
-    assert dict(reason_counts(session, unit, since, until)) == dict(cited)
+    assert dict(reason_counts(session, scope)) == dict(cited)
     satisfied = sum(1 for row in raw if Score(row.score).is_satisfied)
-    assert unit_totals(session, unit, since, until) == (len(raw), satisfied)
+    assert unit_totals(session, scope) == (len(raw), satisfied)
     levels = Counter(Score(row.score) for row in raw)
-    assert score_counts(session, unit, since, until) == {s: levels[s] for s in Score}
+    shares = {share.score: share.n for share in score_distribution(session, scope)}
+    assert shares == {s: levels[s] for s in Score}
     heat: Counter[tuple[int, int, bool]] = Counter()
     for row in raw:
         local = row.rated_at.replace(tzinfo=row.rated_at.tzinfo or UTC).astimezone(LOCAL_ZONE)
         heat[(local.weekday(), local.hour, Score(row.score).is_satisfied)] += 1
-    cells = hour_heat_map(session, unit, since, until).cells
+    cells = hour_heat_map(session, scope).cells
     assert {(*key, ok): n for key, c in cells.items() for ok, n in _split(c) if n} == heat
 
 
@@ -156,29 +158,3 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def test_a_period_splits_into_whole_months_days_and_cut_days() -> None:
-    period = Period.split(_local(2026, 11, 15, 10, 30), _local(2027, 1, 20, 15, 0), LOCAL_ZONE)
-    assert period.months == (date(2026, 12, 1), date(2027, 1, 1))
-    assert period.days == (
-        (date(2026, 11, 16), date(2026, 12, 1)),
-        (date(2027, 1, 1), date(2027, 1, 20)),
-    )
-    assert period.edges == (
-        (_local(2026, 11, 15, 10, 30), _local(2026, 11, 16)),
-        (_local(2027, 1, 20), _local(2027, 1, 20, 15, 0)),
-    )
-
-
-def test_whole_months_need_no_day_and_short_periods_no_month() -> None:
-    year = Period.split(_local(2026, 1, 1), _local(2027, 1, 1), LOCAL_ZONE)
-    assert (year.months, year.days, year.edges) == ((date(2026, 1, 1), date(2027, 1, 1)), (), ())
-    weeks = Period.split(_local(2026, 12, 20), _local(2027, 1, 10), LOCAL_ZONE)
-    assert weeks.months is None
-    assert weeks.days == ((date(2026, 12, 20), date(2027, 1, 10)),)
-    open_ended = Period.split(None, _local(2026, 12, 15), LOCAL_ZONE)
-    assert open_ended.months == (None, date(2026, 12, 1))
-    assert open_ended.days == ((date(2026, 12, 1), date(2026, 12, 15)),)
-    in_a_day = Period.split(_local(2026, 12, 3, 8), _local(2026, 12, 3, 17), LOCAL_ZONE)
-    assert (in_a_day.months, in_a_day.days, in_a_day.has_days) == (None, (), False)

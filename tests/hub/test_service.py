@@ -38,7 +38,7 @@ from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, load_unit
 from hub.domain.ingest import Accepted, IngestRules, Rejected, classify
 from hub.receipts.desk import IssueRequest, ReceiptDesk
-from hub.service import HubService, classify_fast
+from hub.service import HubService, Received, classify_fast
 from hub.store.db import make_engine, session_factory
 from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow, RatingRow
 from hub.store.ratings import save_kiosk_status
@@ -48,6 +48,18 @@ from tests.hailong.contract.test_messages import make_rating
 from tests.hub.web.conftest import WebApp, web_app  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.timeout(60)
+
+
+def on_client(settings: HubSettings, fast: bool) -> HubSettings:
+    """The same hub on ``hailong.mqtt.Client`` (``fast``) or on paho's own client."""
+    hub = settings.hub.model_copy(update={"mqtt_fast_path": fast})
+    return settings.model_copy(update={"hub": hub})
+
+
+@pytest.fixture(params=[True, False], ids=["fast-path", "stock-paho"])
+def hub_settings(hub_settings: HubSettings, request: pytest.FixtureRequest) -> HubSettings:
+    """Every hub test here runs on both MQTT clients (``[hub] mqtt_fast_path``)."""
+    return on_client(hub_settings, request.param)
 
 
 class KioskPeer:
@@ -180,6 +192,44 @@ def test_no_ack_before_commit_and_delivery_after_the_database_returns(
     ack = kiosk.next_ack()
     assert [(r.id, r.outcome) for r in ack.results] == [(rating.id, "stored")]
     assert _ratings(hub_sessions) == 1
+
+
+def test_what_the_hub_did_not_commit_comes_again_from_the_broker(
+    broker: Broker, hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
+) -> None:
+    """The broker's PUBACK waits for the commit too: a hub stopped while its database refused
+    every commit leaves the ratings at the broker, and the next hub (the same persistent
+    session) stores them although the kiosk sent each once."""
+    failing = threading.Event()
+    failing.set()
+
+    def refuse_commit(_session: Session) -> None:
+        if failing.is_set():
+            raise OperationalError("COMMIT", {}, Exception("database is unavailable"))
+
+    event.listen(hub_sessions, "before_commit", refuse_commit)
+    peer = KioskPeer(broker)
+    try:
+        first = HubService(hub_settings, unit, hub_sessions)
+        first.start()
+        assert first.ready.wait(10)
+        ratings = _rating_burst(20)
+        _publish_all(peer, ratings)
+        deadline = time.monotonic() + 10
+        while first.counters.received < 20:
+            assert time.monotonic() < deadline, f"{first.counters.received} of 20 received"
+            time.sleep(0.05)
+        first.stop(timeout=0.5)  # the drain times out: nothing committed, nothing acknowledged
+        assert peer.acks.empty()
+        failing.clear()
+        with HubService(hub_settings, unit, hub_sessions) as second:
+            outcomes = _collect_acks(peer, 20)
+            assert second.counters.received == 20
+        assert sorted(o.seq for o in outcomes) == list(range(1, 21))
+        assert {o.outcome for o in outcomes} == {"stored"}
+        assert _ratings(hub_sessions) == 20
+    finally:
+        peer.close()
 
 
 def _rating_burst(count: int) -> list[RatingMessage]:
@@ -564,7 +614,7 @@ def test_a_dead_worker_makes_healthz_503_shows_in_metrics_and_is_restarted(
             assert _health(client) == 200
             assert _metric(client, web_app.token, "hailong_ingest_worker_up") == 1
 
-            def die() -> list[tuple[str, bytes]]:
+            def die() -> list[Received]:
                 raise RuntimeError("the worker dies (test)")
 
             hub._next_batch = die  # type: ignore[method-assign]

@@ -35,7 +35,7 @@ from hailong.contract.messages import (
 from hailong.contract.scale import Score
 from hailong.settings import HubSettings, Unit
 from hub.receipts.desk import IssueRequest, ReceiptDesk
-from hub.report import uncounted_totals, unit_totals
+from hub.report import Scope, uncounted_totals, unit_totals
 from hub.service import HubService
 from hub.store.db import make_engine, session_factory
 from hub.store.models import DeadLetterRow, RatingRow
@@ -245,7 +245,7 @@ def test_walk_in_stuffing_is_refused_when_the_unit_forbids_walk_ins(world: World
     assert {o.outcome for o in outcomes} == {"rejected"}
     assert world.hub.counters.register_verdicts["walk_in_not_allowed"] == 20
     with world.sessions() as session:
-        assert unit_totals(session, world.unit) == (0, 0)
+        assert unit_totals(session, Scope(world.unit)) == (0, 0)
     world.honest_rating_goes_through(set())
 
 
@@ -262,14 +262,14 @@ def test_verified_true_on_an_unknown_code_is_stored_unverified_out_of_the_headli
     # All three made at the same moment: the second and third are also too close together.
     assert [world.row(r).suspect for r in made_up] == [False, True, True]
     with world.sessions() as session:
-        assert unit_totals(session, world.unit) == (0, 0)
-        apart = uncounted_totals(session, world.unit)
+        assert unit_totals(session, Scope(world.unit)) == (0, 0)
+        apart = uncounted_totals(session, Scope(world.unit))
     assert (apart.unverified, apart.suspect, apart.mismatched) == (3, 2, 3)
     verdicts = world.hub.counters.register_verdicts
     assert (verdicts["unverified"], verdicts["suspect"]) == (3, 2)
     world.honest_rating_goes_through(set())  # no "already rated" for the made-up codes
     with world.sessions() as session:
-        assert unit_totals(session, world.unit) == (1, 1)  # only the honest rating counts
+        assert unit_totals(session, Scope(world.unit)) == (1, 1)  # only the honest rating counts
 
 
 def test_a_rating_made_before_its_receipt_was_issued_is_refused(world: World) -> None:

@@ -63,8 +63,3 @@ def test_history_the_latest_status_decides_and_the_last_known_depth_stays() -> N
     assert (health.last_heard, health.buffer_depth) == (NOW - MINUTE, 30)
     recovered = [*history, KioskReport("k1", True, NOW, 0)]
     assert _flags(*recovered) == {"k1": set()}
-
-
-def test_naive_times_are_utc() -> None:
-    naive = (NOW - MINUTE).replace(tzinfo=None)
-    assert _flags(KioskReport("k1", True, naive, 0)) == {"k1": set()}

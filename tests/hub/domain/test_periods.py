@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.domain.periods import PERIODS, local_today, period
+from hub.domain.periods import PERIODS, as_utc, local_today, period
 
 
 def test_each_period_of_a_day_in_november() -> None:
@@ -38,3 +38,11 @@ def test_periods_contain_their_day_and_follow_their_predecessor(day: date) -> No
         current = period(kind, day)
         assert current.first <= day < current.end
         assert current.previous().end == current.first
+
+
+def test_an_instant_from_outside_the_database_is_put_in_utc() -> None:
+    """A bound typed without an offset (the API, a cursor) is UTC, as the database stores times;
+    one with an offset is the same instant in UTC."""
+    assert as_utc(datetime(2026, 11, 25, 3, 0)) == datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    hanoi = datetime(2026, 11, 25, 0, 0, tzinfo=timezone(timedelta(hours=7)))
+    assert as_utc(hanoi).isoformat() == "2026-11-24T17:00:00+00:00"

@@ -71,7 +71,8 @@ def table_decoder(name: str) -> Decoder:
     """A decoder for a code page python-escpos describes as a table (upper half; lower = ASCII)."""
     upper = "".join(CAPABILITIES["encodings"][name]["data"])
     start = 256 - len(upper)
-    chars = {byte: chr(byte) for byte in range(0x20, 0x7F)}
+    # ASCII, and LF: the encoder keeps line breaks as they are
+    chars = {byte: chr(byte) for byte in range(0x20, 0x7F)} | {LF: "\n"}
     chars |= {start + i: c for i, c in enumerate(upper) if c != " " and start + i >= 0x80}
     # The TCVN-3 capitals page prints Đ where python-escpos lists its look-alike Ð (U+00D0).
     chars = {byte: "Đ" if char == "Ð" else char for byte, char in chars.items()}

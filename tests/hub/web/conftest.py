@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from hailong.settings import (
 from hub.store.db import make_engine, session_factory
 from hub.web.accounts import Accounts, init_web_secrets
 from hub.web.app import create_app
+from hub.web.context import current, install
 from tests.conftest import REPO
 
 PASSWORD = "correct horse battery"
@@ -87,6 +89,11 @@ def web_app(tmp_path: Path, unit: Unit, receipt_keys: ReceiptKeys) -> WebApp:
     sessions = session_factory(make_engine(settings.hub.database_url))
     token = (secrets / "one-stop.token").read_text().strip()
     return WebApp(settings, sessions, create_app(settings, unit, sessions), token)
+
+
+def set_clock(app: FastAPI, clock: Callable[[], datetime]) -> None:
+    """The app's pages and desks read ``clock`` from now on."""
+    install(app, replace(current(app), clock=clock))
 
 
 @pytest.fixture

@@ -46,6 +46,20 @@ def test_unknown_and_known_names_cost_one_argon2_verification_each(
     assert len(params) == 1  # the same cost parameters
 
 
+@pytest.mark.parametrize(
+    "entry", [{"role": "officer"}, {"role": "officer", "officer": ""}, {"role": "chief"}]
+)
+def test_a_hand_edited_entry_add_would_refuse_cannot_log_in(
+    accounts: Accounts, entry: dict[str, str]
+) -> None:
+    """An officer login without an officer code would be scoped to the ratings nobody owns."""
+    users = accounts_module._read_json(accounts.path)["users"]
+    users["lan"] = {**users["lan"], "officer": None} | entry
+    accounts_module._write_private_json(accounts.path, {"users": users})
+    assert accounts.get("lan") is None
+    assert accounts.login("lan", PASSWORD, "192.0.2.1", T0).account is None
+
+
 def test_refusals_are_counted_by_reason(accounts: Accounts) -> None:
     accounts.login("nobody", PASSWORD, "192.0.2.1", T0)
     for _ in range(THRESHOLD + 2):

@@ -13,7 +13,7 @@ from hailong.contract.scale import Factor, Score
 from hub.domain.ingest import Attribution
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, Web, WebApp
+from tests.hub.web.conftest import PASSWORD, Web, WebApp, set_clock
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
@@ -45,7 +45,7 @@ def _seed(web: Web) -> None:
 
 @pytest.fixture
 def seeded(web_app: WebApp) -> Web:
-    web_app.app.state.clock = lambda: NOW
+    set_clock(web_app.app, lambda: NOW)
     with TestClient(web_app.app) as client:
         web = Web(web_app.settings, web_app.sessions, client, web_app.token)
         _seed(web)

@@ -13,7 +13,7 @@ from hailong.contract.scale import Factor, Score, Stage
 from hub.domain.ingest import Attribution
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium, set_clock
 from tests.hub.web.test_ops_browser import SHOTS, playwright
 
 pytestmark = [
@@ -33,7 +33,7 @@ REASONS = {
 def month_of_ratings(web_app: WebApp) -> WebApp:
     """Working days of November 2026 (and Saturday mornings), 07:00-17:00, busier mid-morning,
     less satisfied late in the morning and late in the afternoon. Seeded, so the same each run."""
-    web_app.app.state.clock = lambda: NOW
+    set_clock(web_app.app, lambda: NOW)
     chance = random.Random(6)
     items = []
     day = datetime(2026, 11, 2, tzinfo=HANOI)

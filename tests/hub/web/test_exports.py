@@ -15,14 +15,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from hub.web.accounts import Accounts
-from tests.hub.web.conftest import PASSWORD, Web, WebApp
+from tests.hub.web.conftest import PASSWORD, Web, WebApp, set_clock
 from tests.hub.web.test_dashboard import NOW, _login, _seed
 
 
 @pytest.fixture
 def seeded(web_app: WebApp) -> Web:
     """test_dashboard's ratings: this month Lan 3 of 4, Minh 1 of 2; Lan 1 of 1 in October."""
-    web_app.app.state.clock = lambda: NOW
+    set_clock(web_app.app, lambda: NOW)
     assert web_app.settings.web is not None
     Accounts(web_app.settings.web.accounts_file).add("boss", PASSWORD, "admin")
     with TestClient(web_app.app) as client:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.hub.web.conftest import PASSWORD, Web, WebApp, needs_chromium
+from tests.hub.web.conftest import PASSWORD, Web, WebApp, needs_chromium, set_clock
 from tests.hub.web.test_dashboard import NOW, _seed
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -20,7 +20,7 @@ pytestmark = [
 
 @pytest.fixture
 def ratings(web_app: WebApp) -> WebApp:
-    web_app.app.state.clock = lambda: NOW
+    set_clock(web_app.app, lambda: NOW)
     _seed(Web(web_app.settings, web_app.sessions, None, web_app.token))  # type: ignore[arg-type]
     return web_app
 

@@ -17,6 +17,7 @@ from hailong.contract.scale import Score
 from hub.domain.ingest import Attribution
 from hub.store.models import FollowUpEventRow
 from hub.store.ratings import store_batch
+from hub.web.context import current
 from tests.hailong.contract.test_messages import make_rating
 from tests.hub.web.conftest import PASSWORD, WebApp
 
@@ -54,7 +55,7 @@ def _version(html: str) -> int:
 
 @pytest.fixture
 def app(web_app: WebApp) -> Iterator[WebApp]:
-    web_app.app.state.accounts.add("minh", PASSWORD, "officer", "CB002")
+    current(web_app.app).accounts.add("minh", PASSWORD, "officer", "CB002")
     with TestClient(web_app.app):  # runs the app's start-up
         yield web_app
 

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from hub.web.app import create_app
+from hub.web.context import current
 from hub.web.headers import CONTENT_SECURITY_POLICY
 from tests.hub.web.conftest import PASSWORD, Web, WebApp
 
@@ -125,7 +126,7 @@ def test_the_session_cookie_is_secure_behind_tls(
     settings = web_app.settings.model_copy(
         update={"web": web.model_copy(update={"secure_cookies": setting})}
     )
-    app = create_app(settings, web_app.app.state.unit, web_app.sessions)
+    app = create_app(settings, current(web_app.app).unit, web_app.sessions)
     client = TestClient(app, base_url=base_url)
     cookie = _cookie(client.get("/staff/login"))
     assert ("; secure" in cookie) is secure

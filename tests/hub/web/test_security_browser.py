@@ -14,7 +14,7 @@ import pytest
 
 from hailong.settings import Unit
 from hub.receipts.desk import IssueRequest, ReceiptDesk
-from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium, serving
+from tests.hub.web.conftest import PASSWORD, WebApp, needs_chromium, serving, set_clock
 from tests.hub.web.test_admin import make_admin_app
 from tests.hub.web.test_dashboard_browser import NOW, month_of_ratings
 from tests.hub.web.test_ops_browser import SHOTS, playwright
@@ -41,7 +41,7 @@ def admin_site(
     month_of_ratings: WebApp, tmp_path: Path, unit: Unit
 ) -> Iterator[tuple[str, WebApp]]:
     app = make_admin_app(month_of_ratings, tmp_path, unit)
-    app.app.state.clock = lambda: NOW
+    set_clock(app.app, lambda: NOW)
     with serving(app.app) as base:
         yield base, app
 

@@ -1,4 +1,5 @@
-"""A counter with no screen: scan the receipt, press one of five buttons, see a light.
+"""A counter with no screen (``hailong bridge``): scan the receipt, press one of five buttons, see a
+light.
 
 The rating follows the kiosk's own rules because it is made by the kiosk's own code: a
 :class:`kiosk.domain.session.RatingSession` verifies the scanned receipt (signature, unit, age,
@@ -16,6 +17,10 @@ delivers it until the hub acknowledges it. Only the channel differs (``button_bo
 * Any light other than "idle" returns to "idle" after ``idle_after_seconds``
   (:class:`firmware_bridge.lights.StatusLight`, shared with a box beside a kiosk).
 
+It lives with the counter code because it *is* a counter: the device library ``firmware_bridge``
+only speaks to the hardware (frames, port, light) and knows nothing of ratings. :class:`Bridge`
+wires the serial link, the box, the outbox and the uplink together.
+
 Handlers run on the serial reader thread (scans, presses), the uplink thread (acks) and a small
 timer thread; one lock serialises them.
 """
@@ -23,14 +28,17 @@ timer thread; one lock serialises them.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import TracebackType
 
 from firmware_bridge.lights import StatusLight
 from firmware_bridge.protocol import DeviceInfo, Heartbeat, Message, Press, Scan
-from firmware_bridge.serial_port import LinkState
+from firmware_bridge.serial_port import LinkState, link_to
 from hailong.contract.messages import AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
 from hailong.settings import FirmwareBridgeSettings
@@ -194,3 +202,72 @@ class ButtonBox:
                 log.info("armed receipt expired without a press")
                 self.session.reset()
         self.lights.tick()
+
+
+class Bridge:
+    """A box wired to its own outbox and uplink, exactly as a kiosk is (same code, same
+    exactly-once guarantee: only the hub's ack empties the outbox)."""
+
+    def __init__(self, settings: FirmwareBridgeSettings, *, retry_every: float = 1.0) -> None:
+        self.settings = settings
+        kiosk = settings.kiosk
+        self.outbox = Outbox(kiosk.outbox_path)
+        self.uplink = Uplink(
+            settings.mqtt,
+            kiosk.unit,
+            kiosk.id,
+            self.outbox,
+            resend_after=kiosk.resend_after_seconds,
+        )
+        self.link = link_to(
+            settings.bridge,
+            on_message=lambda message: self.box.handle(message),
+            on_state=lambda state: self.box.link_changed(state),
+            retry_every=retry_every,
+        )
+        self.box = ButtonBox(settings, self.outbox, self.uplink, self.link.send)
+        self.uplink.on_acked = self.box.acked
+        self.uplink.devices.states["button_box"] = "missing"
+
+    def start(self) -> None:
+        self.uplink.start()
+        self.box.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.box.stop()
+        self.uplink.stop()
+        self.outbox.close()
+
+    def __enter__(self) -> Bridge:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def run_bridge(settings: FirmwareBridgeSettings) -> int:
+    """Run until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Bridge(settings) as bridge:
+        where = settings.bridge.describe()
+        log.info(
+            "button box bridge for %s (%s) on %s", settings.kiosk.id, settings.kiosk.unit, where
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        log.info(
+            "stopping: %d ratings pending, presses ignored %s, bad frames %s",
+            bridge.outbox.depth(),
+            dict(bridge.box.ignored),
+            dict(bridge.link.errors),
+        )
+    return 0

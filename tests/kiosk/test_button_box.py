@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from firmware_bridge.bridge import Bridge
 from firmware_bridge.protocol import InfoRequest, Press, encode
 from firmware_bridge.simulator import DeviceSimulator
 from hailong.settings import (
@@ -31,6 +30,7 @@ from hailong.settings import (
 from hub.receipts.issuing import issue_receipt
 from hub.service import HubService
 from hub.store.models import DeadLetterRow, RatingRow
+from kiosk.button_box import Bridge
 from tests.conftest import REPO, UNIT_CODE, Broker
 
 pytestmark = pytest.mark.timeout(60)

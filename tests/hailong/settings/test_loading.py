@@ -1,4 +1,5 @@
-"""Configuration: the shipped examples load as they are; errors name the file, key and expectation."""
+"""Loading a config file (hailong/settings/loading.py): the shipped examples load as they are;
+errors name the file, key and expectation; paths are relative to the file."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from hailong.settings import ConfigError, load_hub, load_kiosk, load_unit
+from tests.conftest import REPO
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = REPO / "config"
 
 
 def test_example_configs_load() -> None:
@@ -72,38 +74,6 @@ def test_missing_secret_tells_how_to_create_it(tmp_path: Path) -> None:
     keys = kiosk.receipts.model_copy(update={"key_dir": tmp_path / "none"})
     with pytest.raises(ConfigError, match="hailong init"):
         keys.keyring()
-
-
-@pytest.mark.parametrize(
-    ("serial", "expected"),
-    [
-        ("[serial]\n", "key `serial`: Value error, the serial device needs `port`"),
-        ("[serial]\nvendor_id = 0x2e8a\n", "key `serial`: Value error, the serial device needs"),
-        ('[serial]\nport = ""\n', "key `serial`: Value error, `port` is empty"),
-        ('[serial]\nport = "/dev/ttyACM0"\nbaud = 9600\n', "key `serial.baud`: Extra inputs"),
-    ],
-)
-def test_a_kiosk_serial_device_is_checked(tmp_path: Path, serial: str, expected: str) -> None:
-    path = tmp_path / "kiosk.toml"
-    path.write_text((CONFIG / "kiosk.toml").read_text() + "\n" + serial)
-    with pytest.raises(ConfigError) as excinfo:
-        load_kiosk(path)
-    assert str(path) in str(excinfo.value)
-    assert expected in str(excinfo.value)
-
-
-def test_a_kiosk_serial_device_by_path_or_usb_ids(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk.toml"
-    base = (CONFIG / "kiosk.toml").read_text()
-    path.write_text(base + '\n[serial]\nport = "/dev/ttyACM0"\n')
-    by_path = load_kiosk(path).serial
-    assert by_path is not None
-    assert by_path.port == "/dev/ttyACM0"
-    path.write_text(base + "\n[serial]\nvendor_id = 0x2e8a\nproduct_id = 0x000a\n")
-    by_ids = load_kiosk(path).serial
-    assert by_ids is not None
-    assert by_ids.describe() == "usb 2e8a:000a"
-    assert load_kiosk(CONFIG / "kiosk.toml").serial is None
 
 
 def test_every_path_in_a_config_file_is_relative_to_that_file(

@@ -1,0 +1,102 @@
+"""Typed configuration, loaded from ``config/*.toml`` and validated at start-up, one module per
+owner: :mod:`~hailong.settings.loading` (reading a file, errors, paths, secrets),
+:mod:`~hailong.settings.unit` (the unit's catalogue), :mod:`~hailong.settings.keys` (receipt
+keys), :mod:`~hailong.settings.printers` (receipt printers) and :mod:`~hailong.settings.services`
+(the hub's, the kiosk's and the button box's files). Everything is importable from here, so
+callers need not know which module owns a name.
+"""
+
+from hailong.settings.keys import (
+    KEY_MANIFEST,
+    PRIVATE_KEY_SUFFIX,
+    PUBLIC_KEY_SUFFIX,
+    KeyAlgorithm,
+    KeyLifetime,
+    KeyManifest,
+    ReceiptKeys,
+    ReceiptPublicKeys,
+    read_key_manifest,
+    read_private_key,
+    read_public_key,
+)
+from hailong.settings.loading import CONFIG_DIR, Code, ConfigError, ConfigPath, load, read_secret
+from hailong.settings.printers import (
+    VIETNAMESE_CODE_PAGES,
+    PrinterSettings,
+    escpos_profiles,
+    has_vietnamese_code_page,
+)
+from hailong.settings.services import (
+    BrokerSettings,
+    FirmwareBridgeSettings,
+    HubSection,
+    HubSettings,
+    KioskSection,
+    KioskSettings,
+    MqttSettings,
+    SerialBridgeSection,
+    SerialDevice,
+    WebSettings,
+    load_bridge,
+    load_hub,
+    load_kiosk,
+)
+from hailong.settings.unit import (
+    Counter,
+    FieldOfWork,
+    KioskEntry,
+    Officer,
+    Procedure,
+    Reason,
+    RegisterPolicy,
+    Unit,
+    UnitInfo,
+    load_unit,
+)
+
+__all__ = [
+    "CONFIG_DIR",
+    "KEY_MANIFEST",
+    "PRIVATE_KEY_SUFFIX",
+    "PUBLIC_KEY_SUFFIX",
+    "VIETNAMESE_CODE_PAGES",
+    "BrokerSettings",
+    "Code",
+    "ConfigError",
+    "ConfigPath",
+    "Counter",
+    "FieldOfWork",
+    "FirmwareBridgeSettings",
+    "HubSection",
+    "HubSettings",
+    "KeyAlgorithm",
+    "KeyLifetime",
+    "KeyManifest",
+    "KioskEntry",
+    "KioskSection",
+    "KioskSettings",
+    "MqttSettings",
+    "Officer",
+    "PrinterSettings",
+    "Procedure",
+    "Reason",
+    "ReceiptKeys",
+    "ReceiptPublicKeys",
+    "RegisterPolicy",
+    "SerialBridgeSection",
+    "SerialDevice",
+    "Unit",
+    "UnitInfo",
+    "WebSettings",
+    "escpos_profiles",
+    "has_vietnamese_code_page",
+    "load",
+    "load_bridge",
+    "load_hub",
+    "load_kiosk",
+    "load_unit",
+    "read_key_manifest",
+    "read_private_key",
+    "read_public_key",
+    "read_secret",
+]

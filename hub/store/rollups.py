@@ -1,0 +1,352 @@
+"""The rollups: what every figure counts, written and read here only.
+
+The tables (:mod:`hub.store.models`) count the stored ratings that count (hub.domain.register) per
+local day in four tables (scores per key, survey answers per factor, reasons, scores per hour) and
+per local month in their twins, whose key is the day's with ``month`` (and, for the heat map,
+``weekday``) for ``day``, less the columns the twin leaves out.
+
+Write side: :func:`add_to_rollups`, in the ingest transaction; one ``INSERT ... ON CONFLICT DO
+UPDATE SET n = n + excluded.n`` per table and batch, keys in order so two hubs writing the same
+keys take their row locks in the same order.
+
+Read side: :func:`counts` of a :class:`Scope`. Its :class:`Plan` reads whole local months from the
+monthly tables, the whole days around them from the daily ones (at most a month's worth at each
+end) and the cut parts of days at its edges from ``ratings``, counted by the very function that
+fills the rollups: figures are exact for any bounds, and whole days never touch ``ratings``. A
+year's dashboard so reads 12 months of monthly rows instead of 250 days of daily ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import itemgetter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table, and_, func, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hailong.settings import Unit
+from hub.domain.periods import as_utc
+from hub.store.models import (
+    NO_VALUE,
+    FactorMonthRollupRow,
+    FactorRollupRow,
+    HourMonthRollupRow,
+    HourRollupRow,
+    RatingMonthRollupRow,
+    RatingRollupRow,
+    RatingRow,
+    ReasonMonthRollupRow,
+    ReasonRollupRow,
+)
+
+# The day of a rollup is the unit's local date. Viet Nam has kept UTC+7 all year since 1975.
+LOCAL_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The ratings a figure counts: the unit's, rated in ``[since, until)`` (None: open on that
+    side; a naive bound is UTC, as the database stores times), only ``officer``'s when given.
+    ``zone`` must be the one the rollups were written with (``store_batch``'s)."""
+
+    unit: Unit
+    since: datetime | None = None
+    until: datetime | None = None
+    officer: str | None = None
+    zone: tzinfo = LOCAL_ZONE
+
+
+# -- the tables ------------------------------------------------------------------------------------
+
+_DERIVED = ("month", "weekday")  # what a monthly key takes from the daily key's ``day``
+
+
+def _derived(day: date) -> tuple[date, int]:
+    return day.replace(day=1), day.weekday()
+
+
+class _Family:
+    """A daily rollup table and its monthly twin. The monthly key is worked out from the daily
+    one by column name (``month`` and ``weekday`` from ``day``), and a read knows what it can
+    group by from the same names: a new rollup is a pair of models and a line below."""
+
+    def __init__(self, daily: Any, monthly: Any) -> None:
+        self.daily, self.monthly = daily, monthly
+        self.names: tuple[str, ...] = _key_names(daily)
+        monthly_names = _key_names(monthly)
+        extended = (*self.names, *_DERIVED)
+        self._to_month = itemgetter(*(extended.index(name) for name in monthly_names))
+        # The columns a read across both tables can group by.
+        self.readable = frozenset(extended) & frozenset(monthly_names)
+
+    def by_month(self, counts: Mapping[tuple[Any, ...], int]) -> Counter[tuple[Any, ...]]:
+        """Daily counts (unit, day, ...) folded into the monthly twin's keys."""
+        months: Counter[tuple[Any, ...]] = Counter()
+        for key, n in counts.items():
+            months[self._to_month((*key, *_derived(key[1])))] += n
+        return months
+
+
+def _key_names(model: Any) -> tuple[str, ...]:
+    return tuple(column.name for column in model.__table__.primary_key.columns)
+
+
+RATINGS = _Family(RatingRollupRow, RatingMonthRollupRow)
+FACTORS = _Family(FactorRollupRow, FactorMonthRollupRow)
+REASONS = _Family(ReasonRollupRow, ReasonMonthRollupRow)
+HOURS = _Family(HourRollupRow, HourMonthRollupRow)
+FAMILIES = (RATINGS, FACTORS, REASONS, HOURS)  # the order the upserts take their locks in
+# A read takes the first that holds its columns: the hourly rollups hold ~50 rows a day where the
+# fine ones hold thousands (a year's dashboard headline read 150,000 rows otherwise).
+_SMALLEST_FIRST = (HOURS, RATINGS, FACTORS, REASONS)
+
+
+# -- the write side --------------------------------------------------------------------------------
+
+
+def add_to_rollups(
+    session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
+) -> None:
+    """Count ``rows`` (the values of ratings being stored in this transaction, see
+    :func:`hub.store.ratings.rating_values`) in the four daily rollup tables and their twins."""
+    daily = _daily_counts(rows, zone)
+    for family, counted in zip(FAMILIES, daily, strict=True):
+        _upsert_counts(session, family.daily.__table__, counted)
+    for family, counted in zip(FAMILIES, daily, strict=True):
+        _upsert_counts(session, family.monthly.__table__, family.by_month(counted))
+
+
+def _daily_counts(
+    rows: Iterable[Mapping[Any, Any]], zone: tzinfo
+) -> tuple[Counter[tuple[Any, ...]], ...]:
+    """The daily rollups' keys of ``rows`` and their counts, one Counter per table of
+    :data:`FAMILIES`. The hub's hot path: plain tuples in the tables' key order."""
+    scores: Counter[tuple[Any, ...]] = Counter()
+    factors: Counter[tuple[Any, ...]] = Counter()
+    reasons: Counter[tuple[Any, ...]] = Counter()
+    hours: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        local = row["rated_at"].astimezone(zone)
+        key = (
+            row["unit"],
+            local.date(),
+            row["stage"],
+            row["counter"] or NO_VALUE,
+            row["officer"] or NO_VALUE,
+            row["procedure"] or NO_VALUE,
+            row["field"] or NO_VALUE,
+        )
+        scores[(*key, row["score"])] += 1
+        hours[(key[0], key[1], local.hour, row["score"])] += 1
+        for factor, score in row["factors"].items():
+            factors[(*key, factor, score)] += 1
+        for reason in set(row["reasons"]):
+            reasons[(*key, reason)] += 1
+    return scores, factors, reasons, hours
+
+
+def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...], int]) -> None:
+    """Add ``n`` to each key's row, creating it when missing (SQLite >= 3.24 and PostgreSQL)."""
+    if not counts:
+        return
+    assert isinstance(table, Table)
+    # make_engine accepts only these two back-ends (hub.store.db.SUPPORTED_BACKENDS).
+    dialect = session.get_bind().dialect.name
+    upsert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    names = [column.name for column in table.primary_key.columns]
+    statement = upsert.on_conflict_do_update(
+        index_elements=names, set_={"n": table.c.n + upsert.excluded.n}
+    )
+    session.execute(
+        statement,
+        [{**dict(zip(names, key, strict=True)), "n": n} for key, n in sorted(counts.items())],
+    )
+
+
+# -- the read side ---------------------------------------------------------------------------------
+
+# What the write side reads of a rating: the cut days are counted from these columns of ``ratings``.
+_RAW = ("unit", "rated_at", "stage", "counter", "officer", "procedure", "field", "score")
+_RAW_COLUMNS = [getattr(RatingRow, name) for name in (*_RAW, "factors", "reasons")]
+
+
+def counts(session: Session, scope: Scope, *columns: str) -> Counter[tuple[Any, ...]]:
+    """The counted ratings of ``scope`` per value of ``columns`` (rollup columns: ``stage``,
+    ``counter``, ``officer``, ``procedure``, ``field`` (:data:`NO_VALUE` for none), ``score``,
+    ``factor``, ``reason``, ``hour``, ``weekday``), from the smallest rollup that holds them all.
+    A survey answer counts once per factor, a rating once per reason it cites."""
+    family = _family(columns, scope.officer)
+    plan = Plan.split(scope.since, scope.until, scope.zone)
+    code = scope.unit.unit.code
+    found: Counter[tuple[Any, ...]] = Counter()
+    for table, when in plan.parts(family):
+        sources = [name if name in table.__table__.c else "day" for name in columns]
+        selected = [getattr(table, name) for name in sources]
+        mine = [] if scope.officer is None else [table.officer == scope.officer]
+        rolled = (
+            select(*selected, func.sum(table.n))
+            .where(table.unit == code, when, *mine)
+            .group_by(*selected)
+        )
+        for *read, n in session.execute(rolled):
+            found[_pick(dict(zip(sources, read, strict=True)), columns)] += int(n)
+    for start, end in plan.edges:
+        raw = select(*_RAW_COLUMNS).where(
+            RatingRow.unit == code,
+            RatingRow.rated_at >= start,
+            RatingRow.rated_at < end,
+            RatingRow.counted.is_(True),  # what the rollups count (hub.domain.register)
+        )
+        daily = _daily_counts(session.execute(raw).mappings(), scope.zone)
+        for key, n in daily[FAMILIES.index(family)].items():
+            values = dict(zip(family.names, key, strict=True))
+            if scope.officer is None or values["officer"] == scope.officer:
+                found[_pick(values, columns)] += n
+    return found
+
+
+def all_time_at_or_below(session: Session, unit: str, score: int) -> int:
+    """The unit's counted ratings of ``score`` or lower ever: the follow-up page's open count,
+    read from the daily table (every counted rating is in it) without planning a period."""
+    total = select(func.coalesce(func.sum(RatingRollupRow.n), 0)).where(
+        RatingRollupRow.unit == unit, RatingRollupRow.score <= score
+    )
+    return int(session.scalar(total) or 0)
+
+
+def _family(columns: Sequence[str], officer: str | None) -> _Family:
+    wanted = {*columns, *(["officer"] if officer is not None else [])}
+    for family in _SMALLEST_FIRST:
+        if wanted <= family.readable:
+            return family
+    raise ValueError(f"no rollup holds {sorted(wanted)} for a whole period")
+
+
+def _pick(values: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
+    """``columns`` of a rollup row (its values by column name): a daily row's ``month`` and
+    ``weekday`` from its ``day``."""
+    return tuple(
+        values[name] if name in values else _derived(values["day"])[_DERIVED.index(name)]
+        for name in columns
+    )
+
+
+# -- the plan: whole months, whole days, cut days ------------------------------------------------
+
+DaySpan = tuple[date | None, date | None]  # [first, end) of local days; None: open on that side
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``[since, until)`` split into whole local months (read from the monthly rollups), whole
+    local days outside them (the daily rollups) and at most two cut days at its edges (read from
+    ``ratings``). Bounds are UTC."""
+
+    months: DaySpan | None  # first days of the months [first, end); None: no whole month
+    days: tuple[DaySpan, ...]  # the whole days before and after those months
+    edges: tuple[tuple[datetime, datetime], ...]
+
+    @classmethod
+    def split(cls, since: datetime | None, until: datetime | None, zone: tzinfo) -> Plan:
+        start = as_utc(since) if since is not None else None
+        end = as_utc(until) if until is not None else None
+        first_day = _day_on_or_after(start, zone) if start is not None else None
+        end_day = end.astimezone(zone).date() if end is not None else None
+        if start and end and first_day and end_day and first_day >= end_day:
+            # Within a day or two: no whole day between the bounds, all of it from ``ratings``.
+            return cls(None, (), ((start, end),) if start < end else ())
+        edges = []
+        if start is not None and first_day is not None and start < _midnight(first_day, zone):
+            edges.append((start, _midnight(first_day, zone)))
+        if end is not None and end_day is not None and _midnight(end_day, zone) < end:
+            edges.append((_midnight(end_day, zone), end))
+        months, days = _split_months(first_day, end_day)
+        return cls(months, days, tuple(edges))
+
+    def parts(self, family: _Family) -> list[tuple[Any, ColumnElement[bool]]]:
+        """The tables to read for the whole days, each with its WHERE on the time: the monthly
+        table for the whole months, the daily one for the rest."""
+        found: list[tuple[Any, ColumnElement[bool]]] = []
+        if self.months is not None:
+            found.append((family.monthly, _within(family.monthly.month, self.months)))
+        found += [(family.daily, _within(family.daily.day, span)) for span in self.days]
+        return found
+
+
+def _split_months(
+    first_day: date | None, end_day: date | None
+) -> tuple[DaySpan | None, tuple[DaySpan, ...]]:
+    """The whole months of the days ``[first_day, end_day)`` and the days left at either end."""
+    first_month = first_day if first_day is None or first_day.day == 1 else _next_month(first_day)
+    end_month = end_day.replace(day=1) if end_day is not None else None
+    if first_month is not None and end_month is not None and first_month >= end_month:
+        return None, ((first_day, end_day),)  # no whole month: every day from the daily rollups
+    days: list[DaySpan] = []
+    if first_day is not None and first_month is not None and first_day < first_month:
+        days.append((first_day, first_month))
+    if end_day is not None and end_month is not None and end_month < end_day:
+        days.append((end_month, end_day))
+    return (first_month, end_month), tuple(days)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _within(column: Any, span: DaySpan) -> ColumnElement[bool]:
+    """A rollup's ``day`` or ``month`` column within ``span``."""
+    first, end = span
+    clauses = [] if first is None else [column >= first]
+    return and_(true(), *clauses, *([] if end is None else [column < end]))
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _day_on_or_after(moment: datetime, zone: tzinfo) -> date:
+    """The first local day that starts at or after ``moment``."""
+    day = moment.astimezone(zone).date()
+    return day if _midnight(day, zone) == moment else day + timedelta(days=1)
+
+
+# -- what the rollups leave out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uncounted:
+    """Ratings of a period kept apart from the headline figures (hub.domain.register):
+    ``unverified``, codes the register does not know (out of the figures unless the unit counts
+    them); ``suspect``, receipt-less or unverified ratings of a kiosk too close to another (never
+    counted); ``mismatched``, ratings whose kiosk claimed what the register contradicts (counted
+    as the register attributes them, when their code is known)."""
+
+    unverified: int = 0
+    suspect: int = 0
+    mismatched: int = 0
+
+
+def uncounted_totals(session: Session, scope: Scope) -> Uncounted:
+    """Counted from ``ratings`` itself (through the index on unit and time), since the rollups
+    hold only what counts. The whole unit's, whatever the scope's officer."""
+    where: list[ColumnElement[bool]] = [RatingRow.unit == scope.unit.unit.code]
+    if scope.since is not None:
+        where.append(RatingRow.rated_at >= as_utc(scope.since))
+    if scope.until is not None:
+        where.append(RatingRow.rated_at < as_utc(scope.until))
+    unverified = RatingRow.dossier_code.is_not(None) & RatingRow.receipt_known.is_(False)
+    mismatched = RatingRow.claim_mismatch.is_not(None)
+    suspect = RatingRow.suspect.is_(True)
+    keys = (unverified, suspect, mismatched)
+    query = select(*keys, func.count()).where(*where, unverified | suspect | mismatched)
+    totals = [0, 0, 0]
+    for *flags, n in session.execute(query.group_by(*keys)):
+        for i, flag in enumerate(flags):
+            totals[i] += int(n) if flag else 0
+    return Uncounted(*totals)
