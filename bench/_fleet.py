@@ -104,6 +104,7 @@ def run_hub(args: argparse.Namespace) -> int:
     """``--hub``: one HubService until stdin closes (or a SIGKILL). With ``--pause-in-batch`` each
     batch waits inside its open transaction after inserting its rows (and says "in-batch"); with
     ``--pause-before-acks`` it waits after the commit, before publishing the acks."""
+    import hub.batch_commit as batch_mod
     import hub.service as service_mod
     from hailong.provision import SecretsLayout
     from hailong.settings import HubSection, HubSettings, load_unit
@@ -118,7 +119,7 @@ def run_hub(args: argparse.Namespace) -> int:
         receipts=_common.receipt_keys(layout.receipt_keys),
     )
     if args.pause_in_batch:
-        store_batch = getattr(service_mod, "store_batch")  # noqa: B009
+        store_batch = getattr(batch_mod, "store_batch")  # noqa: B009
 
         def paused_store(*a: Any, **kw: Any) -> Any:
             out = store_batch(*a, **kw)
@@ -126,7 +127,7 @@ def run_hub(args: argparse.Namespace) -> int:
             time.sleep(args.pause_in_batch)
             return out
 
-        setattr(service_mod, "store_batch", paused_store)  # noqa: B010
+        setattr(batch_mod, "store_batch", paused_store)  # noqa: B010
     if args.pause_before_acks:
         publish_acks = service_mod.HubService._publish_acks
 

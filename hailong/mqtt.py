@@ -57,7 +57,7 @@ PRIVATE_NAMES: dict[str, tuple[str, ...] | None] = {
     "_out_packet": None,  # a deque of dicts with the keys OUT_PACKET_KEYS
     "_msgtime_mutex": None,
     "_last_bytes_received": None,  # paho 2.1 called it _last_msg_in
-    "_thread": None,  # also read by hub.service (paho keeps no public handle on its thread)
+    "_thread": None,  # also read by hub.broker_link (paho keeps no public handle on its thread)
 }
 OUT_PACKET_KEYS = ("command", "mid", "qos", "pos", "to_process", "packet", "info")
 # And of paho.mqtt.client itself: the clock _last_bytes_received is read against.

@@ -645,7 +645,7 @@ def test_a_dead_worker_makes_healthz_503_shows_in_metrics_and_is_restarted(
 
 @pytest.mark.timeout(60)
 def test_a_dead_network_thread_is_restarted(hub: HubService, kiosk: KioskPeer) -> None:
-    hub._client.loop_stop()  # paho's thread ends as it would on an exception in a callback
+    hub.link.client.loop_stop()  # paho's thread ends as it would on an exception in a callback
     assert not hub.network_alive
     deadline = time.monotonic() + 10
     while not hub.network_alive:
@@ -684,7 +684,7 @@ def test_a_bad_status_never_raises_out_of_the_worker(
         b"not json",
         b'{"v": 1, "kiosk": "kiosk-q1", "online": true, "buffer_depth": 3}',
     ):
-        service._take(status_topic, payload)
+        service.link.take(status_topic, payload)
         service.statuses.save()
     assert service.counters.statuses_rejected == 3
     with hub_sessions() as session:

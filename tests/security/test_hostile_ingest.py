@@ -419,7 +419,7 @@ def test_a_poisoned_rating_inside_a_batch_costs_the_others_nothing(
     for rating, poison in zip([*good[1:], good[0], good[1]], poisons, strict=True):
         batch.append((topics.ratings(UNIT_CODE, json.loads(poison)["kiosk"]), poison))
         batch.append((topics.ratings(UNIT_CODE, rating.kiosk), rating.to_bytes()))
-    assert hub._ingest_until_committed(batch)
+    assert hub.batches.ingest_until_committed(batch)
     assert sorted(_stored_ids(hub)) == sorted(str(r.id) for r in good)
     stored_acks = [a for a in hub.acked if a.outcome == "stored"]
     assert sorted(str(a.id) for a in stored_acks) == sorted(str(r.id) for r in good)
@@ -443,7 +443,7 @@ def test_a_message_the_database_refuses_is_split_out_of_its_batch(
 
     event.listen(engine, "before_cursor_execute", refuse)
     batch = [(topics.ratings(UNIT_CODE, r.kiosk), r.to_bytes()) for r in ratings]
-    assert hub._ingest_until_committed(batch)
+    assert hub.batches.ingest_until_committed(batch)
     expected = sorted(str(r.id) for r in ratings if r is not poisoned)
     assert sorted(_stored_ids(hub)) == expected
     outcomes = {str(a.id): a.outcome for a in hub.acked}
@@ -524,7 +524,7 @@ def test_any_payload_mixed_into_a_batch_costs_no_valid_rating(
     good = [honest_rating(f"kiosk-q{1 + n % 3}") for n in range(valid)]
     batch = [(topics.ratings(UNIT_CODE, r.kiosk), r.to_bytes()) for r in good] + invalid
     order.shuffle(batch)
-    assert hub._ingest_until_committed(batch)
+    assert hub.batches.ingest_until_committed(batch)
     assert sorted(_stored_ids(hub)) == sorted(str(r.id) for r in good)
     acked: dict[str, list[str]] = {}
     for outcome in hub.acked:
