@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hailong import __version__
+from hailong.contract.clock import unit_time
 from hailong.db_commands import db
 from hailong.settings import (
     ConfigError,
@@ -345,7 +346,7 @@ def receipt_return(config_path: Path, scanned: str, officer: str) -> None:
         record = desk.record_return(scanned, officer)
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         raise click.ClickException(str(exc)) from exc
-    when = record.returned_at.astimezone().strftime("%d/%m/%Y %H:%M")
+    when = unit_time(record.returned_at).strftime("%d/%m/%Y %H:%M")
     again = " (đã ghi trước đó / recorded before)" if record.already else ""
     click.echo(f"Đã trả kết quả / returned: {record.code} by {record.returned_by} at {when}{again}")
 
@@ -391,7 +392,7 @@ def keys_rotate(config_path: Path, grace_days: int) -> None:
         )
         return
     click.echo(f"created {r.key_file}")
-    until = f"{r.valid_until.astimezone():%H:%M:%S %d/%m/%Y}" if r.valid_until else "?"
+    until = f"{unit_time(r.valid_until):%H:%M:%S %d/%m/%Y}" if r.valid_until else "?"
     click.echo(
         f"Khóa {r.active} ký từ nay; khóa {r.retired} còn hiệu lực đến {until}. / "
         f"Key {r.active} signs from now on; key {r.retired} verifies until {until}. "
@@ -412,7 +413,7 @@ def keys_revoke(config_path: Path, key_id: str) -> None:
         r = revoke_receipt_key(layout, key_id, active_key=settings.receipts.active_key)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    when = f"{r.revoked_at.astimezone():%H:%M:%S %d/%m/%Y}"
+    when = f"{unit_time(r.revoked_at):%H:%M:%S %d/%m/%Y}"
     if r.already:
         click.echo(f"Khóa {key_id} đã bị thu hồi lúc {when}. / Key {key_id} was revoked at {when}.")
         return

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from hailong.contract.clock import unit_day
 from hailong.settings import (
     KEY_MANIFEST,
     PRIVATE_KEY_SUFFIX,
@@ -110,7 +111,7 @@ def init_receipt_keys(
     key_dir = layout.receipt_keys
     manifest = read_key_manifest(key_dir)
     if manifest is None and not _key_files(key_dir):
-        created += _first_signing_key(layout, key_id, now.astimezone().date())
+        created += _first_signing_key(layout, key_id, unit_day(now))
     elif manifest is None or manifest.keys[manifest.active].algorithm == "hmac-sha256":
         rotation = rotate_receipt_key(
             layout, LEGACY_GRACE_DAYS, active_key=key_id, now=now, force=True
@@ -186,7 +187,7 @@ def rotate_receipt_key(
     if grace_days < 0:
         raise ValueError(f"grace_days must be 0 or more, not {grace_days}")
     now = (datetime.now(UTC) if now is None else now).replace(microsecond=0)
-    today = now.astimezone().date()
+    today = unit_day(now)
     key_dir = layout.receipt_keys
     manifest_path = key_dir / KEY_MANIFEST
     manifest = _current_manifest(layout, active_key, today)
@@ -235,7 +236,7 @@ def revoke_receipt_key(
     again. Revoking an already revoked key changes nothing.
     """
     now = (datetime.now(UTC) if now is None else now).replace(microsecond=0)
-    manifest = _current_manifest(layout, active_key, now.astimezone().date())
+    manifest = _current_manifest(layout, active_key, unit_day(now))
     if key_id not in manifest.keys:
         known = ", ".join(sorted(manifest.keys))
         raise ConfigError(f"no receipt key {key_id!r} in {layout.receipt_keys}; keys: {known}")
@@ -245,7 +246,7 @@ def revoke_receipt_key(
     rotation = None
     if key_id == manifest.active:
         rotation = rotate_receipt_key(layout, 0, active_key=active_key, now=now, force=True)
-        manifest = _current_manifest(layout, active_key, now.astimezone().date())
+        manifest = _current_manifest(layout, active_key, unit_day(now))
         life = manifest.keys[key_id]
     lifetimes = {**manifest.keys, key_id: life.model_copy(update={"revoked": now})}
     manifest_path = layout.receipt_keys / KEY_MANIFEST

@@ -25,6 +25,7 @@ from PySide6.QtGui import QKeyEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from hailong import __version__
+from hailong.contract.clock import unit_time
 from hailong.contract.messages import KioskPolicy, UnitConfigMessage
 from hailong.contract.scale import Score
 from hailong.settings import ConfigError, KioskSettings, read_secret
@@ -373,9 +374,7 @@ class KioskController(QObject):
                 else "ngoại tuyến / offline",
                 "depth": str(self.outbox.depth()),
                 "rejected": str(self.outbox.rejected_count()),
-                "last_ack": last_ack.astimezone().strftime("%d/%m/%Y %H:%M:%S")
-                if last_ack
-                else "—",
+                "last_ack": unit_time(last_ack).strftime("%d/%m/%Y %H:%M:%S") if last_ack else "—",
                 "scanner": self.last_scan[:120] or "—",
             }
         )

@@ -39,6 +39,8 @@ from typing import ClassVar, Literal, get_args
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from hailong.contract.clock import unit_day, unit_time
+
 MAX_SCAN_LENGTH = 512
 SIGNATURE_CHARS = 86  # an Ed25519 signature: 64 bytes in unpadded base64url
 LEGACY_SIGNATURE_CHARS = 22  # the HMAC of receipts printed before Ed25519: 16 bytes
@@ -411,10 +413,10 @@ def check(
     instant = datetime.now(UTC) if now is None else now
     end = keyring.valid_until(kid)
     if end is not None and instant >= end:
-        until = f"{end.astimezone():%H:%M:%S %d/%m/%Y}"
+        until = f"{unit_time(end):%H:%M:%S %d/%m/%Y}"
         raise ReceiptRefused("expired_key", f"key {kid} retired, valid until {until}")
     if keyring.max_age_days is not None:
-        day = instant.astimezone().date() if today is None else today
+        day = unit_day(instant) if today is None else today
         age = (day - claims.code.received_on).days
         if age > keyring.max_age_days:
             raise ReceiptRefused(

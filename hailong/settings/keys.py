@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
+from hailong.contract.clock import UNIT_ZONE, unit_day
 from hailong.contract.receipt import KeyRing
 from hailong.settings.loading import (
     Code,
@@ -48,7 +49,7 @@ class KeyLifetime(Section):
     @model_validator(mode="after")
     def _ordered(self) -> KeyLifetime:
         end = self.ends_at()
-        if end is not None and end.astimezone().date() < self.created:
+        if end is not None and unit_day(end) < self.created:
             raise ValueError(f"valid_until {self.valid_until} is before created {self.created}")
         return self
 
@@ -57,7 +58,7 @@ class KeyLifetime(Section):
         until = self.valid_until
         if until is None or isinstance(until, datetime):
             return until
-        return datetime.combine(until + timedelta(days=1), time()).astimezone()  # local midnight
+        return datetime.combine(until + timedelta(days=1), time(), UNIT_ZONE)  # the unit's midnight
 
 
 class KeyManifest(Section):

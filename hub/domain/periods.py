@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
+
+from hailong.contract.clock import UNIT_ZONE
 
 PeriodKind = Literal["today", "week", "month", "quarter", "year"]
 PERIODS: tuple[PeriodKind, ...] = ("today", "week", "month", "quarter", "year")
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL = UNIT_ZONE
 
 LABELS: dict[PeriodKind, tuple[str, str]] = {
     "today": ("Hôm nay", "Today"),

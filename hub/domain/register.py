@@ -63,10 +63,9 @@ class RegisterView:
     """What the register says about the codes of one batch, read in one go by the store.
 
     ``allocated``: the last dossier sequence handed out per (unit, local day), for the days of the
-    batch's unknown codes (a day missing: none was). ``today``: the hub's local date now; a
-    code dated after it cannot have been issued by anyone yet. ``open_since``: the first day the
-    hub may still write into new codes (default ``today``; earlier when the machine's own zone,
-    which issuing uses, is behind the unit's): a day from it on is still being numbered.
+    batch's unknown codes (a day missing: none was). ``today``: the unit's date now, the day issuing
+    dates new codes with (both on :mod:`hailong.contract.clock`): a code dated after it cannot
+    have been issued yet, and today's numbering is still going on.
     ``parsed``: the batch's codes already read (the store reads them to query the register), so
     a code is parsed once per batch, not again here.
     """
@@ -74,7 +73,6 @@ class RegisterView:
     receipts: Mapping[str, ReceiptFacts]
     allocated: Mapping[tuple[str, date], int]
     today: date
-    open_since: date | None = None
     parsed: Mapping[str, DossierCode] = field(default_factory=dict)
 
 
@@ -124,7 +122,7 @@ def judge(rating: RatingMessage, view: RegisterView, unit: Unit) -> Attribution 
             f"receipt {text} is dated after today ({view.today.isoformat()})",
         )
     last = view.allocated.get((code.unit, code.received_on))
-    open_day = code.received_on >= (view.open_since or view.today)
+    open_day = code.received_on >= view.today
     # A past day the hub issued nothing on is another system's (or before the hub): unverified.
     # Today, or a day the hub numbered, a code past the last one handed out is still to come.
     if (last is not None or open_day) and code.sequence > (last or 0):

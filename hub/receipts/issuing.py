@@ -22,6 +22,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hailong.contract.clock import unit_time
 from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, ReceiptRefused, sign
 from hailong.settings import Unit
 from hub.store.models import DossierSequenceRow, ReceiptRow
@@ -72,10 +73,10 @@ def issue_receipt(
 ) -> IssuedReceipt:
     """Allocate the next dossier code for today, sign it and store it (not yet printed).
 
-    ``now`` may be aware (any zone) or naive (taken as the hub's local time).
+    ``now`` may be aware (any zone) or naive (UTC); the code carries the unit's day then.
     """
     check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
-    issued_at = now.astimezone()
+    issued_at = unit_time(now)
     day = issued_at.date()
     _check_promise(promised_on, day)
     citizen = _citizen(citizen_name, citizen_contact)
@@ -128,7 +129,7 @@ def register_receipt(
     claims = ReceiptClaims(dossier, procedure, counter, officer)
     signed = sign(claims, keyring)
     issued = IssuedReceipt(
-        claims, signed.key_id, signed.url(base_url), now.astimezone(), promised_on,
+        claims, signed.key_id, signed.url(base_url), unit_time(now), promised_on,
         origin="registered",
     )  # fmt: skip
     try:
@@ -282,7 +283,7 @@ def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> Iss
         claims,
         row.key_id,
         row.url,
-        row.issued_at.astimezone(),
+        unit_time(row.issued_at),
         row.promised_on,
         row.citizen_name,
         row.citizen_contact,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from hailong.contract.clock import unit_time
 from hailong.contract.receipt import (
     KeyRing,
     LegacyReceipt,
@@ -74,7 +75,7 @@ def _legacy_message(legacy: LegacyReceipt) -> str:
 
 
 def _when(instant: datetime) -> str:
-    return f"{instant.astimezone():%H:%M:%S %d/%m/%Y}"
+    return f"{unit_time(instant):%H:%M:%S %d/%m/%Y}"
 
 
 def _refused_message(

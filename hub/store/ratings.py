@@ -462,9 +462,7 @@ def register_view(
             )
         ):
             allocated[(row.unit, row.day)] = int(row.last)
-    # Issuing dates codes in the machine's own zone (hub.receipts.issuing); the unit's is ``zone``.
-    days_now = (now.astimezone(zone).date(), now.astimezone().date())
-    return RegisterView(receipts, allocated, max(days_now), min(days_now), parsed)
+    return RegisterView(receipts, allocated, now.astimezone(zone).date(), parsed=parsed)
 
 
 def paced_times(

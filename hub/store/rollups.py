@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, and_, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hailong.contract.clock import UNIT_ZONE
 from hailong.settings import Unit
 from hub.domain.periods import as_utc
 from hub.store.models import (
@@ -45,8 +45,7 @@ from hub.store.models import (
     ReasonRollupRow,
 )
 
-# The day of a rollup is the unit's local date. Viet Nam has kept UTC+7 all year since 1975.
-LOCAL_ZONE: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_ZONE: tzinfo = UNIT_ZONE  # the day of a rollup is the unit's local date
 
 
 @dataclass(frozen=True)

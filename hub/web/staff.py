@@ -22,6 +22,7 @@ import qrcode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hailong.contract.clock import unit_time
 from hailong.settings import Unit
 from hub.receipts.desk import IssueRequest, Printed, ReceiptView
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
@@ -252,7 +253,7 @@ def record_return(
         record = ctx.receipts.record_return(scanned, _officer(ctx.unit, account, officer))
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         return _back(error=str(exc))
-    when = record.returned_at.astimezone().strftime("%H:%M %d/%m/%Y")
+    when = unit_time(record.returned_at).strftime("%H:%M %d/%m/%Y")
     note = " (đã ghi trước đó / recorded before)" if record.already else ""
     return _back(message=f"Đã trả kết quả hồ sơ {record.code} lúc {when}{note}")
 

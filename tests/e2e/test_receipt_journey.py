@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hailong.contract.clock import unit_day
 from hailong.contract.receipt import (
     DossierCode,
     ReceiptClaims,
@@ -354,7 +355,7 @@ def test_an_old_hmac_slip_is_rated_as_its_code_alone(
     hub_settings = own_keys(tmp_path, hub_settings, legacy=True)
     kiosk = start_kiosk(qtbot, tmp_path, broker, hub_settings.receipts, "kiosk-q1")
     claims = ReceiptClaims(
-        DossierCode(unit.unit.code, datetime.now(UTC).astimezone().date(), 1),
+        DossierCode(unit.unit.code, unit_day(datetime.now(UTC)), 1),
         "1.001193",
         "Q2",
         "CB003",

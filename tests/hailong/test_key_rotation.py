@@ -4,7 +4,7 @@ read it, the upgrade from HMAC, ``rotate_receipt_key`` and ``revoke_receipt_key`
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ from hailong.settings import (
 )
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, tzinfo=UTC)
-TODAY = NOW.astimezone().date()
+TODAY = date(2026, 11, 25)  # NOW on the unit's clock (16:30, UTC+7)
 UNIT = "000.00.20.H41"
 CLAIMS = ReceiptClaims(DossierCode(UNIT, TODAY, 7), "1.001193", "Q1", "CB001")
 TICK = timedelta(microseconds=1)
@@ -144,7 +144,7 @@ def test_the_manifest_names_the_active_key_and_ends_retired_ones(layout: Secrets
     ring = hub_keys(layout, active_key="k1", max_age_days=400).keyring()
 
     assert (ring.active, sorted(ring.keys)) == ("k2", ["k1", "k2"])
-    midnight = datetime(2027, 2, 24).astimezone()
+    midnight = datetime(2027, 2, 23, 17, tzinfo=UTC)  # 00:00 on the 24th in Hà Nội
     assert ring.retired == {"k1": midnight}
     assert ring.max_age_days == 400
 

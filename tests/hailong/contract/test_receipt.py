@@ -12,6 +12,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from hailong.contract.clock import UNIT_ZONE
 from hailong.contract.receipt import (
     LEGACY_SIGNATURE_CHARS,
     MAX_SCAN_LENGTH,
@@ -448,7 +449,7 @@ def test_a_retired_key_verifies_until_the_end_instant_and_not_from_it(
         with pytest.raises(ReceiptRefused) as refused:
             verify(signed, kiosk_ring(rotated), unit, now=at)
         assert refused.value.reason == "expired_key"
-    assert f"{end.astimezone():%H:%M:%S %d/%m/%Y}" in refused.value.detail
+    assert f"{end.astimezone(UNIT_ZONE):%H:%M:%S %d/%m/%Y}" in refused.value.detail
     assert sign(claims, rotated).key_id == "next"
 
 

@@ -272,11 +272,3 @@ def test_pacing_is_per_kiosk_and_spares_known_receipts() -> None:
     ]
     assert suspects(pace(items, {}, 60)) == [False, False, False, False, True]
     assert suspects(pace(items, {}, 0)) == [False] * 5  # a unit without a limit
-
-
-def test_a_day_still_being_numbered_counts_as_today(unit: Unit) -> None:
-    """The machine's zone (issuing's) may be a day behind the unit's: both days are open."""
-    view = RegisterView({}, {}, today=date(2026, 11, 26), open_since=TODAY)
-    assert refusal(judge(rated(f"{UNIT}-261125-0001"), view, unit)) == RECEIPT_NOT_ISSUED_YET
-    assert refusal(judge(rated(f"{UNIT}-261126-0001"), view, unit)) == RECEIPT_NOT_ISSUED_YET
-    assert not kept(judge(rated(f"{UNIT}-261124-0001"), view, unit)).receipt_known

@@ -126,24 +126,41 @@ def test_each_day_counts_from_one_without_gaps(
     assert len(per_day) == len(set(day_offsets))
 
 
-@pytest.fixture
-def hanoi_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+@pytest.fixture(params=["UTC", "America/Los_Angeles", "Asia/Ho_Chi_Minh"])
+def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The zone the hub's machine is set to, which must not matter (a hub left on UTC)."""
+    monkeypatch.setenv("TZ", request.param)
     time.tzset()
-    yield
+    yield request.param
     monkeypatch.undo()
     time.tzset()
 
 
-@pytest.mark.usefixtures("hanoi_time")
-def test_the_reception_day_is_the_local_day(
-    sessions: sessionmaker[Session], unit: Unit, keyring: KeyRing
+@pytest.mark.usefixtures("machine_zone")
+@pytest.mark.parametrize(
+    ("now", "day", "clock"),
+    [
+        (datetime(2026, 11, 24, 16, 59, 59, tzinfo=UTC), date(2026, 11, 24), (23, 59)),
+        (datetime(2026, 11, 24, 17, 0, tzinfo=UTC), date(2026, 11, 25), (0, 0)),  # the bound
+        (datetime(2026, 11, 24, 23, 30, tzinfo=UTC), date(2026, 11, 25), (6, 30)),
+        (datetime(2026, 12, 31, 17, 30, tzinfo=UTC), date(2027, 1, 1), (0, 30)),  # a new year
+    ],
+)
+def test_the_reception_day_is_the_units_day_whatever_the_machines_zone(
+    sessions: sessionmaker[Session],
+    unit: Unit,
+    keyring: KeyRing,
+    now: datetime,
+    day: date,
+    clock: tuple[int, int],
 ) -> None:
-    # 23:30 UTC on the 24th is 06:30 on the 25th in Hà Nội.
-    issued = issue(sessions, unit, keyring, now=datetime(2026, 11, 24, 23, 30, tzinfo=UTC))
+    """Before, a hub on UTC dated a code issued after 17:00 UTC (midnight in Hà Nội) yesterday."""
+    issued = issue(sessions, unit, keyring, now=now)
 
-    assert issued.code.received_on == date(2026, 11, 25)
-    assert (issued.issued_at.hour, issued.issued_at.minute) == (6, 30)
+    assert issued.code.received_on == day
+    assert f"-{day:%y%m%d}-0001" in str(issued.code)
+    assert (issued.issued_at.hour, issued.issued_at.minute) == clock
+    assert issued.issued_at.utcoffset() == timedelta(hours=7)
     reloaded = load_issued(sessions, issued.code)
     assert reloaded is not None
     assert reloaded.issued_at == issued.issued_at

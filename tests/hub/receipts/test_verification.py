@@ -91,7 +91,7 @@ def test_a_receipt_of_a_retired_key_says_until_when(
 
     assert ok
     vi, en = message.splitlines()
-    until = f"{END.astimezone():%H:%M:%S %d/%m/%Y}"
+    until = "17:15:30 23/02/2027"  # END on the unit's clock (UTC+7), whatever the machine's
     assert vi.endswith(f"(khóa k1; khóa đã thay, còn hiệu lực đến {until}).")
     assert en.endswith(f"(key k1; key retired, valid until {until}).")
 
@@ -104,7 +104,7 @@ def test_a_receipt_of_a_retired_key_is_refused_from_the_end_of_its_window(
 
     assert not ok
     vi, en = message.splitlines()
-    until = f"{END.astimezone():%H:%M:%S %d/%m/%Y}"
+    until = "17:15:30 23/02/2027"  # END on the unit's clock (UTC+7), whatever the machine's
     assert vi == (
         "Không chấp nhận: Giấy hẹn đã hết hạn đánh giá (khóa ký đã thay). Vui lòng liên hệ cán bộ."
         f" (khóa k1 đã thay, chỉ hiệu lực đến {until}) (mã lý do: expired_key)"
