@@ -238,9 +238,12 @@ def test_a_packet_cut_off_by_the_end_of_the_read_is_left_for_later(
     assert len(found) == complete
 
 
-@given(st.binary(max_size=300), st.integers(0, 10))
-def test_garbage_never_crashes_the_parser_or_runs_past_the_data(data: bytes, start: int) -> None:
-    for end, topic, _mid, payload in hailong.mqtt.qos1_publishes(data, start):
+@given(st.binary(max_size=300), st.integers(0, 10), st.booleans())
+def test_garbage_never_crashes_the_parser_or_runs_past_the_data(
+    data: bytes, start: int, mqtt5: bool
+) -> None:
+    """Also with MQTT 5 properties, which a stolen kiosk's publish may fill as it likes."""
+    for end, topic, _mid, payload in hailong.mqtt.qos1_publishes(data, start, mqtt5=mqtt5):
         assert start < end <= len(data)
         assert topic
         assert len(topic) + len(payload) < end - start
