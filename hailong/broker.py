@@ -54,8 +54,23 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hailong.broker_log import BrokerLog, Notice, Refusal, RefusalLimiter
 from hailong.contract import topics
 from hailong.mqtt import log_in
-from hailong.provision import HUB_USER, SecretsLayout, init_all, mqtt_users, var_dir
-from hailong.settings import BrokerSettings, HubSettings, MqttSettings, Unit, read_secret
+from hailong.provision import (
+    HUB_USER,
+    SecretsLayout,
+    Units,
+    init_all,
+    mqtt_users,
+    units_of,
+    var_dir,
+)
+from hailong.settings import (
+    BrokerSettings,
+    HubSettings,
+    KioskEntry,
+    MqttSettings,
+    Unit,
+    read_secret,
+)
 
 log = logging.getLogger("hailong.broker")
 mosquitto_log = logging.getLogger("hailong.broker.mosquitto")
@@ -86,11 +101,12 @@ def password_hash(password: str, salt: bytes | None = None) -> str:
     return f"$7${_PBKDF2_ITERATIONS}${b64(salt).decode()}${b64(digest).decode()}"
 
 
-def acl_text(unit: Unit) -> str:
-    """Per-user ACLs: a kiosk writes only its own ratings/status, reads its acks and unit config."""
-    code = unit.unit.code
+def acl_text(units: Units) -> str:
+    """Per-user ACLs: a kiosk writes only its own ratings/status, reads its acks and its own
+    unit's config (with several units, each kiosk under its own unit's topics only)."""
     lines = [f"user {HUB_USER}", f"topic readwrite {topics.PREFIX}/#", ""]
-    for kiosk in unit.kiosks:
+    for unit, kiosk in _kiosks(units):
+        code = unit.unit.code
         lines += [
             f"user {kiosk.id}",
             f"topic write {topics.ratings(code, kiosk.id)}",
@@ -104,11 +120,18 @@ def acl_text(unit: Unit) -> str:
     return "\n".join(lines)
 
 
-def kiosk_reads(unit: Unit) -> dict[str, frozenset[str]]:
+def kiosk_reads(units: Units) -> dict[str, frozenset[str]]:
     """The topics each kiosk's ACL lets it read (as in :func:`acl_text`), by kiosk id."""
-    code = unit.unit.code
-    shared = {topics.unit_config(code), topics.rated(code), topics.returned(code)}
-    return {k.id: frozenset({topics.acks(code, k.id), *shared}) for k in unit.kiosks}
+    reads = {}
+    for unit, kiosk in _kiosks(units):
+        code = unit.unit.code
+        shared = {topics.unit_config(code), topics.rated(code), topics.returned(code)}
+        reads[kiosk.id] = frozenset({topics.acks(code, kiosk.id), *shared})
+    return reads
+
+
+def _kiosks(units: Units) -> list[tuple[Unit, KioskEntry]]:
+    return [(unit, kiosk) for unit in units_of(units) for kiosk in unit.kiosks]
 
 
 def client_id_bindings(bound: Mapping[str, str]) -> dict[str, object]:
@@ -160,7 +183,7 @@ class BrokerFiles:
 
 
 def write_broker_files(
-    unit: Unit,
+    unit: Units,
     layout: SecretsLayout,
     out_dir: Path,
     port: int,
@@ -194,7 +217,8 @@ def write_broker_files(
     acl.write_text(acl_text(unit))
     acl.chmod(0o600)
     bindings = out_dir / "client-ids.json"
-    _write_owner_only(bindings, json.dumps(client_id_bindings({k.id: k.id for k in unit.kiosks})))
+    kiosk_ids = {k.id: k.id for _, k in _kiosks(unit)}
+    _write_owner_only(bindings, json.dumps(client_id_bindings(kiosk_ids)))
     log = out_dir / "mosquitto.log"
     conf = out_dir / "mosquitto.conf"
     conf.write_text(
@@ -274,7 +298,7 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
-def prepare_broker(settings: HubSettings, unit: Unit) -> MosquittoProcess:
+def prepare_broker(settings: HubSettings, unit: Units) -> MosquittoProcess:
     """The unit's broker, unsupervised, with its files in ``var/broker`` (the demo, a site)."""
     init_all(settings, unit)
     layout = SecretsLayout(settings.receipts.key_dir.parent)

@@ -79,3 +79,49 @@ def backup(config_path: Path, folder: Path | None) -> None:
     except MaintenanceError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"backup {path} ({path.stat().st_size} bytes)")
+
+
+@db.command("readonly-role")
+@config_option
+@click.option(
+    "--name", default="hailong_bi", show_default=True, help="The PostgreSQL role to create."
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The role's password (made, mode 0600, if missing)  "
+    "[default: var/secrets/db/<name>.password].",
+)
+def readonly_role(config_path: Path, name: str, password_file: Path | None) -> None:
+    """A PostgreSQL role for a BI tool (Grafana, Metabase): SELECT on the v_* views only, which
+    hold no personal data; no table, no write (docs/data-out.md). The password is never printed."""
+    from hailong.provision import var_dir
+    from hailong.settings import read_secret
+    from hub.store.readonly import ReadonlyRoleError, create_readonly_role
+
+    settings = load_hub(config_path)
+    if not settings.hub.database_url.startswith("postgresql"):
+        raise click.ClickException(
+            "SQLite has no database users or roles: a read-only role needs the hub on "
+            "PostgreSQL. The views (v_ratings, ...) are in the SQLite file too: give a BI tool "
+            "a copy of it (`hailong db backup`); see docs/data-out.md"
+        )
+    path = password_file or var_dir(settings) / "secrets" / "db" / f"{name}.password"
+    if not path.exists():
+        import os
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+        click.echo(f"created {path} (the password; give it to the BI tool, never print it)")
+    try:
+        notes = create_readonly_role(
+            settings.hub.database_url, name, read_secret(path, "--password-file")
+        )
+    except ReadonlyRoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for note in notes:
+        click.echo(note)
+    click.echo(f"password: in {path}")

@@ -3,7 +3,9 @@
 A broker and the hub run as child processes; the kiosk runs in this process's Qt main thread with a
 simulated counter beside it that issues a receipt every few seconds, prints it to the counter's file
 printer (and a PNG of the slip) and hands it to the kiosk as a scan. A person at the screen then taps
-a face; without a display an autopilot citizen taps one, so the demo also runs headless.
+a face; without a display an autopilot citizen taps one, so the demo also runs headless. At the
+end it prints the figures and the quarter's official indices, under the criteria sets in
+``criteria/`` beside the hub configuration (``config/criteria/``), as an installed hub reads them.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def run_demo(
             except subprocess.TimeoutExpired:
                 hub.kill()
             _print_summary(settings, unit)
+            _print_indices(hub_config, settings, unit)
 
 
 def _run_kiosk_with_counter(
@@ -176,3 +179,34 @@ def _print_summary(settings: HubSettings, unit: Unit) -> None:
     with sessions() as session:
         tables = {dim: summary(session, Scope(unit), dim) for dim in DIMENSIONS}
     print(format_summary(unit, tables))
+
+
+def _print_indices(hub_config: Path, settings: HubSettings, unit: Unit) -> None:
+    """This quarter's official indices, from the criteria beside ``hub_config`` (the same folder
+    ``hailong report indices`` reads); a missing or broken folder is said, not raised: the demo's
+    ratings are safe either way."""
+    from datetime import UTC, datetime
+
+    from hailong.contract.clock import unit_day
+    from hailong.settings import ConfigError
+    from hub.domain.indices import parse_period
+    from hub.indices import IndicesDesk, NoCriteria, criteria_folder, format_indices, load_criteria
+    from hub.store.db import make_engine, session_factory
+
+    folder = criteria_folder(hub_config)
+    try:
+        book = load_criteria(folder)
+    except ConfigError as exc:
+        print(f"Chỉ số chính thức: không có bộ tiêu chí / Official indices: no criteria ({exc})")
+        return
+    now = datetime.now(UTC)
+    today = unit_day(now)
+    quarter = parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    desk = IndicesDesk(session_factory(make_engine(settings.hub.database_url)), book)
+    try:
+        indices = desk.report((unit.unit.code,), quarter, now)
+    except NoCriteria as exc:
+        print(f"Chỉ số chính thức / Official indices: {exc}")
+        return
+    names = {unit.unit.code: unit.unit.name, **{o.code: o.name for o in unit.officers}}
+    print(format_indices(indices, names))

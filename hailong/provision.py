@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -88,15 +89,35 @@ def _write_private(path: Path, text: str) -> bool:
 RESERVED_CLIENT_ID_PREFIXES = ("hailong-hub", "hailong-broker")
 
 
-def mqtt_users(unit: Unit) -> list[str]:
+Units = Unit | Iterable[Unit]
+"""One unit (a hub on its unit file) or every unit a hub serves (the catalogue tables)."""
+
+
+def units_of(units: Units) -> list[Unit]:
+    """The units as a list, refusing a kiosk id two units share: it is one MQTT user name."""
+    listed = [units] if isinstance(units, Unit) else list(units)
+    owner: dict[str, str] = {}
+    for unit in listed:
+        for kiosk in unit.kiosks:
+            other = owner.setdefault(kiosk.id, unit.unit.code)
+            if other != unit.unit.code:
+                raise ConfigError(
+                    f"kiosk id {kiosk.id!r} is in units {other} and {unit.unit.code}: a kiosk id "
+                    "is its MQTT user name, so it must be unique across the units of a hub"
+                )
+    return listed
+
+
+def mqtt_users(units: Units) -> list[str]:
     """The hub's MQTT user and one per kiosk (named as the kiosk, which is also its client id)."""
-    for kiosk in unit.kiosks:
-        if kiosk.id == HUB_USER or kiosk.id.startswith(RESERVED_CLIENT_ID_PREFIXES):
+    kiosks = [k.id for unit in units_of(units) for k in unit.kiosks]
+    for kiosk in kiosks:
+        if kiosk == HUB_USER or kiosk.startswith(RESERVED_CLIENT_ID_PREFIXES):
             raise ConfigError(
-                f"kiosk id {kiosk.id!r} is reserved for the hub (its MQTT user and client id "
+                f"kiosk id {kiosk!r} is reserved for the hub (its MQTT user and client id "
                 f"would be the hub's): choose another"
             )
-    return [HUB_USER, *(k.id for k in unit.kiosks)]
+    return [HUB_USER, *kiosks]
 
 
 LEGACY_GRACE_DAYS = 90  # HMAC receipts printed before Ed25519 still verify (at the hub) this long
@@ -122,7 +143,7 @@ def init_receipt_keys(
 
 
 def init_secrets(
-    unit: Unit, layout: SecretsLayout, key_id: str = "k1", *, now: datetime | None = None
+    unit: Units, layout: SecretsLayout, key_id: str = "k1", *, now: datetime | None = None
 ) -> list[Path]:
     """Create whatever secrets are missing and return the files created.
 
@@ -136,7 +157,7 @@ def init_secrets(
         path = layout.mqtt_password_file(user)
         if _write_private(path, secrets.token_urlsafe(24)):
             created.append(path)
-    for kiosk in unit.kiosks:
+    for kiosk in (k for one in units_of(unit) for k in one.kiosks):
         pin = layout.staff_pin_file(kiosk.id)
         if _write_private(pin, f"{secrets.randbelow(10**6):06d}"):
             created.append(pin)
@@ -419,7 +440,7 @@ def var_dir(settings: HubSettings) -> Path:
     return settings.receipts.key_dir.parent.parent
 
 
-def init_all(settings: HubSettings, unit: Unit) -> list[Path]:
+def init_all(settings: HubSettings, unit: Units) -> list[Path]:
     """Every base secret a hub configuration names (receipt keys, MQTT passwords, kiosk PINs).
 
     The web side's logins, cookie key and API token belong to ``hub.web.accounts``, which makes

@@ -28,23 +28,32 @@ from sqlalchemy.orm import Session, sessionmaker
 from hailong.contract import topics
 from hailong.contract.messages import (
     MAX_PAYLOAD_BYTES,
+    AbandonedMessage,
     AckOutcome,
     RatedReceipt,
     RatingMessage,
     peek_identity,
 )
 from hailong.settings import Unit
+from hub.domain.abandoned import AcceptedAbandoned, classify_record, judge_abandoned
 from hub.domain.ingest import (
     Accepted,
     Attribution,
     IngestRules,
     Rejected,
     checked,
-    classify,
     worth_announcing,
 )
-from hub.domain.register import REFUSAL_CODES, Refusal, judge, needs_pacing, pace
+from hub.domain.register import (
+    REFUSAL_CODES,
+    Refusal,
+    RegisterView,
+    judge,
+    needs_pacing,
+    pace,
+)
 from hub.ingest_counters import IngestCounters
+from hub.store.abandoned import store_abandoned
 from hub.store.db import is_transient, short_error
 from hub.store.ratings import (
     DeadLetterLimits,
@@ -79,13 +88,15 @@ def origin_of(topic: str) -> topics.KioskTopic | None:
 
 def classify_fast(
     topic: str, payload: bytes, rules: IngestRules | None = None
-) -> Accepted | Rejected:
+) -> Accepted | AcceptedAbandoned | Rejected:
     """:func:`hub.domain.ingest.classify`, with pydantic parsing the JSON itself for valid ratings.
 
-    Anything the fast path does not accept goes through ``classify``, so rejections and their
-    reasons are exactly the same; an accepted rating equals what ``classify`` would return. Both
-    read JSON with the same parser (``hailong.contract.messages``), and the checks after the
-    contract are one function (:func:`hub.domain.ingest.checked`).
+    Anything the fast path does not accept goes through ``classify`` (by way of
+    :func:`hub.domain.abandoned.classify_record`, which takes the abandoned sessions kiosks send
+    on the same topic), so rejections and their reasons are exactly the same; an accepted rating
+    equals what ``classify`` would return. Both read JSON with the same parser
+    (``hailong.contract.messages``), and the checks after the contract are one function
+    (:func:`hub.domain.ingest.checked`).
     """
     if len(payload) <= MAX_PAYLOAD_BYTES:
         try:
@@ -100,12 +111,27 @@ def classify_fast(
                 and origin.kind == "ratings"
             ):
                 return checked(Accepted(topic, payload, rating), origin, rules)
-    return classify(topic, payload, rules)
+    return classify_record(topic, payload, rules)
+
+
+def by_unit(batch: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
+    """The batch in one part per unit its topics name (in arrival order within each), the last
+    part first out of the caller's stack; topics naming no unit go together."""
+    parts: dict[str, list[tuple[str, bytes]]] = {}
+    for message in batch:
+        origin = origin_of(message[0])
+        parts.setdefault(origin.unit if origin else "", []).append(message)
+    return list(reversed(parts.values()))
 
 
 class BatchCommit:
-    """Commits the worker's batches; ``rules`` gives what a rating is held against now (the
-    running catalogue, which an edited unit file replaces), ``stopping`` ends the retries."""
+    """Commits the worker's batches; ``rules`` gives what a unit's ratings are held against now
+    (the running catalogue, which an edited unit file replaces), ``stopping`` ends the retries.
+
+    ``per_unit`` (a hub serving many units from the catalogue tables): a batch is committed one
+    unit at a time, each part held against its own unit's catalogue and register policy. A
+    single-unit hub commits the batch whole, as it always did.
+    """
 
     def __init__(
         self,
@@ -113,10 +139,12 @@ class BatchCommit:
         counters: IngestCounters,
         dead_letter_limits: DeadLetterLimits,
         *,
-        rules: Callable[[datetime], IngestRules],
+        rules: Callable[[datetime, str], IngestRules],
         publish_acks: Callable[[Acks], None],
         stopping: threading.Event,
+        per_unit: bool = False,
     ) -> None:
+        self.per_unit = per_unit
         self.sessions = sessions
         self.counters = counters
         self.dead_letter_limits = dead_letter_limits
@@ -142,7 +170,7 @@ class BatchCommit:
         part commits and is acknowledged. A unique-key race with another worker storing a resent
         copy also splits, and the retried halves see the committed row and report a duplicate.
         """
-        parts = [batch]
+        parts = by_unit(batch) if self.per_unit else [batch]
         delay = 0.1
         while parts:
             if self._stopping.is_set():
@@ -231,17 +259,20 @@ class BatchCommit:
         """Store the batch in one transaction; returns the acks per kiosk and, per unit, the
         receipts that now have their rating (for the other kiosks' "already rated" lists)."""
         now = datetime.now(UTC)
-        rules = self._rules(now)
+        origin = origin_of(batch[0][0]) if batch else None
+        rules = self._rules(now, origin.unit if origin else "")
         unit = rules.unit
         verdicts = [classify_fast(topic, payload, rules) for topic, payload in batch]
         accepted = [v for v in verdicts if isinstance(v, Accepted)]
+        abandoned = [v for v in verdicts if isinstance(v, AcceptedAbandoned)]
         rejected = [v for v in verdicts if isinstance(v, Rejected)]
         acks: Acks = defaultdict(list)
         with self.sessions.begin() as session:
             # The register, not the kiosk, decides (hub.domain.register): a refused rating is
             # dead-lettered and acknowledged "rejected" like any other invalid message.
             codes = {_code(a) for a in accepted if a.rating.receipt}
-            view = register_view(session, codes, now)
+            codes.update(a.session.receipt.code for a in abandoned)
+            view = register_view(session, codes, now, book=unit.code_book())
             kept: list[tuple[RatingMessage, Attribution]] = []
             for a in accepted:
                 judged = judge(a.rating, view, unit)
@@ -256,6 +287,10 @@ class BatchCommit:
                     kept.append((a.rating, judged))
             items = self._paced(session, unit, kept)
             outcomes = store_batch(session, items, now, dead_letters=self.dead_letter_limits)
+            left = self._judge_abandoned(abandoned, view, unit, rejected)
+            left_outcomes = store_abandoned(
+                session, left, now, dead_letters=self.dead_letter_limits
+            )
             for r in rejected:
                 store_dead_letter(
                     session,
@@ -266,7 +301,9 @@ class BatchCommit:
                     code=r.code,
                     limits=self.dead_letter_limits,
                 )
-        self._count(outcomes, [r.code for r in rejected])
+        # An abandoned session is no rating: only its refusals count, as dead letters.
+        refused_left = [o for o in left_outcomes if o.outcome == "rejected"]
+        self._count([*outcomes, *refused_left], [r.code for r in rejected])
         self.count_dropped(session)
         rated: Rated = defaultdict(list)
         for r in rejected:  # counted once committed: a retried batch is not counted twice
@@ -276,6 +313,7 @@ class BatchCommit:
             acks[(rating.unit, rating.kiosk)].append(outcome)
             if outcome.outcome != "stored":
                 continue
+            self.counters.ratings_by_kiosk[(rating.unit, rating.kiosk)] += 1
             self._count_flags(rating, attribution)
             # Only a receipt the register knows is announced: a notice for a made-up or typed
             # code would let a hostile kiosk make every kiosk refuse a real slip.
@@ -283,12 +321,38 @@ class BatchCommit:
             if rating.receipt is not None and attribution.receipt_known and fresh:
                 notice = RatedReceipt(code=rating.receipt.code, stage=attribution.stage)
                 rated[rating.unit].append(notice)
+        for record, outcome in zip((record for record, _ in left), left_outcomes, strict=True):
+            acks[(record.unit, record.kiosk)].append(outcome)
+            if outcome.outcome == "stored":
+                self.counters.abandoned_by_kiosk[(record.unit, record.kiosk)] += 1
         for r in rejected:
             if r.identity is not None and r.kiosk is not None:
                 rid, seq = r.identity
                 outcome = AckOutcome(id=rid, seq=seq, outcome="rejected", reason=r.reason[:200])
                 acks[(r.kiosk.unit, r.kiosk.kiosk)].append(outcome)
         return acks, rated
+
+    @staticmethod
+    def _judge_abandoned(
+        abandoned: list[AcceptedAbandoned],
+        view: RegisterView,
+        unit: Unit,
+        rejected: list[Rejected],
+    ) -> list[tuple[AbandonedMessage, Attribution]]:
+        """The abandoned sessions the register keeps, attributed; the ones it refuses are added
+        to ``rejected`` (dead-lettered and acknowledged "rejected", like a refused rating)."""
+        kept: list[tuple[AbandonedMessage, Attribution]] = []
+        for a in abandoned:
+            judged = judge_abandoned(a.session, view, unit)
+            if isinstance(judged, Refusal):
+                identity = (a.session.id, a.session.seq)
+                origin = origin_of(a.topic)
+                rejected.append(
+                    Rejected(a.topic, a.payload, judged.reason, identity, origin, code=judged.code)
+                )
+            else:
+                kept.append((a.session, judged))
+        return kept
 
     def _paced(
         self, session: Session, unit: Unit, items: list[tuple[RatingMessage, Attribution]]

@@ -7,6 +7,11 @@ Vietnamese and English; only then is the file replaced atomically (a temporary f
 folder, fsync, ``os.replace``), after a timestamped copy of the previous file is kept next to it.
 The running hub notices the new file and republishes the catalogue to every kiosk
 (:meth:`hub.service.HubService._reload_unit_if_changed`).
+
+With ``[hub] catalogue = "database"`` the same edits go to the catalogue tables instead
+(:class:`UnitTables`): the unit is rendered as the TOML a unit file would hold, edited and
+validated exactly as above, then written with :func:`hub.store.catalogue.import_unit` in one
+transaction. :class:`Catalogue` is what the pages ask for the units the hub serves.
 """
 
 from __future__ import annotations
@@ -19,19 +24,23 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import tomlkit
 from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
 from tomlkit.items import AoT, Table
 from tomlkit.toml_document import TOMLDocument
 
-from hailong.settings import Procedure, Unit
+from hailong.settings import HubSettings, Procedure, Unit
+from hub.domain.units import UnitNode, UnitTree
+from hub.store import catalogue as stored
 
 KEEP_BACKUPS = 50
 MAX_CSV_BYTES = 1_000_000
@@ -171,6 +180,174 @@ class UnitFile:
             if new_text != text:
                 replace_atomically(self.path, new_text)
             return unit
+
+
+class UnitTables:
+    """One unit's catalogue in the tables, read and changed like :class:`UnitFile`: the edit
+    functions below work on the TOML the unit would have in a file, so the checks and messages
+    are the same whichever the source. The unit's kind and parent are kept as they are."""
+
+    def __init__(self, sessions: sessionmaker[Session], code: str, lock: threading.Lock) -> None:
+        self.sessions = sessions
+        self.code = code
+        self.where = Path(f"units/{code}")  # names the unit in messages, as a file's path does
+        self._lock = lock
+
+    def read(self) -> Snapshot:
+        try:
+            with self.sessions() as session:
+                unit = stored.load_unit(session, self.code)
+        except stored.CatalogueStoreError as exc:
+            raise CatalogueError([str(exc)]) from exc
+        text = unit_text(unit)
+        return Snapshot(text, version_of(text), unit)
+
+    def change(
+        self,
+        version: str | None,
+        edit: Edit,
+        before_write: Callable[[Unit], object] | None = None,
+    ) -> Unit:
+        """As :meth:`UnitFile.change`; the unit's row is locked from reading to writing."""
+        with self._lock, self.sessions.begin() as session:
+            try:
+                node = stored.lock_unit(session, self.code)
+                text = unit_text(stored.load_unit(session, self.code))
+            except stored.CatalogueStoreError as exc:
+                raise CatalogueError([str(exc)]) from exc
+            if version is not None and version != version_of(text):
+                raise CatalogueError(
+                    [
+                        "Danh mục đã thay đổi từ khi trang được mở; hãy tải lại trang và làm "
+                        "lại. / The catalogue changed since this page was opened; reload the "
+                        "page and try again."
+                    ]
+                )
+            document = tomlkit.parse(text)
+            edit(document)
+            unit = validate(tomlkit.dumps(document), self.where)
+            if unit.unit.code != self.code:
+                raise CatalogueError(["Không đổi được mã đơn vị. / A unit's code cannot change."])
+            if before_write is not None:
+                before_write(unit)
+            try:
+                stored.import_unit(session, unit, node.parent, node.kind)
+            except stored.CatalogueStoreError as exc:
+                raise CatalogueError([str(exc)]) from exc
+            return unit
+
+
+def unit_text(unit: Unit) -> str:
+    """The unit as a unit file would hold it (what an edit of a database unit works on)."""
+    document = tomlkit.document()
+    for key, value in unit.model_dump(mode="json", exclude_none=True).items():
+        document[key] = value
+    return tomlkit.dumps(document)
+
+
+class UnitSource(Protocol):
+    """Where one unit's catalogue is read and changed: its file, or its rows."""
+
+    def read(self) -> Snapshot: ...
+
+    def change(
+        self,
+        version: str | None,
+        edit: Edit,
+        before_write: Callable[[Unit], object] | None = None,
+    ) -> Unit: ...
+
+
+# How long a unit read from the tables is trusted before it is read again: an edit in this
+# process is seen at once (Catalogue.changed), one made elsewhere (another web process,
+# `hailong catalogue import`) within this.
+CACHE_SECONDS = 30.0
+
+
+class Catalogue:
+    """The units this hub serves, for its pages: the tree, and any unit's catalogue by code.
+
+    ``[hub] catalogue = "file"``: the home unit alone (its unit file). ``"database"``: every unit
+    in the tables, each read once and kept for :data:`CACHE_SECONDS`. A page asks
+    :meth:`unit` for a unit it may show (the login's scope is the page's business) and gets
+    ``None`` for a code the hub does not serve.
+    """
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        sessions: sessionmaker[Session],
+        home: Unit,
+        unit_file: UnitFile | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = settings.hub.catalogue
+        self.sessions = sessions
+        self.home = home
+        self.unit_file = unit_file or UnitFile(settings.hub.unit_file)
+        self._clock = clock
+        self._lock = threading.Lock()  # guards the caches
+        self._write_lock = threading.Lock()  # one writer at a time in this process
+        self._units: dict[str, tuple[float, Unit | None]] = {}
+        self._tree: tuple[float, UnitTree] | None = None
+
+    @property
+    def from_database(self) -> bool:
+        return self.source == "database"
+
+    def tree(self) -> UnitTree:
+        """Every unit served, with its parent."""
+        if not self.from_database:
+            return UnitTree.of([UnitNode(self.home.unit.code, self.home.unit.name)])
+        now = self._clock()
+        with self._lock:
+            if self._tree is not None and now - self._tree[0] < CACHE_SECONDS:
+                return self._tree[1]
+        with self.sessions() as session:
+            tree = stored.load_tree(session)
+        with self._lock:
+            self._tree = (now, tree)
+        return tree
+
+    def unit(self, code: str) -> Unit | None:
+        """The catalogue of a unit the hub serves, or None."""
+        if not self.from_database:
+            return self.home if code == self.home.unit.code else None
+        now = self._clock()
+        with self._lock:
+            cached = self._units.get(code)
+            if cached is not None and now - cached[0] < CACHE_SECONDS:
+                return cached[1]
+        with self.sessions() as session:
+            unit = stored.load_units(session, [code]).get(code)
+        with self._lock:
+            self._units[code] = (now, unit)
+        return unit
+
+    def all(self) -> list[Unit]:
+        """Every served unit, read now (not from the cache): what the broker's users and ACLs
+        are written from."""
+        if not self.from_database:
+            return [self.home]
+        with self.sessions() as session:
+            return list(stored.load_units(session).values())
+
+    def editor(self, code: str | None = None) -> UnitSource:
+        """Where the admin pages change a unit (the home unit by default)."""
+        code = code or self.home.unit.code
+        if not self.from_database:
+            if code != self.home.unit.code:
+                raise CatalogueError([f"Không có đơn vị “{code}”. / No unit “{code}”."])
+            return self.unit_file
+        return UnitTables(self.sessions, code, self._write_lock)
+
+    def changed(self, unit: Unit) -> None:
+        """A unit was just edited here: the next read sees it (and the tree its new name)."""
+        with self._lock:
+            if unit.unit.code == self.home.unit.code:
+                self.home = unit
+            self._units[unit.unit.code] = (self._clock(), unit)
+            self._tree = None
 
 
 def validate(text: str, path: Path) -> Unit:

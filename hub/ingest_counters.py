@@ -69,3 +69,8 @@ class IngestCounters:
     # What the register made of the ratings (hub.domain.register): refusals by code, and stored
     # ratings flagged claim_mismatch, unverified or suspect.
     register_verdicts: Counter[str] = field(default_factory=Counter)
+    # Ratings and abandoned sessions (a receipt scanned, no face tapped: issue 17) stored, per
+    # (unit, kiosk) as the records say: each kiosk's abandoned share, whose jump says its faces or
+    # buttons stopped working (alert HaiLongKioskAbandonedShareHigh).
+    ratings_by_kiosk: Counter[tuple[str, str]] = field(default_factory=Counter)
+    abandoned_by_kiosk: Counter[tuple[str, str]] = field(default_factory=Counter)

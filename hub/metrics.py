@@ -15,6 +15,7 @@ its own.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -181,6 +182,12 @@ def _worker(unit: str, w: Worker) -> Iterator[Metric]:
     yield _by(counter, "hailong_dead_letters_dropped_total",
               "Dead letters not kept because their kiosk's quota was full, by machine reason."
               + SINCE_START, unit, "reason", sorted(c.dead_letters_dropped.copy().items()))  # fmt: skip
+    yield _by_kiosk(counter, "hailong_kiosk_ratings_stored_total",
+                    "Ratings committed to the database, per kiosk." + SINCE_START,
+                    c.ratings_by_kiosk)  # fmt: skip
+    yield _by_kiosk(counter, "hailong_abandoned_sessions_stored_total",
+                    "Abandoned sessions (a receipt scanned, no face tapped) committed to the "
+                    "database, per kiosk." + SINCE_START, c.abandoned_by_kiosk)  # fmt: skip
     yield _one(gauge, "hailong_ingest_worker_up",
                "1 while the ingest worker thread is alive (/healthz answers 503 when it is not).",
                unit, w.worker_up)  # fmt: skip
@@ -213,4 +220,13 @@ def _by(
     family = kind(name, help_text, labels=["unit", label])
     for key, value in rows:
         family.add_metric([unit, key], value)
+    return family
+
+
+def _by_kiosk(kind: _Kind, name: str, help_text: str, counts: Counter[tuple[str, str]]) -> Metric:
+    """One sample per (unit, kiosk) the worker stored something for, labelled with the record's
+    own unit (a hub serving many units sees the same kiosk code in several)."""
+    family = kind(name, help_text, labels=["unit", "kiosk"])
+    for (unit, kiosk), value in sorted(counts.copy().items()):
+        family.add_metric([unit, kiosk], value)
     return family

@@ -22,15 +22,24 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.messages import AckOutcome, RatingMessage, ReceiptRef
-from hailong.contract.receipt import KeyRing, ReceiptClaims, SignedReceipt, parse_scan, verify
+from hailong.contract.receipt import (
+    DossierCode,
+    KeyRing,
+    ReceiptClaims,
+    ReceiptRefused,
+    SignedReceipt,
+    parse_scan,
+    verify,
+)
 from hailong.contract.scale import Channel, Score, Stage
 from hailong.settings import Unit
 from hub.domain.ingest import attribute
 from hub.receipts.issuing import require_registered
-from hub.store.models import RatingRow
+from hub.store.models import RatingRow, ReceiptRow
 from hub.store.ratings import receipt_facts, store_batch
 
 ONLINE_KIOSK = "online"  # the "kiosk" of ratings made on a phone
+MAX_CODE_LENGTH = 64  # longer than any dossier code a unit's patterns can spell
 STORE_ATTEMPTS = 5  # a losing transaction's retries; the second already sees the winner
 
 
@@ -43,6 +52,24 @@ class OnlineReceipt:
     already_rated: bool
 
 
+def receipt_unit(sessions: sessionmaker[Session], code: str) -> str | None:
+    """Whose receipt a rating URL's code is, on a hub serving many units: the unit the register
+    holds it under (every receipt issued or registered here, in any unit's spelling), else the
+    unit code a national spelling carries; None when neither tells (the page then tries the
+    home unit, whose checks refuse it clearly). Only where to look: the signature, checked
+    after, is what vouches for the receipt."""
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    with sessions() as session:
+        found = session.scalar(select(ReceiptRow.unit).where(ReceiptRow.dossier_code == code))
+    if found is not None:
+        return found
+    try:
+        return DossierCode.parse(code.upper()).unit
+    except (ReceiptRefused, ValueError):
+        return None
+
+
 def open_receipt(
     sessions: sessionmaker[Session],
     unit: Unit,
@@ -50,7 +77,7 @@ def open_receipt(
     url: str,
 ) -> OnlineReceipt:
     """Verify the QR's URL; raises ``ReceiptRefused`` with the reason when it is not genuine."""
-    scanned = parse_scan(url)
+    scanned = parse_scan(url, unit.code_book())
     if not isinstance(scanned, SignedReceipt):
         raise ValueError("a receipt URL carries a signature")
     claims = verify(scanned, keyring, unit.unit.code)

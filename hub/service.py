@@ -19,6 +19,13 @@ worker that has a persistent session, where they would wait until it returns.
 With ``[hub] ratings_from = "own_unit"`` the hub (or worker group) takes only its own unit's
 ratings and statuses, so a province can run one per unit on one central broker.
 
+Many units on one hub. With ``[hub] catalogue = "database"`` the hub (or worker group) serves every
+unit in the catalogue tables (:mod:`hub.store.catalogue`): each unit's ratings are held against
+that unit's catalogue and register policy (:class:`hub.batch_commit.BatchCommit`, ``per_unit``),
+each unit's config is retained on its own topic, and a unit edited anywhere (the admin pages of
+any web process, ``hailong catalogue import``) is reloaded within a second, its config
+republished to its kiosks.
+
 Stopping is graceful: a shared worker unsubscribes first (the broker sends the rest to the other
 workers), a single hub stops acknowledging new messages to the broker (they are redelivered to its
 persistent session on the next start); then everything already received is committed and
@@ -67,6 +74,7 @@ from hub.broker_link import BrokerLink, Received
 from hub.domain.ingest import IngestRules
 from hub.ingest_counters import IngestCounters
 from hub.statuses import StatusKeeper
+from hub.store.catalogue import load_units, revisions
 from hub.store.ratings import DeadLetterLimits, mark_announced, pending_returns
 from hub.store.retention import prune_dead_letters, prune_status_history
 
@@ -118,8 +126,14 @@ class HubService:
         client_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.unit = unit
+        self.unit = unit  # the home unit
         self.sessions = sessions
+        # Every unit served, by code: the home unit alone, or every unit in the tables.
+        self.from_database = settings.hub.catalogue == "database"
+        self.units: dict[str, Unit] = {unit.unit.code: unit}
+        self._revisions: dict[str, int] = {}
+        if self.from_database:
+            self._reload_units()
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.counters = IngestCounters()
@@ -155,6 +169,7 @@ class HubService:
             rules=self.rules,
             publish_acks=lambda acks: self._publish_acks(acks),
             stopping=self._stopping,
+            per_unit=self.from_database,
         )
         self.statuses = StatusKeeper(
             sessions, self.counters, self.dead_letter_limits, self.batches.count_dropped
@@ -200,9 +215,12 @@ class HubService:
         not the hub's ill health: paho reconnects, and ``/metrics`` shows the link."""
         return self.worker_alive and self.network_alive
 
-    def rules(self, now: datetime) -> IngestRules:
-        """What a rating is held against now: the running catalogue and the hub's clock."""
-        return IngestRules(self.unit, now, self.max_future, self.max_past)
+    def rules(self, now: datetime, unit: str = "") -> IngestRules:
+        """What a rating of ``unit`` is held against now: that unit's running catalogue (the
+        home unit's for a unit the hub does not serve, and always on a unit file) and the
+        hub's clock."""
+        catalogue = self.units.get(unit, self.unit)
+        return IngestRules(catalogue, now, self.max_future, self.max_past)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -354,15 +372,20 @@ class HubService:
 
     # -- announcements and the catalogue (the worker's periodic tasks) ------------------------
 
-    def announce_rated(self, code: str, stage: Stage) -> None:
-        """A receipt rated outside MQTT (the online page, in a web thread): the kiosks add it to
-        their "already rated" lists, as for a rating a kiosk sent."""
-        self._publish_rated({self.unit.unit.code: [RatedReceipt(code=code, stage=stage)]})
+    def announce_rated(self, code: str, stage: Stage, unit: str | None = None) -> None:
+        """A receipt rated outside MQTT (the online page, in a web thread): the kiosks of its
+        unit (``unit``, default the home unit) add it to their "already rated" lists, as for a
+        rating a kiosk sent."""
+        where = unit or self.unit.unit.code
+        self._publish_rated({where: [RatedReceipt(code=code, stage=stage)]})
 
-    def _publish_config(self) -> None:
-        """The unit's catalogue, retained: a kiosk gets the latest on every (re)connection."""
-        config = self.unit.to_message(self._revoked_keys()).to_bytes()
-        self.link.publish(topics.unit_config(self.unit.unit.code), config, retain=True)
+    def _publish_config(self, units: list[Unit] | None = None) -> None:
+        """Each unit's catalogue (every served unit's by default), retained: a kiosk gets the
+        latest on every (re)connection."""
+        revoked = self._revoked_keys()
+        for unit in list(self.units.values()) if units is None else units:
+            config = unit.to_message(revoked).to_bytes()
+            self.link.publish(topics.unit_config(unit.unit.code), config, retain=True)
 
     def _revoked_keys(self) -> tuple[str, ...]:
         """Revoked receipt keys for the config (kiosks refuse them); an unreadable keys.toml
@@ -382,10 +405,38 @@ class HubService:
             log.info("receipt keys changed: publishing the revocations to the kiosks")
             self._publish_config()
 
+    def _reload_units(self) -> list[Unit]:
+        """The units whose revision in the tables changed since the last look (all at first),
+        read again; a unit removed from the tables is no longer served. Returns those read."""
+        with self.sessions() as session:
+            now = revisions(session)
+            changed = [code for code, rev in now.items() if self._revisions.get(code) != rev]
+            loaded = load_units(session, changed) if changed else {}
+        units = {
+            code: self.units[code] for code in now if code not in loaded and code in self.units
+        }
+        units |= loaded
+        self.unit = units.get(self.unit.unit.code, self.unit)
+        units.setdefault(self.unit.unit.code, self.unit)
+        self.units = units  # replaced whole: paho's thread may be reading the old one
+        self._revisions = now
+        return list(loaded.values())
+
     def _reload_unit_if_changed(self) -> None:
         """An edited unit file (a new officer, a renamed procedure) reaches every kiosk without
         restarting anything; a file that no longer validates is reported and the running
-        catalogue kept."""
+        catalogue kept. With the catalogue tables, every unit changed there is reloaded and
+        its config republished; rows that no longer make a valid unit (only a hand edit in SQL
+        can do that) are logged, and the running catalogue kept, until they are fixed."""
+        if self.from_database:
+            changed = self._reload_units()
+            if changed and self.ready.is_set():
+                log.info(
+                    "catalogue changed for %s: publishing it to their kiosks",
+                    ", ".join(u.unit.code for u in changed),
+                )
+                self._publish_config(changed)
+            return
         path = self.settings.hub.unit_file
         stamp = _stamp(path)
         if stamp == self._unit_stamp:
@@ -402,6 +453,7 @@ class HubService:
             )
             return
         self.unit = unit
+        self.units = {unit.unit.code: unit}
         if self.ready.is_set():
             log.info("%s changed: publishing the new catalogue to the kiosks", path)
             self._publish_config()
@@ -436,19 +488,21 @@ class HubService:
         hub restart or a broker outage delays the notice but never loses it. (With several
         workers two may announce the same return; kiosks take it twice without harm.)
         """
-        try:
-            with self.sessions.begin() as session:
-                returned = pending_returns(session, self.unit.unit.code)
-                if not returned:
-                    return
-                topic = topics.returned(self.unit.unit.code)
-                payloads = packed(returned, lambda chunk: ReturnedMessage(receipts=chunk))
-                if not all([self.link.publish(topic, payload) for payload in payloads]):
-                    session.rollback()
-                    return
-                mark_announced(session, [r.code for r in returned])
-        except SQLAlchemyError as exc:
-            log.warning("could not announce returns yet: %s", exc)
+        for code in list(self.units):
+            try:
+                with self.sessions.begin() as session:
+                    returned = pending_returns(session, code)
+                    if not returned:
+                        continue
+                    topic = topics.returned(code)
+                    payloads = packed(returned, lambda chunk: ReturnedMessage(receipts=chunk))
+                    if not all([self.link.publish(topic, payload) for payload in payloads]):
+                        session.rollback()
+                        return
+                    mark_announced(session, [r.code for r in returned])
+            except SQLAlchemyError as exc:
+                log.warning("could not announce returns yet: %s", exc)
+                return
 
     def _announce_rated(self) -> None:
         """Tell every kiosk of the unit which receipts now have their rating, once a second.

@@ -12,6 +12,11 @@ delivers it until the hub acknowledges it. Only the channel differs (``button_bo
   is stored.
 * Press while armed: one rating for that receipt, then the box is disarmed; light "buffered" once
   it is on disk, "accepted" when the hub's ack arrives.
+* A scan that ends without a press (the box disarms after ``kiosk.idle_reset_seconds``, another
+  receipt is scanned, the bridge stops) is recorded as an *abandoned session*, exactly as the
+  touchscreen kiosk records it (:class:`kiosk.domain.session.SaveAbandoned`: ``timeout``,
+  ``next_scan``, ``closed``), and sent to the hub like a rating, so the unit's coverage counts the
+  receipts scanned at a box and never rated.
 * Press while not armed: a walk-in rating of the counter where configured, at most one per
   ``walk_in_min_interval_seconds``; otherwise (and inside the interval) counted and ignored.
 * Any light other than "idle" returns to "idle" after ``idle_after_seconds``
@@ -39,10 +44,10 @@ from types import TracebackType
 from firmware_bridge.lights import StatusLight
 from firmware_bridge.protocol import DeviceInfo, Heartbeat, Message, Press, Scan
 from firmware_bridge.serial_port import LinkState, link_to
-from hailong.contract.messages import AckOutcome, KioskPolicy, RatingMessage
+from hailong.contract.messages import AbandonReason, AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
 from hailong.settings import FirmwareBridgeSettings
-from kiosk.domain.session import RatingSession, Screen, Tick
+from kiosk.domain.session import RatingSession, SaveAbandoned, Screen, Tick
 from kiosk.outbox import Outbox, OutboxError
 from kiosk.uplink import Uplink
 
@@ -54,6 +59,12 @@ def _revoked_keys(outbox: Outbox) -> tuple[str, ...]:
     """Receipt keys the hub revoked, from the unit config the uplink keeps in the outbox."""
     config = outbox.load_unit_config()
     return config.revoked_keys if config else ()
+
+
+def _dossier_patterns(outbox: Outbox) -> tuple[str, ...]:
+    """The unit's own dossier code patterns, from the unit config the uplink keeps."""
+    config = outbox.load_unit_config()
+    return tuple(config.dossier_patterns or ()) if config else ()
 
 
 class ButtonBox:
@@ -81,6 +92,7 @@ class ButtonBox:
             stage_of=outbox.stage_of,
             on_refused=outbox.count_refusal,
             revoked_keys=lambda: _revoked_keys(outbox),
+            dossier_patterns=lambda: _dossier_patterns(outbox),
         )
         self.lights = StatusLight(send, box.idle_after_seconds)
         self.ignored: collections.Counter[str] = collections.Counter()  # presses, by reason
@@ -94,8 +106,13 @@ class ButtonBox:
         self._timer.start()
 
     def stop(self) -> None:
+        """Stop the timer; a receipt still armed is recorded as abandoned (``closed``), as the
+        kiosk does when it stops."""
         self._stop.set()
-        self._timer.join(timeout=5)
+        if self._timer.is_alive():
+            self._timer.join(timeout=5)
+        with self._lock:
+            self._end("closed")
 
     # -- from the device -----------------------------------------------------------------------
 
@@ -128,6 +145,7 @@ class ButtonBox:
             self.uplink.devices.scanned(datetime.now(UTC))
         now = self.clock()
         screen = self.session.submit_code(text, now)
+        self._record_abandoned()  # the receipt armed before, if this scan replaced it
         if screen is Screen.RATING:
             subject = self.session.subject
             log.info("armed for %s", subject.dossier_code if subject else "?")
@@ -200,8 +218,34 @@ class ButtonBox:
             screen = self.session.screen
             if screen is Screen.RATING and self.session.tick(self.clock()) in _EXPIRED:
                 log.info("armed receipt expired without a press")
-                self.session.reset()
+                self._end("timeout")
         self.lights.tick()
+
+    def _end(self, why: AbandonReason) -> None:
+        """Disarm (under the lock): a receipt armed and never pressed is recorded as abandoned."""
+        self.session.end(self.clock(), why)
+        self._record_abandoned()
+        self.session.reset()
+
+    def _record_abandoned(self) -> None:
+        """Write the abandoned sessions the session asked for, as the kiosk's controller does: on
+        disk before the box goes on, published like a rating; a failure is logged only (the
+        citizen has left, and a missing record costs one count, never a rating). The box writes
+        its ratings itself (:meth:`_press`, channel ``button_box``), so no other effect is taken
+        here."""
+        written = False
+        for effect in self.session.take_effects():
+            if not isinstance(effect, SaveAbandoned):
+                continue
+            try:
+                self.outbox.save_abandoned(effect.session_id, effect.build)
+            except OutboxError:
+                log.exception("could not record abandoned session %s", effect.session_id)
+                continue
+            written = True
+            log.info("abandoned session %s recorded", effect.session_id)
+        if written and self.uplink is not None:
+            self.uplink.notify_new()
 
 
 class Bridge:

@@ -7,8 +7,10 @@ the same calls as a USB scan and a tap on a face.
 
 The session says what to write (:class:`kiosk.domain.session.SaveRating`); this controller writes
 it to the outbox right after each call, before anything is drawn: the face is on disk, open, before
-the reasons or survey screen shows, and closed before "Cảm ơn" shows. The screens in ``kiosk/ui``
-never touch the outbox.
+the reasons or survey screen shows, and closed before "Cảm ơn" shows. A scanned session that ends
+without a face (:class:`kiosk.domain.session.SaveAbandoned`: an idle reset, the next scan, the
+staff screen) is written to the outbox the same way, before the next screen is drawn, and
+published like a rating. The screens in ``kiosk/ui`` never touch the outbox.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from hailong import __version__
 from hailong.contract.clock import unit_time
-from hailong.contract.messages import KioskPolicy, UnitConfigMessage
+from hailong.contract.messages import AbandonReason, KioskPolicy, UnitConfigMessage
 from hailong.contract.scale import Score
 from hailong.settings import ConfigError, KioskSettings, read_secret
 from kiosk.domain.scanner import ScanDetector
@@ -34,6 +36,7 @@ from kiosk.domain.session import (
     ALREADY_RATED,
     NOT_SAVED,
     RatingSession,
+    SaveAbandoned,
     SaveRating,
     Screen,
     StaleAction,
@@ -76,6 +79,12 @@ def _revoked_keys(controller: KioskController | None) -> tuple[str, ...]:
     return tuple(catalogue.revoked_keys) if catalogue else ()
 
 
+def _dossier_patterns(controller: KioskController | None) -> tuple[str, ...]:
+    """The unit's own dossier code patterns, from the unit config (none: national codes only)."""
+    catalogue = controller.catalogue if controller is not None else None
+    return tuple(catalogue.dossier_patterns or ()) if catalogue else ()
+
+
 class KioskController(QObject):
     link_changed = Signal()
     config_arrived = Signal(object)
@@ -108,6 +117,7 @@ class KioskController(QObject):
             stage_of=outbox.stage_of,
             on_refused=outbox.count_refusal,
             revoked_keys=lambda: _revoked_keys(me()),
+            dossier_patterns=lambda: _dossier_patterns(me()),
         )
         self.pins = PinGuard(_load_pin(settings))
         self.catalogue: UnitConfigMessage | None = None
@@ -256,11 +266,13 @@ class KioskController(QObject):
         self._spoken = said
         self.speaker(key, session.lang)
 
-    def reset(self) -> None:
+    def reset(self, why: AbandonReason = "closed") -> None:
         """Back to the start for the next citizen. A rating still open (an idle reset on a screen
-        after the face, the staff screen closed) is closed with its answers first."""
+        after the face, the staff screen closed) is closed with its answers first; a scanned
+        session still on the faces is recorded as abandoned, ``why`` (the idle reset says
+        ``timeout``; the staff screen and the kiosk stopping, ``closed``)."""
         now = self.clock()
-        self.session.end(now)
+        self.session.end(now, why)
         self._write(now)
         self.session.reset()
         self._forget_citizen()
@@ -284,7 +296,7 @@ class KioskController(QObject):
         verdict = self.session.tick(self.clock())
         self.window.banner.setVisible(verdict is Tick.WARN)
         if verdict in (Tick.RESET, Tick.SAVE_AND_RESET):
-            self.reset()
+            self.reset("timeout")
 
     def _write(self, now: datetime) -> None:
         """Carry out the writes the session asked for, in order, each durable before the next
@@ -297,7 +309,7 @@ class KioskController(QObject):
         """
         closed = True
         for effect in self.session.take_effects():
-            if not self._carry_out(effect):
+            if not self._carry_out(effect) and isinstance(effect, SaveRating):
                 closed = closed and not effect.close
         if self.session.screen is Screen.SAVING:
             if closed:
@@ -305,7 +317,9 @@ class KioskController(QObject):
             else:
                 self.session.store_failed(now)
 
-    def _carry_out(self, effect: SaveRating) -> bool:
+    def _carry_out(self, effect: SaveRating | SaveAbandoned) -> bool:
+        if isinstance(effect, SaveAbandoned):
+            return self._record_abandoned(effect)
         try:
             rating = self.outbox.save(effect.rating_id, effect.build, close=effect.close)
         except OutboxError:
@@ -319,6 +333,18 @@ class KioskController(QObject):
             if self.uplink:
                 self.uplink.notify_new()
             self._show_link()
+        return True
+
+    def _record_abandoned(self, effect: SaveAbandoned) -> bool:
+        """Write an abandoned session; a failure is logged only (the citizen has left, and a
+        missing record costs one count, never a rating)."""
+        try:
+            self.outbox.save_abandoned(effect.session_id, effect.build)
+        except OutboxError:
+            log.exception("could not record abandoned session %s in the outbox", effect.session_id)
+            return False
+        if self.uplink:
+            self.uplink.notify_new()
         return True
 
     # -- scanner on any screen ---------------------------------------------------------------

@@ -14,6 +14,11 @@ migration is needed. At most one rating is open at a time: opening or appending 
 any other first, so publication follows seq order and the seqs stay gap-free. The file survives
 power loss (SQLite WAL with ``synchronous=FULL``); the kiosk can run offline for days.
 
+An abandoned session (a scan that ended without a face, :class:`AbandonedMessage`) is a row of
+the same table, written closed (``pending``) at once with the next seq (:meth:`Outbox.save_abandoned`),
+published, acknowledged and rejected exactly like a rating: the hub sees one gap-free sequence
+per kiosk. It never marks its receipt rated. ``depth`` counts it with the ratings.
+
 The Qt thread appends and the MQTT threads publish and acknowledge, so every method takes one lock;
 none of them reads more than the rows it returns, so a backlog of 100,000 ratings never holds the
 lock (and the Qt thread waiting on it) for long.
@@ -56,11 +61,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from hailong.contract.messages import (
+    AbandonedMessage,
     AckOutcome,
     ContractError,
     RatedReceipt,
     RatingMessage,
     UnitConfigMessage,
+    decode_abandoned,
     decode_rating,
     decode_unit_config,
 )
@@ -225,6 +232,28 @@ class Outbox:
         return rating
 
     @_outbox_errors
+    def save_abandoned(
+        self, session_id: UUID, build: Callable[[int], AbandonedMessage]
+    ) -> AbandonedMessage:
+        """Commit an abandoned session, closed (publishable), with the next seq; returns once it
+        is on disk. Idempotent on ``session_id``: a second write returns the stored record."""
+        with self._lock:
+            with self._engine.begin() as conn:
+                stored = conn.execute(
+                    select(_outbox.c.payload).where(_outbox.c.id == str(session_id))
+                ).scalar()
+                if stored is not None:
+                    return decode_abandoned(stored)
+                closed = self._close_open(conn)  # publication keeps to seq order
+                seq = self._next_seq(conn)
+                record = build(seq)
+                if record.id != session_id:  # a bug, not data: nothing of it is committed
+                    raise ValueError(f"built record {record.id} saved as {session_id}")
+                self._insert_row(conn, record.id, seq, record.to_bytes(), record.ended_at, PENDING)
+            self._pending += closed + 1
+        return record
+
+    @_outbox_errors
     def close_open(self) -> int:
         """Close every open rating as it stands (the kiosk is stopping); returns how many."""
         with self._lock:
@@ -250,21 +279,9 @@ class Outbox:
         """A new rating with the next seq, in the caller's transaction. The seq comes from the
         highest ever given (``last_seq`` survives every rating leaving the outbox), so numbers
         are never reused; an open rating holds its number until it is closed."""
-        last = conn.execute(select(func.max(_outbox.c.seq))).scalar()
-        counter = conn.execute(select(_state.c.value).where(_state.c.key == "last_seq"))
-        stored_last = counter.scalar()
-        seq = max(int(last or 0), int(stored_last or b"0")) + 1
+        seq = self._next_seq(conn)
         rating = build(seq)
-        conn.execute(
-            insert(_outbox).values(
-                id=str(rating.id),
-                seq=seq,
-                payload=rating.to_bytes(),
-                created_at=rating.rated_at.astimezone(UTC),
-                state=state,
-            )
-        )
-        self._put_state(conn, "last_seq", str(seq).encode())
+        self._insert_row(conn, rating.id, seq, rating.to_bytes(), rating.rated_at, state)
         if rating.receipt:
             # From the tap: a second scan of this receipt is "already rated" at once.
             conn.execute(
@@ -273,6 +290,25 @@ class Outbox:
                 .values(dossier_code=rating.receipt.code, stage=rating.stage.value)
             )
         return rating
+
+    @staticmethod
+    def _next_seq(conn: Connection) -> int:
+        """The next seq, shared by ratings and abandoned sessions, in the caller's transaction."""
+        last = conn.execute(select(func.max(_outbox.c.seq))).scalar()
+        counter = conn.execute(select(_state.c.value).where(_state.c.key == "last_seq"))
+        stored_last = counter.scalar()
+        return max(int(last or 0), int(stored_last or b"0")) + 1
+
+    def _insert_row(
+        self, conn: Connection, key: UUID, seq: int, payload: bytes, at: datetime, state: str
+    ) -> None:
+        """A new row holding ``seq``, which becomes the highest ever given (``last_seq``)."""
+        conn.execute(
+            insert(_outbox).values(
+                id=str(key), seq=seq, payload=payload, created_at=at.astimezone(UTC), state=state
+            )
+        )
+        self._put_state(conn, "last_seq", str(seq).encode())
 
     @_outbox_errors
     def due(self, now: datetime, resend_after: float) -> list[tuple[UUID, bytes]]:

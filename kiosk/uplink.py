@@ -1,6 +1,8 @@
 """Publishing the outbox to the hub over MQTT, and applying the hub's acknowledgements.
 
-The outbox is the queue: the uplink publishes only while connected (paho would otherwise pile up
+The outbox is the queue (of ratings, and of abandoned sessions, which are published on the same
+topic from the same sequence and acknowledged the same way: the uplink sends the stored bytes and
+need not tell them apart): the uplink publishes only while connected (paho would otherwise pile up
 messages in memory), republishes whatever is due on every (re)connection and every few seconds,
 and deletes nothing itself: only an ack from the hub (sent after its commit) empties the outbox.
 

@@ -20,9 +20,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from hailong.contract.dossier_codes import (
+    MAX_PATTERNS,
+    MAX_TEMPLATE_LENGTH,
+    PatternError,
+    compile_pattern,
+)
 from hailong.contract.scale import Channel, Factor, Score, Stage
 
 VERSION = 1
@@ -151,6 +158,46 @@ class RatingMessage(_Message):
     duration_ms: Annotated[int, Field(strict=True, ge=0, le=3_600_000)] | None = None
 
 
+# Why a scanned session ended without a face: the citizen left it (``timeout``: the idle reset),
+# the next citizen's scan (or typed code) replaced it (``next_scan``), or the kiosk ended it
+# (``closed``: the staff screen, the kiosk stopping).
+AbandonReason = Literal["timeout", "next_scan", "closed"]
+
+
+class AbandonedMessage(_Message):
+    """A session that began with a receipt scan and ended without a face: a rating without a score.
+
+    It travels on the kiosk's ratings topic, in the same per-kiosk ``seq`` as its ratings (so the
+    hub's gap report still sees one sequence without holes), is stored idempotently on ``id`` and
+    acknowledged like a rating. ``kind`` tells it from a rating: a hub older than it refuses it
+    as malformed (a key a rating does not have) and acknowledges it ``rejected``, so it is never
+    taken for a rating, and the kiosk stops resending it. It holds nothing of the citizen: the
+    dossier code and who served them, as the slip said, and when.
+    """
+
+    kind: Literal["abandoned"]
+    id: UUID
+    unit: Code
+    kiosk: Code
+    seq: Seq
+    receipt: ReceiptRef  # only a scanned (or typed) code makes a session that can be abandoned
+    stage: Stage = Stage.RECEPTION
+    counter: Code | None = None
+    officer: Code | None = None
+    procedure: Code | None = None
+    reason: AbandonReason
+    scanned_at: Instant
+    ended_at: Instant
+
+    @model_validator(mode="after")
+    def _ends_after_its_scan(self) -> AbandonedMessage:
+        if self.ended_at < self.scanned_at:
+            raise PydanticCustomError(
+                "ended_before_scanned", "ended_at should not be before scanned_at"
+            )
+        return self
+
+
 class AckOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -233,6 +280,21 @@ class OfficerInfo(NamedCode):
     counter: Code | None = None
 
 
+def _dossier_pattern(template: str) -> str:
+    try:
+        compile_pattern(template)
+    except PatternError as exc:
+        raise ValueError(str(exc)) from exc
+    return template
+
+
+# A template of the dossier code pattern language, compiled to prove it (one that is not refuses
+# the message: a hub validates its unit's patterns before it sends them).
+DossierPattern = Annotated[
+    str, Field(max_length=MAX_TEMPLATE_LENGTH), AfterValidator(_dossier_pattern)
+]
+
+
 class UnitConfigMessage(_Message):
     """Retained on ``hailong/v1/<unit>/config``: what kiosks need to show names instead of codes."""
 
@@ -246,6 +308,12 @@ class UnitConfigMessage(_Message):
     policy: KioskPolicy = KioskPolicy()
     # Receipt key ids the hub revoked: kiosks refuse their receipts at once (docs/security.md).
     revoked_keys: Annotated[tuple[Code, ...], Field(max_length=256)] = ()
+    # The unit's own dossier code patterns besides the national one (hailong.contract.dossier_codes),
+    # so a kiosk takes a typed code of a registered external receipt. Sent only when the unit has
+    # some: a kiosk older than this field refuses a config that carries it and keeps its last one.
+    dossier_patterns: (
+        Annotated[tuple[DossierPattern, ...], Field(min_length=1, max_length=MAX_PATTERNS)] | None
+    ) = None
 
 
 # "unknown": a keyboard-mode USB scanner cannot be probed, only seen working (last_scan_at).
@@ -312,6 +380,7 @@ _BOUNDS_ERRORS = frozenset(
         "too_long",
         "string_too_long",
         "instant_out_of_range",
+        "ended_before_scanned",
     }
 )
 
@@ -337,6 +406,35 @@ def _decode_as(model: type[_M], payload: bytes) -> _M:
 def decode_rating(payload: bytes) -> RatingMessage:
     """Parse and validate a rating; raises :class:`ContractError` with a storable reason."""
     return _decode_as(RatingMessage, payload)
+
+
+def decode_abandoned(payload: bytes) -> AbandonedMessage:
+    return _decode_as(AbandonedMessage, payload)
+
+
+def decode_kiosk_record(payload: bytes) -> RatingMessage | AbandonedMessage:
+    """What a kiosk publishes on its ratings topic: an abandoned session when it says
+    ``"kind": "abandoned"``, otherwise a rating (refused exactly as :func:`decode_rating` would:
+    a rating has no ``kind``). The JSON is parsed once."""
+    data = _decode(payload)
+    model: type[RatingMessage | AbandonedMessage] = (
+        AbandonedMessage if data.get("kind") == "abandoned" else RatingMessage
+    )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc) from exc
+
+
+def says_abandoned(payload: bytes) -> bool:
+    """Whether a kiosk's payload calls itself an abandoned session (``"kind": "abandoned"``),
+    whatever else is wrong with it. Best effort, never raises: anything else is a rating's to
+    accept or refuse."""
+    try:
+        data = _parse(payload)
+    except ContractError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "abandoned"
 
 
 def decode_ack(payload: bytes) -> AckMessage:

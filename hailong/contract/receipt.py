@@ -40,6 +40,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hailong.contract.clock import unit_day, unit_time
+from hailong.contract.dossier_codes import CodeBook, compile_pattern
 
 MAX_SCAN_LENGTH = 512
 SIGNATURE_CHARS = 86  # an Ed25519 signature: 64 bytes in unpadded base64url
@@ -137,11 +138,18 @@ class ReceiptRefused(ValueError):
 
 @dataclass(frozen=True, order=True)
 class DossierCode:
-    """Mã hồ sơ: unique per unit, built from the unit code, the reception date and a sequence."""
+    """Mã hồ sơ: unique per unit, built from the unit code, the reception date and a sequence.
+
+    ``form`` is ``""`` for the national spelling (the one the hub issues), else the template of
+    the unit's own pattern the code is printed in (:mod:`hailong.contract.dossier_codes`): a
+    registered receipt of another system keeps its spelling, and its sequence is that system's
+    numbering, not the hub's. ``unit`` is always the owning unit's electronic code.
+    """
 
     unit: str
     received_on: date
     sequence: int
+    form: str = ""
 
     def __post_init__(self) -> None:
         # Only what the printed form can carry: a code that could not be read back is a bug.
@@ -149,14 +157,56 @@ class DossierCode:
             raise ValueError(f"unit code {self.unit!r} is not a unit's electronic code")
         if not date(2000, 1, 1) <= self.received_on <= date(2099, 12, 31):
             raise ValueError(f"{self.received_on} cannot be written as yymmdd")
-        if not 0 <= self.sequence <= 999_999:
+        if self.form:
+            compile_pattern(self.form).write(self.unit, self.received_on, self.sequence)
+        elif not 0 <= self.sequence <= 999_999:
             raise ValueError(f"sequence {self.sequence} is not 0..999999")
 
+    @property
+    def national(self) -> bool:
+        """Written in the national spelling, numbered by the hub's own daily sequence."""
+        return not self.form
+
     def __str__(self) -> str:
+        if self.form:
+            return compile_pattern(self.form).write(self.unit, self.received_on, self.sequence)
         return f"{self.unit}-{self.received_on:%y%m%d}-{self.sequence:04d}"
 
     @classmethod
-    def parse(cls, text: str) -> DossierCode:
+    def parse(cls, text: str, book: CodeBook | None = None) -> DossierCode:
+        """Read a code in the national spelling or, with the unit's ``book``, one of its own.
+
+        The national spelling comes first, unless it reads as another unit's code and one of the
+        book's patterns reads it as this unit's (``G09.20-{yymmdd}-{seq:4}`` looks national).
+        A text in no accepted spelling is ``malformed``; whose code it is, callers check."""
+        try:
+            national = cls._parse_national(text)
+        except ReceiptRefused:
+            own = cls._read_own(text, book, None) if book is not None else None
+            if own is None:
+                raise
+            return own
+        if book is None or national.unit == book.unit:
+            return national
+        return cls._read_own(text, book, national) or national
+
+    @classmethod
+    def _read_own(
+        cls, text: str, book: CodeBook, national: DossierCode | None
+    ) -> DossierCode | None:
+        """``text`` read with the unit's own patterns: as this unit's code, or (when it does not
+        read as national) as any code one of them names; else ``None``."""
+        found = book.read(text)
+        if found is None:
+            return None
+        pattern, parts = found
+        unit = parts.unit if parts.unit is not None else book.unit
+        if national is not None and unit != book.unit:
+            return None
+        return cls(unit, parts.received_on, parts.sequence, pattern.template)
+
+    @classmethod
+    def _parse_national(cls, text: str) -> DossierCode:
         match = _CODE.match(text)
         if not match:
             raise ReceiptRefused("malformed", f"not a dossier code: {text[:60]!r}")
@@ -353,20 +403,24 @@ def sign_legacy_hmac(claims: ReceiptClaims, key_id: str, key: bytes) -> SignedRe
     return SignedReceipt(claims, key_id, _mac(claims, key_id, key))
 
 
-def parse_scan(text: str) -> SignedReceipt | TypedCode:
-    """Read what a scanner or a person entered. Does not check the signature: see :func:`verify`."""
+def parse_scan(text: str, book: CodeBook | None = None) -> SignedReceipt | TypedCode:
+    """Read what a scanner or a person entered. Does not check the signature: see :func:`verify`.
+
+    Dossier codes are read in the national spelling, and with the unit's ``book`` in its own
+    (a registered receipt of another system keeps its code, in the slip's QR too)."""
     if len(text) > MAX_SCAN_LENGTH:
         raise ReceiptRefused("too_long", f"{len(text)} characters")
     cleaned = "".join(ch for ch in text if ch.isprintable()).strip()
     if not cleaned:
         raise ReceiptRefused("empty")
     if "/r/" not in cleaned:
-        return TypedCode(DossierCode.parse(cleaned.upper()))
+        return TypedCode(DossierCode.parse(cleaned.upper(), book))
     signed_part = cleaned[cleaned.rindex("/r/") :]
     match = _SIGNED_PART.match(signed_part)
     if match is None:
         raise ReceiptRefused("malformed", "not a receipt URL, or cut short")
-    claims = ReceiptClaims(DossierCode.parse(match["code"]), match["p"], match["c"], match["o"])
+    code = DossierCode.parse(match["code"], book)
+    claims = ReceiptClaims(code, match["p"], match["c"], match["o"])
     key_id = match["k"]
     if not _FIELD.match(key_id):
         raise ReceiptRefused("malformed", "the key id is not a plain code")

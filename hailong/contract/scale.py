@@ -56,11 +56,17 @@ class Stage(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where a rating was given; later issues add the online page and the button box."""
+    """Where a rating was given: the reports count each channel apart (Decree 61, Article 29).
+
+    ``online`` and ``paper`` are made by the hub alone (its online page; its paper-form page, where
+    staff key the survey forms handed out with the receipt, or a helper records the answers of a
+    citizen they assist): the hub refuses either from a kiosk.
+    """
 
     KIOSK = "kiosk"
     ONLINE = "online"
     BUTTON_BOX = "button_box"
+    PAPER = "paper"  # phiếu khảo sát: keyed by staff (``ratings.entered_by``), never from MQTT
 
 
 class Factor(StrEnum):

@@ -56,6 +56,13 @@ class HubSection(Section):
     # hub), or only its own unit's ("own_unit": a province runs one hub, or one group of
     # workers, per unit on one central broker and database; see docs/scaling.md).
     ratings_from: Literal["all_units", "own_unit"] = "all_units"
+    # Where the catalogue lives: "file" (unit_file, the embedded single-unit default) or
+    # "database" (the units tables, revision 0009, filled by `hailong catalogue import`: one hub
+    # or worker group serves every unit in them; see docs/scaling.md). With "database",
+    # ``unit`` names the home unit (the one the hub's own pages and kiosks default to); unset,
+    # the tables must hold exactly one top unit.
+    catalogue: Literal["file", "database"] = "file"
+    unit: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.]{2,19}$")] | None = None
     # hailong.mqtt.Client (paho subclassed, reading ratings straight off its socket buffer)
     # instead of paho's own client: see docs/scaling.md for what it buys.
     mqtt_fast_path: bool = True
@@ -96,6 +103,29 @@ class WebSettings(Section):
     trusted_proxies: tuple[IPvAnyNetwork, ...] = (IPv4Network("127.0.0.1/32"),)
 
 
+class ExportSettings(Section):
+    """``hailong export dossiers``: the dossier feed to a one-stop system (docs/data-out.md)."""
+
+    # One cursor file per destination (what it last took); unset: var/export beside var/secrets.
+    cursor_dir: ConfigPath | None = None
+    # Records per batch (one HTTP POST; one file for file: destinations, whose default is 5000).
+    batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    # Only ratings stored at least this long ago: a batch still being committed is never passed.
+    settle_seconds: Annotated[float, Field(ge=1, le=3600)] = 120.0
+    # HTTP destinations: the bearer token (a secret file, never in this file) and, for a
+    # provincial CA, its certificate.
+    token_file: ConfigPath | None = None
+    ca_file: ConfigPath | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+    attempts: Annotated[int, Field(ge=1, le=20)] = 5  # in all, for 5xx, timeouts, no connection
+    backoff_seconds: Annotated[float, Field(ge=0, le=600)] = 2.0  # doubled after each attempt
+
+    def token(self) -> str | None:
+        if self.token_file is None:
+            return None
+        return read_secret(self.token_file, "export.token_file")
+
+
 class HubSettings(Section):
     hub: HubSection
     mqtt: MqttSettings
@@ -103,6 +133,7 @@ class HubSettings(Section):
     printers: dict[str, PrinterSettings] = Field(default_factory=dict)
     web: WebSettings | None = None
     broker: BrokerSettings = BrokerSettings()
+    export: ExportSettings = ExportSettings()
 
 
 class KioskSection(Section):

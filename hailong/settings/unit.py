@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from hailong.contract.dossier_codes import CodeBook, PatternError, check_templates, code_book
 from hailong.contract.messages import (
     KioskPolicy,
     NamedCode,
@@ -59,6 +60,16 @@ class KioskEntry(Section):
     counter: Code | None = None
 
 
+def _templates(templates: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return check_templates(templates)
+    except PatternError as exc:
+        raise ValueError(
+            f"{exc}; expected templates of {{unit}}, {{yymmdd}} or {{yyyymmdd}}, {{seq:N}} or "
+            '{seq:M-N} and literal 0-9 A-Z . - (docs/counter.md, "Codes of other systems")'
+        ) from exc
+
+
 class RegisterPolicy(Section):
     """How far the hub trusts a rating its receipt register cannot vouch for: ``[register_policy]``
     in the unit file, the hub's own rules, never sent to kiosks (docs/protocol.md, "What the hub
@@ -70,6 +81,16 @@ class RegisterPolicy(Section):
     # A rating made more than this before its receipt was issued (kiosk and hub clocks apart) is
     # refused as ``rated_before_issue``.
     issue_clock_skew_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+
+
+class ReceiptCodes(Section):
+    """``[receipt_codes]`` in the unit file: the spellings of dossier codes the unit accepts besides
+    the national one (which it always accepts: it is the one the hub issues), for receipts another
+    system printed and the hub registers, and for such codes typed at a kiosk. Each is a template
+    of :mod:`hailong.contract.dossier_codes` (``"G09.20-{yyyymmdd}-{seq:7}"``), checked at
+    start-up; kiosks get them in the unit config."""
+
+    external_patterns: Annotated[tuple[str, ...], AfterValidator(_templates)] = ()
 
 
 class UnitInfo(Section):
@@ -89,6 +110,7 @@ class Unit(Section):
     reasons: tuple[Reason, ...] = ()
     kiosk_policy: KioskPolicy = KioskPolicy()
     register_policy: RegisterPolicy = RegisterPolicy()
+    receipt_codes: ReceiptCodes = ReceiptCodes()
     kiosks: tuple[KioskEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -113,6 +135,10 @@ class Unit(Section):
                 raise ValueError(f"kiosks[{i}].counter {kiosk.counter!r} is not a counter")
         return self
 
+    def code_book(self) -> CodeBook:
+        """The dossier code spellings this unit accepts besides the national one."""
+        return code_book(self.unit.code, self.receipt_codes.external_patterns)
+
     def procedure(self, code: str) -> Procedure | None:
         return next((p for p in self.procedures if p.code == code), None)
 
@@ -134,6 +160,7 @@ class Unit(Section):
             ),
             policy=self.kiosk_policy,
             revoked_keys=revoked_keys,
+            dossier_patterns=self.receipt_codes.external_patterns or None,
         )
 
 

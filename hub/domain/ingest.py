@@ -57,6 +57,8 @@ class IngestRules:
 # "unknown_reason"; from storing: "conflict", "already_rated", "store_failed"; the register adds
 # its own (hub.domain.register).
 RULE_CODES = ("future", "stale", "channel", "unknown_reason")
+# The channels only the hub itself makes (its online and paper-form pages): refused from MQTT.
+HUB_CHANNELS = frozenset({Channel.ONLINE, Channel.PAPER})
 
 
 def classify(topic: str, payload: bytes, rules: IngestRules | None = None) -> Accepted | Rejected:
@@ -104,8 +106,9 @@ def admit(rating: RatingMessage, rules: IngestRules) -> tuple[str, str] | None:
     * ``future`` / ``stale``: ``rated_at`` outside the window around the hub's clock. A rating
       dated ahead of the hub comes from a wrong clock or a forger, one dated years back from a
       restored outbox or a forger; counted, either would move a period's figures.
-    * ``channel``: a kiosk claiming ``online``. Only the hub's own online page makes those, and it
-      does not go through MQTT; the online figures must not be stuffed from a kiosk.
+    * ``channel``: a kiosk claiming ``online`` or ``paper``. Only the hub's own pages make those
+      (the online page, the paper-form page), never through MQTT; those figures must not be
+      stuffed from a kiosk.
     * ``unknown_reason``: a reason code the unit's catalogue does not offer (counted, it would add
       a reason nobody could tick).
     """
@@ -119,8 +122,8 @@ def admit(rating: RatingMessage, rules: IngestRules) -> tuple[str, str] | None:
             f"rated_at {rating.rated_at.isoformat()} is more than "
             f"{_span(rules.max_past)} before the hub's clock ({rules.now.isoformat()})"
         )
-    if rating.channel is Channel.ONLINE:
-        return "channel", "channel online: only the hub's online page makes those"
+    if rating.channel in HUB_CHANNELS:
+        return "channel", f"channel {rating.channel}: only the hub's own pages make those"
     if rating.reasons:  # most ratings tick none: the hot path builds no set
         offered = {reason.code for reason in rules.unit.reasons}
         unknown = sorted(set(rating.reasons) - offered)
@@ -177,6 +180,10 @@ class Attribution:
     counted: bool = True
     suspect: bool = False
     claim_mismatch: tuple[str, ...] = ()
+    # A rating keyed by staff (channel paper, :mod:`hub.paper.desk`): the login that keyed it,
+    # and whether that login helped the citizen give it (Decree 61, Article 29: assisted).
+    entered_by: str | None = None
+    assisted: bool = False
 
 
 def attribute(rating: RatingMessage, receipt: ReceiptFacts | None, unit: Unit) -> Attribution:

@@ -94,7 +94,7 @@ def judge(rating: RatingMessage, view: RegisterView, unit: Unit) -> Attribution 
     code = view.parsed.get(text)
     if code is None:
         try:
-            code = DossierCode.parse(text)
+            code = DossierCode.parse(text, unit.code_book())
         except ReceiptRefused as exc:
             return Refusal(RECEIPT_MALFORMED, f"receipt: {exc.detail or exc.message_en}")
     if code.unit != rating.unit:
@@ -121,6 +121,9 @@ def judge(rating: RatingMessage, view: RegisterView, unit: Unit) -> Attribution 
             RECEIPT_NOT_ISSUED_YET,
             f"receipt {text} is dated after today ({view.today.isoformat()})",
         )
+    if not code.national:
+        # Another system's spelling, numbered by that system: only its date can be judged.
+        return attribute(rating, None, unit)
     last = view.allocated.get((code.unit, code.received_on))
     open_day = code.received_on >= view.today
     # A past day the hub issued nothing on is another system's (or before the hub): unverified.

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from hub.exports.official import Report, ReportTable
 from hub.exports.tables import BREAKDOWN_COLUMN, COLUMNS, FOOTNOTES, SHORT, Export, Table
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -139,3 +140,91 @@ def _notes(sheet: Worksheet, notes: Sequence[str]) -> None:
     for note in notes:
         sheet.append([note])
         sheet.cell(sheet.max_row, 1).font = Font(italic=True, size=9, color="546E7A")
+
+
+# -- the quarterly and yearly report sent upward (hub.exports.official) -----------------------------
+
+OFFICIAL_FORMATS = {
+    "count": "#,##0",
+    "percent": "0.0",
+    "index": "0.0",
+    "points": "+0.0;-0.0;0.0",
+    "text": "@",
+}
+TOTAL_FILL = PatternFill("solid", start_color="E8EAF6", end_color="E8EAF6")
+OFFICIAL_HEADER_ROW = 5
+
+
+def official_xlsx(report: Report) -> bytes:
+    """The report's tables, one sheet each in the PDF's order, with the same numbers (stored
+    unrounded; the format shows one decimal): a title block (the unit, "Số", the period), a bold
+    header and the total rows ("Nói chung", the province) in bold. A first sheet holds the
+    letterhead and the notes."""
+    workbook = Workbook()
+    cover = workbook.active
+    assert cover is not None  # a new workbook always has one sheet
+    cover.title = "Báo cáo"
+    head = report.letterhead
+    for line in (
+        head.authority,
+        head.issuer.upper(),
+        head.number_line,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        head.date_line(),
+        "",
+        "BÁO CÁO",
+        report.title_vi,
+        "",
+        *(f"{index}. {t.title_vi} / {t.title_en}" for index, t in enumerate(report.tables, 1)),
+        "",
+        "Ghi chú / Notes",
+        *report.notes,
+        "",
+        "Nơi nhận:",
+        *(f"- {r}" for r in head.recipients),
+        "",
+        f"{head.signer_for} {head.signer_title}".strip(),
+    ):
+        cover.append([line])
+    cover.column_dimensions["A"].width = 100
+    for cell in (cover["A2"], cover["A8"], cover["A9"]):
+        cell.font = Font(bold=True)
+    for index, table in enumerate(report.tables, start=1):
+        _official_sheet(workbook.create_sheet(f"{index}. {table.key}"[:31]), report, table)
+    workbook.properties.title = f"Báo cáo {report.title_vi}"
+    workbook.properties.creator = "Hài Lòng"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _official_sheet(sheet: Worksheet, report: Report, table: ReportTable) -> None:
+    sheet.append([table.title])
+    sheet.append([f"{report.name} ({report.code})"])
+    sheet.append([f"{report.letterhead.number_line} – {report.period_vi}"])
+    sheet.append([])
+    sheet["A1"].font = Font(bold=True, size=13, color="1A237E")
+    sheet.append([c.heading for c in table.columns])
+    for cell in sheet[OFFICIAL_HEADER_ROW]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = GRID
+    sheet.row_dimensions[OFFICIAL_HEADER_ROW].height = 44
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, 12 * column.width)
+    for row in table.rows:
+        sheet.append(list(row.cells))
+        for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
+            cell.number_format = OFFICIAL_FORMATS[column.kind]
+            cell.border = GRID
+            if row.total:
+                cell.font = Font(bold=True)
+                cell.fill = TOTAL_FILL
+    if not table.rows:
+        sheet.append(["Không có số liệu trong kỳ / Nothing in this period"])
+    if table.note:
+        _notes(sheet, (table.note,))
+    sheet.freeze_panes = f"A{OFFICIAL_HEADER_ROW + 1}"
+    sheet.page_setup.orientation = "landscape"

@@ -12,6 +12,11 @@ exist, so codes cannot be probed. The signed rating URL leaves the desk once, in
 citizen's name and contact only for the officer who issued the receipt. Without ``issued_by``
 (an administrator, the command line, the one-stop software's token) every receipt is reachable,
 still without the URL or personal data.
+
+Unit scope is decided here too: a desk is built on one unit, and on a hub serving many units
+(a province) it reaches only that unit's receipts. Officer codes such as CB001 repeat across
+units, so another unit's receipt answers exactly as an unknown code, to every caller (the staff
+page, a unit's API token, the command line with ``--unit``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hailong.contract.dossier_codes import CodeBook
 from hailong.contract.receipt import ReceiptRefused, SignedReceipt, TypedCode, parse_scan
 from hailong.settings import HubSettings, Unit
 from hub.receipts.issuing import (
@@ -127,12 +133,18 @@ class ReceiptDesk:
 
     def register(self, scanned: str, request: IssueRequest, *, print_slip: bool = True) -> Printed:
         """Sign another system's receipt (its dossier code, typed or scanned) and print our QR."""
+        try:
+            code = dossier_code_of(scanned, self.unit.code_book())
+        except ReceiptIssueError:
+            if "/r/" in scanned:
+                raise
+            code = scanned  # refused below, naming the patterns the unit accepts
         issued = register_receipt(
             self.sessions,
             self.unit,
             self.settings.receipts.keyring(),
             self.settings.hub.public_base_url,
-            code=dossier_code_of(scanned),
+            code=code,
             counter=request.counter,
             officer=request.officer,
             procedure=request.procedure,
@@ -143,7 +155,7 @@ class ReceiptDesk:
 
     def reprint(self, code: str, *, issued_by: str | None = None) -> Printed:
         """Print the slip again; with ``issued_by``, only a receipt that officer issued."""
-        issued = load_issued(self.sessions, code)
+        issued = load_issued(self.sessions, code, self.unit.code_book(), unit=self._code)
         if issued is None or (issued_by is not None and issued.claims.officer != issued_by):
             raise UnknownReceiptError(f"no receipt {code} in the register")
         return self._print(issued)
@@ -151,7 +163,11 @@ class ReceiptDesk:
     def view(self, code: str, *, issued_by: str | None = None) -> ReceiptView:
         """The receipt as its page shows it later; with ``issued_by``, only that officer's."""
         with self.sessions() as session:
-            row = session.scalars(select(ReceiptRow).where(ReceiptRow.dossier_code == code)).first()
+            row = session.scalars(
+                select(ReceiptRow).where(
+                    ReceiptRow.dossier_code == code, ReceiptRow.unit == self._code
+                )
+            ).first()
         if row is None or (issued_by is not None and row.officer != issued_by):
             raise UnknownReceiptError(f"no receipt {code} in the register")
         return _view(row, issued_by)
@@ -164,8 +180,11 @@ class ReceiptDesk:
         counter: str | None = None,
         limit: int = 20,
     ) -> list[ReceiptView]:
-        """The newest receipts since ``since``: an officer's own, or a counter's (admins)."""
-        query = select(ReceiptRow).where(ReceiptRow.issued_at >= since)
+        """The newest receipts of the desk's unit since ``since``: an officer's own, or a
+        counter's (admins)."""
+        query = select(ReceiptRow).where(
+            ReceiptRow.unit == self._code, ReceiptRow.issued_at >= since
+        )
         if issued_by is not None:
             query = query.where(ReceiptRow.officer == issued_by)
         if counter is not None:
@@ -178,8 +197,17 @@ class ReceiptDesk:
     def record_return(self, scanned: str, officer: str) -> ReturnRecord:
         """The officer scans the receipt when handing back the result."""
         return mark_returned(
-            self.sessions, self.unit, dossier_code_of(scanned), officer=officer, now=self.clock()
+            self.sessions,
+            self.unit,
+            dossier_code_of(scanned, self.unit.code_book()),
+            officer=officer,
+            now=self.clock(),
         )
+
+    @property
+    def _code(self) -> str:
+        """The desk's unit code: the one unit whose receipts it reaches."""
+        return self.unit.unit.code
 
     def _print(self, issued: IssuedReceipt) -> Printed:
         counter = issued.claims.counter
@@ -193,11 +221,12 @@ class ReceiptDesk:
         return Printed(issued, counter)
 
 
-def dossier_code_of(scanned: str) -> str:
+def dossier_code_of(scanned: str, book: CodeBook | None = None) -> str:
     """The dossier code in a scan: our QR URL (signature not needed: the register is here) or a
-    bare code, e.g. from another system's slip."""
+    bare code, e.g. from another system's slip, in the national spelling or one of the unit's
+    own (``book``)."""
     try:
-        parsed: SignedReceipt | TypedCode = parse_scan(scanned)
+        parsed: SignedReceipt | TypedCode = parse_scan(scanned, book)
     except ReceiptRefused as exc:
         raise ReceiptIssueError(f"{exc.message_vi} / {exc.message_en}") from exc
     return str(parsed.claims.code if isinstance(parsed, SignedReceipt) else parsed.code)

@@ -10,6 +10,10 @@ first receipt of a day inserts the row, retrying if a concurrent first receipt w
 
 The reception day is the hub's *local* date: a slip received at 06:30 in Hà Nội belongs to that
 day even though it is still the previous day in UTC. The register stores ``issued_at`` in UTC.
+
+Every receipt added here is also counted as issued in the coverage rollups, in the same
+transaction, by the ORM's ``before_insert`` on ``ReceiptRow``
+(:func:`hub.store.coverage.count_receipt`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.clock import unit_time
+from hailong.contract.dossier_codes import NATIONAL_TEMPLATE, CodeBook
 from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, ReceiptRefused, sign
 from hailong.settings import Unit
 from hub.store.models import DossierSequenceRow, ReceiptRow
@@ -115,16 +120,26 @@ def register_receipt(
 ) -> IssuedReceipt:
     """Sign a receipt another system printed, so its citizen can rate the real dossier.
 
-    The code must follow the national pattern for this unit; the day's sequence is raised past it,
-    so a code this hub issues later never collides with a registered one.
+    The code must be this unit's in the national spelling or one of the unit's own patterns
+    (``[receipt_codes] external_patterns``), dated no later than today on the unit's clock. A
+    national code raises the day's sequence past it, so a code this hub issues later never
+    collides with a registered one; another spelling is another system's numbering and leaves
+    the hub's alone.
     """
     check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
-    try:
-        dossier = DossierCode.parse(code)
-    except ReceiptRefused as exc:
-        raise ReceiptIssueError(f"{code!r} is not a dossier code: {exc.message_en}") from exc
+    dossier = _external_code(unit, code)
     if dossier.unit != unit.unit.code:
-        raise ReceiptIssueError(f"{dossier} belongs to unit {dossier.unit}, not {unit.unit.code}")
+        raise ReceiptIssueError(
+            f"Mã hồ sơ {dossier} thuộc đơn vị {dossier.unit}, không phải {unit.unit.code}. / "
+            f"{dossier} belongs to unit {dossier.unit}, not {unit.unit.code}"
+        )
+    today = unit_time(now).date()
+    if dossier.received_on > today:
+        raise ReceiptIssueError(
+            f"Mã hồ sơ {dossier} mang ngày {dossier.received_on:%d/%m/%Y}, sau hôm nay "
+            f"({today:%d/%m/%Y}). / {dossier} is dated {dossier.received_on:%d/%m/%Y}, "
+            f"after today ({today:%d/%m/%Y})"
+        )
     _check_promise(promised_on, dossier.received_on)
     claims = ReceiptClaims(dossier, procedure, counter, officer)
     signed = sign(claims, keyring)
@@ -136,7 +151,8 @@ def register_receipt(
         with sessions.begin() as session:
             if session.get(ReceiptRow, str(dossier)) is not None:
                 raise ReceiptIssueError(f"{dossier} is already in the register")
-            _raise_sequence(session, dossier)
+            if dossier.national:
+                _raise_sequence(session, dossier)
             session.add(_to_row(issued))
     except IntegrityError as exc:  # registered concurrently by another officer
         raise ReceiptIssueError(f"{dossier} is already in the register") from exc
@@ -154,11 +170,14 @@ class ReturnRecord:
 def mark_returned(
     sessions: sessionmaker[Session], unit: Unit, code: str, *, officer: str, now: datetime
 ) -> ReturnRecord:
-    """Record that the result was handed back: later ratings of this receipt are for the return."""
+    """Record that the result was handed back: later ratings of this receipt are for the return.
+
+    Only a receipt of ``unit``: on a hub serving many units another unit's receipt answers as a
+    code that does not exist (its officers' codes may repeat here, and nothing should leak)."""
     _require("officer", officer, [o.code for o in unit.officers])
     with sessions.begin() as session:
         row = session.get(ReceiptRow, code)
-        if row is None:
+        if row is None or row.unit != unit.unit.code:
             raise UnknownReceiptError(f"no receipt {code} in the register")
         if row.returned_at is not None and row.returned_by is not None:
             return ReturnRecord(code, row.returned_at, row.returned_by, already=True)
@@ -166,6 +185,21 @@ def mark_returned(
         row.returned_by = officer
         row.return_announced = False
         return ReturnRecord(code, row.returned_at, officer, already=False)
+
+
+def _external_code(unit: Unit, code: str) -> DossierCode:
+    """``code`` read with the unit's patterns, or an error listing the spellings it accepts."""
+    book = unit.code_book()
+    try:
+        return DossierCode.parse(code.strip().upper(), book)
+    except ReceiptRefused as exc:
+        accepted = ", ".join((NATIONAL_TEMPLATE, *book.templates))
+        shown = code.strip()[:60]
+        raise ReceiptIssueError(
+            f"Mã hồ sơ {shown!r} không đúng mẫu mã hồ sơ đơn vị chấp nhận ({accepted}). / "
+            f"{shown!r} is not a dossier code in a pattern this unit accepts ({accepted}): "
+            f"{exc.message_en}"
+        ) from exc
 
 
 def _check_promise(promised_on: date | None, day: date) -> None:
@@ -268,16 +302,25 @@ def require_registered(sessions: sessionmaker[Session], claims: ReceiptClaims, k
         raise ReceiptRefused("bad_signature", f"HMAC receipt {claims.code} is not in the register")
 
 
-def load_issued(sessions: sessionmaker[Session], code: DossierCode | str) -> IssuedReceipt | None:
-    """Rebuild an issued receipt from the register, e.g. to reprint a slip that failed."""
+def load_issued(
+    sessions: sessionmaker[Session],
+    code: DossierCode | str,
+    book: CodeBook | None = None,
+    *,
+    unit: str | None = None,
+) -> IssuedReceipt | None:
+    """Rebuild an issued receipt from the register, e.g. to reprint a slip that failed; a code
+    registered in one of the unit's own patterns needs the unit's ``book`` to be read back. With
+    ``unit`` (a unit code), None for another unit's receipt, as for an unknown code."""
+    query = select(ReceiptRow).where(ReceiptRow.dossier_code == str(code))
+    if unit is not None:
+        query = query.where(ReceiptRow.unit == unit)
     with sessions() as session:
-        row = session.scalars(
-            select(ReceiptRow).where(ReceiptRow.dossier_code == str(code))
-        ).first()
+        row = session.scalars(query).first()
     if row is None:
         return None
     claims = ReceiptClaims(
-        DossierCode.parse(row.dossier_code), row.procedure, row.counter, row.officer
+        DossierCode.parse(row.dossier_code, book), row.procedure, row.counter, row.officer
     )
     return IssuedReceipt(
         claims,

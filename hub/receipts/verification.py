@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from hailong.contract.clock import unit_time
+from hailong.contract.dossier_codes import CodeBook
 from hailong.contract.receipt import (
     KeyRing,
     LegacyReceipt,
@@ -30,6 +31,7 @@ def describe_scan(
     *,
     today: date | None = None,
     now: datetime | None = None,
+    book: CodeBook | None = None,
 ) -> tuple[bool, str]:
     """Return (accepted, message): a Vietnamese line first, then an English line.
 
@@ -38,11 +40,11 @@ def describe_scan(
     HMAC receipt inside its grace period where this ring holds no HMAC key (its code only,
     unverified), or a well-formed dossier code of this unit typed by hand (accepted as
     *unverified*; the hub attributes it from its register). Anything else is refused with the
-    reason.
+    reason. With the unit's ``book``, its own dossier code patterns are read too.
     """
     scanned: SignedReceipt | TypedCode | None = None
     try:
-        scanned = parse_scan(text)
+        scanned = parse_scan(text, book)
         if isinstance(scanned, TypedCode):
             return True, _typed_message(scanned, unit_code)
         result = check(scanned, keyring, unit_code, now=now, today=today)

@@ -5,7 +5,8 @@ each kiosk's last row (with its lowest seq, since a hole before the first counts
 seq: a kiosk's whole history can be millions of ratings. Both run in one statement, so a rating
 stored meanwhile cannot make the holes and the bounds disagree. Works on SQLite (3.25+) and
 PostgreSQL. Refused ratings arrived all the same: the dead letters of the kiosks with holes are
-read, and their seqs taken out of the holes.
+read, and their seqs taken out of the holes. A kiosk numbers its abandoned sessions in the same
+sequence as its ratings (``abandoned_sessions``), so the query reads both tables as one.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
 from hub.domain.gaps import MAX_RANGES, KioskGaps, KioskKey, SeqRange, kiosk_gaps
-from hub.store.models import DeadLetterRow, KioskStatusRow, RatingRow
+from hub.store.models import AbandonedSessionRow, DeadLetterRow, KioskStatusRow, RatingRow
 
 
 def find_gaps(
@@ -34,18 +35,22 @@ def find_gaps(
     its outbox (those seqs are late, not lost); by default what each kiosk's last status said."""
     if pending_from is None:
         pending_from = pending_seqs(session, unit)
-    kiosk = (RatingRow.unit, RatingRow.kiosk)
+    parts = []
+    for table in (RatingRow, AbandonedSessionRow):
+        part = select(table.unit, table.kiosk, table.seq)
+        parts.append(part.where(table.unit == unit) if unit is not None else part)
+    numbered = union_all(*parts).subquery()
+    kiosk = (numbered.c.unit, numbered.c.kiosk)
+    seq = numbered.c.seq
     ordered = select(
-        RatingRow.unit,
-        RatingRow.kiosk,
-        RatingRow.seq,
-        func.lead(RatingRow.seq).over(partition_by=kiosk, order_by=RatingRow.seq).label("next"),
+        numbered.c.unit,
+        numbered.c.kiosk,
+        seq,
+        func.lead(seq).over(partition_by=kiosk, order_by=seq).label("next"),
         # The default frame ends at the current row: the first seq, i.e. the lowest, with the
         # same window as LEAD, so the database sorts once.
-        func.min(RatingRow.seq).over(partition_by=kiosk, order_by=RatingRow.seq).label("lowest"),
+        func.min(seq).over(partition_by=kiosk, order_by=seq).label("lowest"),
     )
-    if unit is not None:
-        ordered = ordered.where(RatingRow.unit == unit)
     rows = ordered.subquery()
     query = (
         select(rows.c.unit, rows.c.kiosk, rows.c.seq, rows.c.next, rows.c.lowest)

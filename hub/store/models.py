@@ -19,6 +19,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -26,7 +27,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    event,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
@@ -74,10 +77,18 @@ class RatingRow(Base):
     suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The fields the kiosk claimed that the register contradicts ("counter,officer"), for admins.
     claim_mismatch: Mapped[str | None] = mapped_column(String(80))
+    # Since revision 0011 (hub.paper.desk): the staff login (user name) that keyed a paper form,
+    # or that helped the citizen and recorded their answers (``assisted``); None for the ratings
+    # citizens make themselves (kiosk, button box, online). Staff, never the citizen.
+    entered_by: Mapped[str | None] = mapped_column(String(40))
+    # Given with a helper's assistance (Decree 61, Article 29); the helper is ``entered_by``.
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_ratings_kiosk_seq", "kiosk", "seq"),
         Index("ix_ratings_unit_rated_at", "unit", "rated_at"),
+        # Since revision 0013: the dossier feed reads in storing order (hub.store.feed).
+        Index("ix_ratings_received_at_id", "received_at", "id"),
         # One rating per receipt and stage. NULL dossier codes (walk-ins) never collide.
         Index("uq_ratings_receipt_stage", "unit", "dossier_code", "stage", unique=True),
     )
@@ -113,6 +124,43 @@ class DeadLetterRow(Base):
     __table_args__ = (Index("ix_dead_letters_kiosk_received_at", "kiosk", "received_at"),)
 
 
+class AbandonedSessionRow(Base):
+    """A kiosk session that began with a receipt and ended without a face (revision 0010;
+    :mod:`hub.store.abandoned`). ``id`` is the kiosk's UUID for it, so a resend is stored once;
+    ``seq`` is in the kiosk's one sequence with its ratings (the gap report reads both). Not
+    unique per receipt: a dossier abandoned twice, or abandoned then rated, keeps every record.
+    Attributed from the receipt register like a rating; nothing of the citizen is kept."""
+
+    __tablename__ = "abandoned_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    kiosk: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    dossier_code: Mapped[str] = mapped_column(String(40), index=True)
+    # The kiosk checked the slip's signature and the register holds the code (as ratings).
+    receipt_verified: Mapped[bool] = mapped_column(Boolean)
+    receipt_known: Mapped[bool] = mapped_column(Boolean)
+    stage: Mapped[str] = mapped_column(String(16))
+    counter: Mapped[str | None] = mapped_column(String(40))
+    officer: Mapped[str | None] = mapped_column(String(40))
+    procedure: Mapped[str | None] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(40))
+    # Why it ended: "timeout", "next_scan" or "closed" (hailong.contract.messages.AbandonReason).
+    reason: Mapped[str] = mapped_column(String(16))
+    scanned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_abandoned_sessions_unit_scanned_at", "unit", "scanned_at"),
+        Index("ix_abandoned_sessions_kiosk_seq", "kiosk", "seq"),
+        # A receipt's sessions at a stage (coverage, revision 0015): without it SQLite, which
+        # keeps no statistics here, looked a code up through the unit's scan-time index.
+        Index("ix_abandoned_sessions_receipt", "unit", "dossier_code", "stage"),
+    )
+
+
 class ReceiptRow(Base):
     """The receipt register: every dossier code this hub issued (Giấy tiếp nhận hồ sơ)."""
 
@@ -138,6 +186,25 @@ class ReceiptRow(Base):
     returned_by: Mapped[str | None] = mapped_column(String(40))
     # The hub has told the kiosks about the return (hailong/v1/<unit>/returned).
     return_announced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Coverage (hub.domain.coverage), kept as it happens (revision 0015, hub.store.coverage): a
+    # counted reception rating of this unit names the code; an abandoned session at the
+    # reception names it. Set by the writers of ratings and abandoned sessions with UPDATE ...
+    # RETURNING, whose row lock makes two workers agree on who counts the receipt.
+    rated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # The period's receipts of a unit: the indices, coverage and reports (revision 0014).
+    __table_args__ = (
+        Index("ix_receipts_unit_issued_at", "unit", "issued_at"),
+        # The printer card's count of unprinted receipts (revision 0017): only those rows.
+        Index(
+            "ix_receipts_unprinted",
+            "unit",
+            "counter",
+            postgresql_where=text("printed IS false"),
+            sqlite_where=text("printed IS false"),
+        ),
+    )
 
 
 class DossierSequenceRow(Base):
@@ -278,6 +345,73 @@ class HourMonthRollupRow(_Monthly, Base):
     score: Mapped[int] = _key(SmallInteger)
 
 
+class _ChannelKey:
+    """The rating's channel (the contract's ``Channel``) and whether it was assisted."""
+
+    channel: Mapped[str] = _key(String(16))
+    assisted: Mapped[bool] = _key(Boolean)
+    score: Mapped[int] = _key(SmallInteger)
+
+
+class ChannelRollupRow(_Daily, _ChannelKey, Base):
+    """Stored ratings per unit, local day, channel, assisted and score (revision 0016): every
+    channel in one count, each still visible (Decree 61, Article 29). Kept apart from
+    ``rating_rollups`` (whose key would grow by two columns for every read) and small: a unit has
+    a handful of rows a day."""
+
+    __tablename__ = "channel_rollups"
+
+
+class ChannelMonthRollupRow(_Monthly, _ChannelKey, Base):
+    """``channel_rollups`` per local month instead of day."""
+
+    __tablename__ = "channel_month_rollups"
+
+
+class _CoverageKey:
+    """What a receipt counts as (hub.domain.coverage.Outcome, or ``issued``): ``n`` is a count
+    of receipts issued on the local ``day``, or of those rated, or abandoned and not rated."""
+
+    outcome: Mapped[str] = _key(String(16))
+
+
+class CoverageRollupRow(_Daily, _CoverageKey, Base):
+    """Receipts per unit, local issue day, counter, officer, procedure and outcome (revision
+    0015): the coverage tables of a unit or an officer without reading ``receipts``."""
+
+    __tablename__ = "coverage_rollups"
+    counter: Mapped[str] = _key(String(40), -1)
+    officer: Mapped[str] = _key(String(40), -1)
+    procedure: Mapped[str] = _key(String(40), -1)
+
+
+class CoverageDayRollupRow(_Daily, _CoverageKey, Base):
+    """``coverage_rollups`` per unit, local issue day and outcome alone: a unit's totals (the
+    province view, the dashboard's headline periods) read a few rows a day, not one per group."""
+
+    __tablename__ = "coverage_day_rollups"
+
+
+# Every receipt and abandoned session the ORM inserts is counted in the coverage rollups in its
+# own flush, whoever adds it (the register's issue and registration, the tests' fixtures); the
+# hot paths that insert with Core (``store_abandoned``, ``store_batch``) call the counting
+# themselves. Imported late: hub.store.coverage reads these models.
+
+
+@event.listens_for(ReceiptRow, "before_insert")
+def _count_receipt(_mapper: Any, _connection: Any, target: ReceiptRow) -> None:
+    from hub.store.coverage import count_receipt
+
+    count_receipt(target)
+
+
+@event.listens_for(AbandonedSessionRow, "before_insert")
+def _count_abandoned(_mapper: Any, _connection: Any, target: AbandonedSessionRow) -> None:
+    from hub.store.coverage import count_abandoned_row
+
+    count_abandoned_row(target)
+
+
 class KioskStatusHistoryRow(Base):
     """Every status a kiosk reported, as received (``kiosk_status`` keeps only the latest)."""
 
@@ -334,3 +468,90 @@ class FollowUpEventRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_follow_up_events_rating_id_id", "rating_id", "id"),)
+
+
+class TargetRow(Base):
+    """A yearly MĐHL target (chỉ tiêu, %) the province set for a unit, or for itself (revision
+    0012; read and written by :mod:`hub.store.targets` only). A unit without a row is held to the
+    nearest target above it, else its catalogue's ``target_rate`` (:mod:`hub.domain.trends`).
+    No foreign key to ``units``: a hub on unit files has no rows there."""
+
+    __tablename__ = "targets"
+
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rate: Mapped[float] = mapped_column(Float)  # %, 0-100
+    set_by: Mapped[str] = mapped_column(String(40))  # the admin's user name
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- the catalogue (revision 0009): units and what each one has ---------------------------------
+
+
+class UnitRow(Base):
+    """A unit the hub serves (``[hub] catalogue = "database"``), with its parent: a province over
+    its communes and departments (:mod:`hub.domain.units`). Written only by
+    :mod:`hub.store.catalogue`, which rebuilds the same validated ``Unit`` a unit file gives."""
+
+    __tablename__ = "units"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    parent: Mapped[str | None] = mapped_column(String(40), ForeignKey("units.code"), index=True)
+    target_rate: Mapped[float] = mapped_column(Float)
+    kiosk_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    register_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Whatever else the unit file says (sections later issues add), kept as it is.
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # One more at every import or edit: how a running hub sees which units changed.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class _UnitEntry:
+    """One entry of a unit's list, in the order the unit lists it (``position``)."""
+
+    unit: Mapped[str] = mapped_column(String(40), ForeignKey("units.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class UnitFieldRow(_UnitEntry, Base):
+    __tablename__ = "unit_fields"
+
+
+class UnitCounterRow(_UnitEntry, Base):
+    __tablename__ = "unit_counters"
+
+
+class UnitOfficerRow(_UnitEntry, Base):
+    __tablename__ = "unit_officers"
+
+    counter: Mapped[str | None] = mapped_column(String(40))
+
+
+class UnitProcedureRow(_UnitEntry, Base):
+    __tablename__ = "unit_procedures"
+
+    field: Mapped[str] = mapped_column(String(40))
+
+
+class UnitReasonRow(_UnitEntry, Base):
+    __tablename__ = "unit_reasons"
+
+    name_en: Mapped[str] = mapped_column(Text)
+    factor: Mapped[str] = mapped_column(String(16))
+
+
+class UnitKioskRow(Base):
+    """A kiosk of a unit. Its id is its MQTT user name, so it is unique across all units."""
+
+    __tablename__ = "unit_kiosks"
+
+    unit: Mapped[str] = mapped_column(String(40), ForeignKey("units.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    counter: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (Index("ux_unit_kiosks_code", "code", unique=True),)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Dialect, Table, and_, func, insert, or_, s
 from sqlalchemy.orm import Session
 
 from hailong.contract import topics
+from hailong.contract.dossier_codes import CodeBook
 from hailong.contract.messages import (
     AckOutcome,
     KioskStatusMessage,
@@ -29,6 +30,7 @@ from hailong.contract.messages import (
 from hailong.contract.receipt import DossierCode, ReceiptRefused
 from hub.domain.ingest import Attribution, ReceiptFacts
 from hub.domain.register import RegisterView
+from hub.store.coverage import count_ratings
 from hub.store.models import (
     DeadLetterRow,
     DossierSequenceRow,
@@ -121,6 +123,7 @@ def store_batch(
     # Only what the headline figures count goes into the rollups (hub.domain.register): the
     # unverified and the suspect are stored, and counted apart from the raw rows.
     add_to_rollups(session, [row for row in stored if row["counted"]], zone)
+    count_ratings(session, stored)  # coverage: the receipts these ratings rate (its own filter)
     return outcomes
 
 
@@ -245,6 +248,8 @@ def rating_values(
         "counted": attribution.counted,
         "suspect": attribution.suspect,
         "claim_mismatch": ",".join(attribution.claim_mismatch) or None,
+        "entered_by": attribution.entered_by,
+        "assisted": attribution.assisted,
     }
 
 
@@ -433,21 +438,31 @@ def receipt_facts(session: Session, codes: Iterable[str]) -> dict[str, ReceiptFa
 
 
 def register_view(
-    session: Session, codes: Iterable[str], now: datetime, *, zone: tzinfo = LOCAL_ZONE
+    session: Session,
+    codes: Iterable[str],
+    now: datetime,
+    *,
+    zone: tzinfo = LOCAL_ZONE,
+    book: CodeBook | None = None,
 ) -> RegisterView:
     """What :func:`hub.domain.register.judge` needs about a batch's codes, in two queries: the
     register's rows for the codes it knows, and for the others the last dossier sequence the
-    hub handed out on their day (``dossier_sequences``)."""
+    hub handed out on their day (``dossier_sequences``). ``book``: the unit's own dossier code
+    patterns, so a registered receipt of another system is found too."""
     # Only codes that parse reach the database: anything else is refused without it, and a
     # hostile one (a NUL, which PostgreSQL's text refuses) would fail the batch's every retry.
     parsed: dict[str, DossierCode] = {}
     for text in set(codes):
         try:
-            parsed[text] = DossierCode.parse(text)
+            parsed[text] = DossierCode.parse(text, book)
         except ReceiptRefused:
             continue
     receipts = receipt_facts(session, parsed)
-    days = {(code.unit, code.received_on) for text, code in parsed.items() if text not in receipts}
+    days = {
+        (code.unit, code.received_on)
+        for text, code in parsed.items()
+        if text not in receipts and code.national
+    }
     allocated: dict[tuple[str, date], int] = {}
     if days:
         match = or_(

@@ -3,7 +3,9 @@
 The tables (:mod:`hub.store.models`) count the stored ratings that count (hub.domain.register) per
 local day in four tables (scores per key, survey answers per factor, reasons, scores per hour) and
 per local month in their twins, whose key is the day's with ``month`` (and, for the heat map,
-``weekday``) for ``day``, less the columns the twin leaves out.
+``weekday``) for ``day``, less the columns the twin leaves out. Beside them, the channel rollups
+(revision 0016: unit, day or month, channel, assisted, score) count the same ratings per channel,
+written by the same call and read by :func:`channel_counts` through the same plan.
 
 Write side: :func:`add_to_rollups`, in the ingest transaction; one ``INSERT ... ON CONFLICT DO
 UPDATE SET n = n + excluded.n`` per table and batch, keys in order so two hubs writing the same
@@ -30,10 +32,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hailong.contract.clock import UNIT_ZONE
+from hailong.contract.scale import Channel
 from hailong.settings import Unit
 from hub.domain.periods import as_utc
 from hub.store.models import (
     NO_VALUE,
+    ChannelMonthRollupRow,
+    ChannelRollupRow,
     FactorMonthRollupRow,
     FactorRollupRow,
     HourMonthRollupRow,
@@ -113,12 +118,15 @@ def add_to_rollups(
     session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
 ) -> None:
     """Count ``rows`` (the values of ratings being stored in this transaction, see
-    :func:`hub.store.ratings.rating_values`) in the four daily rollup tables and their twins."""
+    :func:`hub.store.ratings.rating_values`) in the four daily rollup tables and their twins,
+    and per channel (:func:`_add_channel_counts`)."""
+    rows = rows if isinstance(rows, Sequence) else list(rows)  # read twice
     daily = _daily_counts(rows, zone)
     for family, counted in zip(FAMILIES, daily, strict=True):
         _upsert_counts(session, family.daily.__table__, counted)
     for family, counted in zip(FAMILIES, daily, strict=True):
         _upsert_counts(session, family.monthly.__table__, family.by_month(counted))
+    _add_channel_counts(session, rows, zone)
 
 
 def _daily_counts(
@@ -180,33 +188,53 @@ def counts(session: Session, scope: Scope, *columns: str) -> Counter[tuple[Any, 
     ``counter``, ``officer``, ``procedure``, ``field`` (:data:`NO_VALUE` for none), ``score``,
     ``factor``, ``reason``, ``hour``, ``weekday``), from the smallest rollup that holds them all.
     A survey answer counts once per factor, a rating once per reason it cites."""
-    family = _family(columns, scope.officer)
-    plan = Plan.split(scope.since, scope.until, scope.zone)
     code = scope.unit.unit.code
-    found: Counter[tuple[Any, ...]] = Counter()
+    return counts_of_units(
+        session, [code], scope.since, scope.until, *columns, officer=scope.officer, zone=scope.zone
+    )[code]
+
+
+def counts_of_units(
+    session: Session,
+    units: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    *columns: str,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """:func:`counts` of many units (by code) at once: one query per part of the plan, grouped
+    by unit, however many the units (a province's 150 units in a handful of queries, not one
+    each). Every unit asked for is in the answer (an empty Counter when it has no rating)."""
+    codes = sorted(set(units))
+    found: dict[str, Counter[tuple[Any, ...]]] = {code: Counter() for code in codes}
+    if not codes:
+        return found
+    family = _family(columns, officer)
+    plan = Plan.split(since, until, zone)
     for table, when in plan.parts(family):
         sources = [name if name in table.__table__.c else "day" for name in columns]
         selected = [getattr(table, name) for name in sources]
-        mine = [] if scope.officer is None else [table.officer == scope.officer]
+        mine = [] if officer is None else [table.officer == officer]
         rolled = (
-            select(*selected, func.sum(table.n))
-            .where(table.unit == code, when, *mine)
-            .group_by(*selected)
+            select(table.unit, *selected, func.sum(table.n))
+            .where(table.unit.in_(codes), when, *mine)
+            .group_by(table.unit, *selected)
         )
-        for *read, n in session.execute(rolled):
-            found[_pick(dict(zip(sources, read, strict=True)), columns)] += int(n)
+        for unit, *read, n in session.execute(rolled):
+            found[unit][_pick(dict(zip(sources, read, strict=True)), columns)] += int(n)
     for start, end in plan.edges:
         raw = select(*_RAW_COLUMNS).where(
-            RatingRow.unit == code,
+            RatingRow.unit.in_(codes),
             RatingRow.rated_at >= start,
             RatingRow.rated_at < end,
             RatingRow.counted.is_(True),  # what the rollups count (hub.domain.register)
         )
-        daily = _daily_counts(session.execute(raw).mappings(), scope.zone)
+        daily = _daily_counts(session.execute(raw).mappings(), zone)
         for key, n in daily[FAMILIES.index(family)].items():
             values = dict(zip(family.names, key, strict=True))
-            if scope.officer is None or values["officer"] == scope.officer:
-                found[_pick(values, columns)] += n
+            if officer is None or values["officer"] == officer:
+                found[values["unit"]][_pick(values, columns)] += n
     return found
 
 
@@ -313,6 +341,84 @@ def _day_on_or_after(moment: datetime, zone: tzinfo) -> date:
     """The first local day that starts at or after ``moment``."""
     day = moment.astimezone(zone).date()
     return day if _midnight(day, zone) == moment else day + timedelta(days=1)
+
+
+# -- the channels: every channel in one count, each still visible ---------------------------------
+
+CHANNELS = _Family(ChannelRollupRow, ChannelMonthRollupRow)
+ChannelKey = tuple[str, bool, int]  # (channel, assisted, score)
+
+
+def _channel_daily(rows: Iterable[Mapping[Any, Any]], zone: tzinfo) -> Counter[tuple[Any, ...]]:
+    """``channel_rollups``' keys of ``rows`` (unit, local day, channel, assisted, score) and their
+    counts. A row without ``channel`` or ``assisted`` (a caller that read only the columns the four
+    older rollups need) takes the contract's defaults: a kiosk's rating, not assisted."""
+    found: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        day = row["rated_at"].astimezone(zone).date()
+        channel = row.get("channel") or Channel.KIOSK.value
+        found[(row["unit"], day, channel, bool(row.get("assisted")), row["score"])] += 1
+    return found
+
+
+def _add_channel_counts(
+    session: Session, rows: Iterable[Mapping[str, Any]], zone: tzinfo = LOCAL_ZONE
+) -> None:
+    """The channel rollups' share of :func:`add_to_rollups`: after the four families, so every
+    writer takes its row locks in the same order."""
+    daily = _channel_daily(rows, zone)
+    _upsert_counts(session, CHANNELS.daily.__table__, daily)
+    _upsert_counts(session, CHANNELS.monthly.__table__, CHANNELS.by_month(daily))
+
+
+def channel_counts(session: Session, scope: Scope) -> Counter[ChannelKey]:
+    """The counted ratings of ``scope`` per (channel, assisted, score), exact for any bounds (the
+    same :class:`Plan` as :func:`counts`). The channel rollups are per unit: a scope naming an
+    officer is refused rather than answered with the whole unit's figures."""
+    if scope.officer is not None:
+        raise ValueError("the channel rollups are kept per unit, not per officer")
+    code = scope.unit.unit.code
+    return channel_counts_of_units(session, [code], scope.since, scope.until, scope.zone)[code]
+
+
+def channel_counts_of_units(
+    session: Session,
+    units: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> dict[str, Counter[ChannelKey]]:
+    """:func:`channel_counts` of many units (by code) at once, one query per part of the plan
+    whatever their number: a province's report reads its 150 units' channels in a few queries.
+    Every unit asked for is in the answer (an empty Counter when it has no rating)."""
+    codes = sorted(set(units))
+    found: dict[str, Counter[ChannelKey]] = {code: Counter() for code in codes}
+    if not codes:
+        return found
+    plan = Plan.split(since, until, zone)
+    for table, when in plan.parts(CHANNELS):
+        keys = (table.unit, table.channel, table.assisted, table.score)
+        rolled = select(*keys, func.sum(table.n)).where(table.unit.in_(codes), when).group_by(*keys)
+        for unit, channel, assisted, score, n in session.execute(rolled):
+            found[unit][(channel, bool(assisted), int(score))] += int(n)
+    for start, end in plan.edges:
+        raw = select(
+            RatingRow.unit,
+            RatingRow.rated_at,
+            RatingRow.channel,
+            RatingRow.assisted,
+            RatingRow.score,
+        ).where(
+            RatingRow.unit.in_(codes),
+            RatingRow.rated_at >= start,
+            RatingRow.rated_at < end,
+            RatingRow.counted.is_(True),  # what the rollups count (hub.domain.register)
+        )
+        for (unit, _day, channel, assisted, score), n in _channel_daily(
+            session.execute(raw).mappings(), zone
+        ).items():
+            found[unit][(channel, assisted, score)] += n
+    return found
 
 
 # -- what the rollups leave out --------------------------------------------------------------------

@@ -11,6 +11,16 @@ copied before either no longer works. Roles:
   issues, registers, reprints and records returns for themself.
 * ``head``: a unit head (lãnh đạo); sees reports and follow-up (the dashboard).
 * ``admin``: everything, including acting for any officer.
+
+An officer login may key paper survey forms and assisted ratings only when the unit designated it a
+paper clerk (``paper_clerk``, ``hailong staff add --paper-clerk``; issue 17): the citizens' answers
+then pass through a few named hands, never any officer's. Heads and administrators always may. An
+account saved before the flag existed has none and is no clerk.
+
+Each login is also scoped to a unit (``unit``, a unit code; issue 17): a province account's scope
+is the province, the top of the hub's unit tree. What a scope lets a login see is decided in
+:mod:`hub.domain.access`. An account saved before scopes existed has none and is taken as the
+hub's home unit, which is what it saw then.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ ROLES: tuple[Role, ...] = ("officer", "head", "admin")
 SESSION_LIFETIME = timedelta(hours=12)  # one working day, as the cookie's max-age
 MAX_SESSIONS = 20  # per user; the oldest is forgotten past this
 REFUSALS = ("wrong_password", "unknown_user", "locked")  # why a login was refused
+UNIT_CODE = re.compile(r"[0-9A-Z][0-9A-Z.]{2,19}")  # as hailong.settings.UnitInfo.code
 
 _hasher = PasswordHasher()
 logger = logging.getLogger(__name__)
@@ -57,6 +68,18 @@ class Account:
     username: str
     role: Role
     officer: str | None  # the officer code an ``officer`` account acts as
+    unit: str | None = None  # the unit the login is scoped to; None: the hub's home unit
+    paper_clerk: bool = False  # an officer the unit designated to key paper forms
+
+    @property
+    def keys_paper(self) -> bool:
+        """May key paper forms and assisted ratings: a head, an administrator, or an officer
+        designated a paper clerk (:mod:`hub.domain.paper` still refuses their own dossiers)."""
+        return self.role in ("head", "admin") or self.paper_clerk
+
+    def scope(self, home: str) -> str:
+        """The unit code this login is scoped to, ``home`` for an account from before scopes."""
+        return self.unit or home
 
 
 @dataclass(frozen=True)
@@ -113,20 +136,39 @@ class Accounts:
     def _users(self) -> dict[str, dict[str, object]]:
         return _read_json(self.path).get("users", {})  # type: ignore[return-value]
 
-    def add(self, username: str, password: str, role: Role, officer: str | None = None) -> None:
-        """Create a login, or update one (a new password): an update ends its sessions."""
+    def add(
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        officer: str | None = None,
+        unit: str | None = None,
+        *,
+        paper_clerk: bool = False,
+    ) -> None:
+        """Create a login, or update one (a new password): an update ends its sessions.
+        ``unit`` scopes it (None: the hub's home unit); ``paper_clerk`` designates an officer to
+        key paper forms (an update without it takes the designation away)."""
         if not re.fullmatch(r"[A-Za-z0-9_-]{2,40}", username):
             raise AccountError(f"user name {username!r}: 2-40 letters, digits, - and _")
         if role not in ROLES:
             raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
         if role == "officer" and not officer:
             raise AccountError("an officer account needs the officer's code (e.g. CB001)")
+        if unit is not None and not UNIT_CODE.fullmatch(unit):
+            raise AccountError(f"unit {unit!r}: expected a unit code such as 000.00.20.H41")
+        if paper_clerk and role != "officer":
+            raise AccountError("only an officer is designated a paper clerk (heads and admins may)")
         _check_password(password)
         entry: dict[str, object] = {
             "hash": _hasher.hash(password),
             "role": role,
             "officer": officer,
         }
+        if unit is not None:
+            entry["unit"] = unit
+        if paper_clerk:  # written only when set: a file of no clerks reads as it always did
+            entry["paper_clerk"] = True
         with self._writing():
             users = self._users()
             users[username] = entry
@@ -158,9 +200,21 @@ class Accounts:
         (an unknown role, an officer without a code), which could not be scoped."""
         entry = self._users().get(username)
         role, officer = (entry or {}).get("role"), (entry or {}).get("officer")
+        unit = (entry or {}).get("unit")
         if role not in ROLES or (role == "officer" and not (isinstance(officer, str) and officer)):
             return None
-        return Account(username, role, officer if isinstance(officer, str) else None)
+        if unit is not None and not (isinstance(unit, str) and UNIT_CODE.fullmatch(unit)):
+            return None  # a scope edited by hand into garbage: refused, never widened
+        clerk = (entry or {}).get("paper_clerk") is True  # anything else edited in: no clerk
+        return Account(username, role, officer if isinstance(officer, str) else None, unit, clerk)
+
+    def paper_clerk(self, officer: str, unit: str, home: str) -> bool:
+        """Whether an officer login of ``unit`` acting as ``officer`` is a designated paper
+        clerk (the API names the officer at the one-stop software's keyboard by code)."""
+        return any(
+            a.role == "officer" and a.officer == officer and a.scope(home) == unit and a.paper_clerk
+            for a in self.all()
+        )
 
     def login(self, username: str, password: str, address: str, now: datetime) -> LoginResult:
         """The account if the password is right and this name is not locked at this address.
@@ -255,26 +309,93 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class ApiClient:
+    """The system a bearer token belongs to, and the unit it acts in (issue 17)."""
+
+    name: str
+    unit: str | None = None  # None: the hub's home unit (every token from before unit scopes)
+
+    def scope(self, home: str) -> str:
+        """The unit code the token acts in, ``home`` for a token without a scope."""
+        return self.unit or home
+
+
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,39}")
+
+
 class ApiTokens:
-    """Bearer tokens for other systems (the unit's one-stop software), stored as digests."""
+    """Bearer tokens for other systems (a unit's one-stop software), stored as digests.
+
+    A token acts in one unit, as a login is scoped to one: on a hub serving a province each
+    commune's one-stop software gets its own token (``hailong token add NAME --unit CODE``) and
+    reaches that unit's receipts only. The file keeps ``tokens`` (name: digest) as it always did,
+    and the scopes apart in ``units`` (name: unit code), so a file written before scopes reads
+    unchanged: its tokens act in the hub's home unit.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def create(self, name: str) -> str:
+    def create(self, name: str, unit: str | None = None) -> str:
+        """A new token for ``name`` (replacing its old one) acting in ``unit`` (None: the
+        hub's home unit); only the digest is kept, the token is returned once."""
+        if not TOKEN_NAME.fullmatch(name):
+            raise AccountError(f"token name {name!r}: 2-40 letters, digits, '.', '-' and '_'")
+        if unit is not None and not UNIT_CODE.fullmatch(unit):
+            raise AccountError(f"unit {unit!r}: expected a unit code such as 000.00.20.H41")
         token = secrets.token_urlsafe(32)
-        tokens = _read_json(self.path).get("tokens", {})
+        data = _read_json(self.path)
+        tokens, units = dict(data.get("tokens", {})), dict(data.get("units", {}))
         tokens[name] = _digest(token)
-        _write_private_json(self.path, {"tokens": tokens})
+        units.pop(name, None)
+        if unit is not None:
+            units[name] = unit
+        saved: dict[str, object] = {"tokens": tokens}
+        if units:  # written only when set: a file of home-unit tokens reads as it always did
+            saved["units"] = units
+        _write_private_json(self.path, saved)
         return token
 
     def check(self, token: str) -> str | None:
         """The name of the client the token belongs to, if any."""
+        found = self.client(token)
+        return found.name if found else None
+
+    def client(self, token: str) -> ApiClient | None:
+        """The client the token belongs to and the unit it acts in, if the token is known."""
         digest = _digest(token)
-        for name, stored in _read_json(self.path).get("tokens", {}).items():
+        data = _read_json(self.path)
+        for name, stored in data.get("tokens", {}).items():
             if hmac.compare_digest(str(stored), digest):
-                return name
+                unit = data.get("units", {}).get(name)
+                if unit is not None and not (isinstance(unit, str) and UNIT_CODE.fullmatch(unit)):
+                    logger.warning("API token %s: ignoring its bad unit %r", name, unit)
+                    return None  # a damaged scope acts nowhere rather than in the home unit
+                return ApiClient(name, unit)
         return None
+
+    def all(self) -> list[ApiClient]:
+        """Every token's client and unit (never the token: only its digest is kept)."""
+        data = _read_json(self.path)
+        units = data.get("units", {})
+        return [
+            ApiClient(name, unit if isinstance(unit := units.get(name), str) else None)
+            for name in sorted(data.get("tokens", {}))
+        ]
+
+    def revoke(self, name: str) -> bool:
+        """Forget ``name``'s token (it stops working at once); False if there was none."""
+        data = _read_json(self.path)
+        tokens, units = dict(data.get("tokens", {})), dict(data.get("units", {}))
+        if tokens.pop(name, None) is None:
+            return False
+        units.pop(name, None)
+        saved: dict[str, object] = {"tokens": tokens}
+        if units:
+            saved["units"] = units
+        _write_private_json(self.path, saved)
+        return True
 
 
 def _digest(token: str) -> str:

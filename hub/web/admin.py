@@ -4,7 +4,9 @@ policy) and its kiosks.
 
 Every change goes to the unit file (``[hub] unit_file``) through :class:`hub.catalogue.UnitFile`:
 validated with the model the hub loads, then replaced atomically with a backup; the running hub
-republishes it to the kiosks. A new kiosk also gets its MQTT password (shown once) and the
+republishes it to the kiosks. With ``[hub] catalogue = "database"`` the same edits, validated the
+same way, go to the catalogue tables (:class:`hub.catalogue.UnitTables`), for any unit of the
+tree within the admin's scope (``?unit=CODE``; the home unit by default). A new kiosk also gets its MQTT password (shown once) and the
 Mosquitto password, ACL and client-id files are written again; ``hailong broker`` sees the
 client-id file change and restarts Mosquitto, which reads them all (hailong.broker.run_supervised).
 """
@@ -14,8 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tomlkit.toml_document import TOMLDocument
 
@@ -24,7 +37,8 @@ from hailong.contract.scale import Factor
 from hailong.provision import SecretsLayout, init_secrets
 from hailong.settings import ConfigError, HubSettings, Unit
 from hub import catalogue
-from hub.catalogue import SECTIONS, CatalogueError, Snapshot, UnitFile
+from hub.catalogue import SECTIONS, Catalogue, CatalogueError, Snapshot, UnitSource
+from hub.domain.units import UnitNode
 from hub.web.accounts import Account
 from hub.web.context import Ctx, adopt
 from hub.web.ops import Admin
@@ -39,10 +53,15 @@ Optional = Annotated[str | None, Form(max_length=300)]
 
 @dataclass(frozen=True)
 class AdminFiles:
-    """What the administration pages write: the unit file, the secrets, the broker's files."""
+    """What the administration pages write: the unit's catalogue (its file, or its rows), the
+    secrets, the broker's files; and which unit, of those the admin may edit, is on the page."""
 
     settings: HubSettings
-    unit_file: UnitFile
+    unit_file: UnitSource
+    catalogue: Catalogue
+    code: str  # the unit being edited
+    home: bool  # it is the hub's home unit (no ``?unit=`` in the links)
+    units: tuple[UnitNode, ...]  # the units this admin may edit (several: a chooser is shown)
 
     @property
     def layout(self) -> SecretsLayout:
@@ -53,9 +72,47 @@ class AdminFiles:
         # where `hailong broker` writes them (hailong.broker.prepare_broker: var/broker)
         return self.settings.receipts.key_dir.parent.parent / "broker"
 
+    @property
+    def query(self) -> str:
+        """What the page's links and forms carry to stay on this unit."""
+        return "" if self.home else "?" + urlencode({"unit": self.code})
 
-def _files(ctx: Ctx) -> AdminFiles:
-    return AdminFiles(ctx.settings, ctx.unit_file)
+    @property
+    def where(self) -> str:
+        """Where the catalogue is kept, as the pages say it."""
+        if self.catalogue.from_database:
+            return f"cơ sở dữ liệu / database: units/{self.code}"
+        return str(self.settings.hub.unit_file)
+
+    def served_units(self, changed: Unit) -> list[Unit]:
+        """Every unit whose kiosks the broker knows, ``changed`` as it is about to be saved."""
+        if not self.catalogue.from_database:
+            return [changed]
+        return [changed if u.unit.code == changed.unit.code else u for u in self.catalogue.all()]
+
+
+def _files(
+    ctx: Ctx,
+    account: Admin,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+) -> AdminFiles:
+    """The unit the page edits: ``?unit=CODE``, one of the units in the admin's scope (404 for
+    a unit the hub does not serve, 403 for one outside the scope), else the home unit (or, for
+    an admin of another unit, the unit of its scope)."""
+    home = ctx.unit.unit.code
+    tree = ctx.catalogue.tree()
+    allowed = tree.within(account.scope(home))
+    codes = {n.code for n in allowed}
+    code = unit or (home if home in codes or not codes else allowed[0].code)
+    if code not in tree:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such unit")
+    if code not in codes:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this unit is outside your scope")
+    try:
+        source = ctx.catalogue.editor(code)
+    except CatalogueError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such unit") from exc
+    return AdminFiles(ctx.settings, source, ctx.catalogue, code, code == home, allowed)
 
 
 Files = Annotated[AdminFiles, Depends(_files)]
@@ -72,9 +129,7 @@ def _take_flash(request: Request) -> str | None:
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, account: Admin, files: Files) -> HTMLResponse:
-    return render(
-        request, "admin/index.html", account=account, unit_file=files.settings.hub.unit_file
-    )
+    return render(request, "admin/index.html", account=account, unit_file=files.where, files=files)
 
 
 def _read_or_broken(
@@ -116,7 +171,8 @@ def _catalogue_page(
         targets=targets,
         problems=problems or [],
         notice=_take_flash(request),
-        unit_file=files.settings.hub.unit_file,
+        unit_file=files.where,
+        files=files,
     )
     response.status_code = status_code
     return response
@@ -124,7 +180,7 @@ def _catalogue_page(
 
 def _unreadable(files: AdminFiles, exc: Exception) -> str:
     return (
-        f"Không đọc được tệp danh mục {files.settings.hub.unit_file}; sửa tệp bằng tay trước. / "
+        f"Không đọc được tệp danh mục {files.where}; sửa tệp bằng tay trước. / "
         f"Cannot read the unit file; fix it by hand first: {exc}"
     )
 
@@ -148,7 +204,7 @@ def _apply(
         return _catalogue_page(request, account, files, exc.problems, 400)
     adopt(request, unit)
     _flash(request, done)
-    return RedirectResponse("/admin/catalogue", status_code=303)
+    return RedirectResponse("/admin/catalogue" + files.query, status_code=303)
 
 
 def _section(name: str) -> catalogue.Section:
@@ -286,7 +342,8 @@ def _import_page(
         problems=problems or [],
         notice=_take_flash(request),
         columns=catalogue.CSV_COLUMNS,
-        unit_file=files.settings.hub.unit_file,
+        unit_file=files.where,
+        files=files,
     )
     response.status_code = status_code
     return response
@@ -327,7 +384,7 @@ async def import_procedures(
         f"xoá. / Imported {len(parsed.procedures)} procedures: {c.added} new, {c.updated} "
         f"changed, {c.removed} removed.",
     )
-    return RedirectResponse("/admin/procedures/import", status_code=303)
+    return RedirectResponse("/admin/procedures/import" + files.query, status_code=303)
 
 
 # --- kiosks ------------------------------------------------------------------------------------
@@ -365,7 +422,8 @@ def _kiosks_page(
         notice=_take_flash(request),
         created=created,
         broker_dir=files.broker_dir,
-        unit_file=files.settings.hub.unit_file,
+        unit_file=files.where,
+        files=files,
     )
     response.status_code = status_code
     response.headers["Cache-Control"] = "no-store"  # a new kiosk's password is on it once
@@ -408,7 +466,7 @@ def save_kiosk(
         try:
             new_secrets.extend(init_secrets(unit, files.layout, files.settings.receipts.active_key))
             write_broker_files(
-                unit,
+                files.served_units(unit),
                 files.layout,
                 files.broker_dir,
                 files.settings.mqtt.port,
@@ -427,7 +485,7 @@ def save_kiosk(
     adopt(request, unit)
     if was is not None:
         _flash(request, f"Đã lưu máy {kiosk} / Saved kiosk {kiosk}")
-        return RedirectResponse("/admin/kiosks", status_code=303)
+        return RedirectResponse("/admin/kiosks" + files.query, status_code=303)
     password_file = files.layout.mqtt_password_file(kiosk)
     pin_file = files.layout.staff_pin_file(kiosk)
     created = NewKiosk(
@@ -462,7 +520,7 @@ def remove_kiosk(
     def before_write(unit: Unit) -> None:
         try:
             write_broker_files(
-                unit,
+                files.served_units(unit),
                 files.layout,
                 files.broker_dir,
                 files.settings.mqtt.port,
@@ -483,4 +541,4 @@ def remove_kiosk(
         f"Đã xoá máy {key}: nó không đăng nhập được nữa sau khi máy chủ MQTT nạp lại. / Removed "
         f"kiosk {key}: it can no longer log in once the broker reloads.",
     )
-    return RedirectResponse("/admin/kiosks", status_code=303)
+    return RedirectResponse("/admin/kiosks" + files.query, status_code=303)

@@ -24,10 +24,24 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hailong.contract.scale import Stage
 from hailong.settings import HubSettings, Unit, WebSettings, read_secret
-from hub.catalogue import UnitFile
+from hub.catalogue import Catalogue, UnitFile
+from hub.domain.units import UnitTree
 from hub.exports.jobs import Jobs
 from hub.store.ratings import LOCAL_ZONE
-from hub.web import admin, api, citizen, dashboard, exports, flagged, followup, ops, staff
+from hub.web import (
+    admin,
+    api,
+    citizen,
+    dashboard,
+    exports,
+    flagged,
+    followup,
+    ops,
+    paper,
+    province,
+    public,
+    staff,
+)
 from hub.web.accounts import SESSION_LIFETIME, Accounts, ApiTokens
 from hub.web.context import Ctx, HubContext, install
 from hub.web.headers import SecurityHeaders
@@ -47,9 +61,11 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_rated: Callable[[str, Stage], object] | None = None,
     ingest: HubService | None = None,
+    units: UnitTree | None = None,
 ) -> FastAPI:
     """``on_rated`` tells the kiosks about a receipt rated online (the hub's MQTT side);
-    ``ingest`` is the worker running in this process, whose figures ``/metrics`` shows."""
+    ``ingest`` is the worker running in this process, whose figures ``/metrics`` shows;
+    ``units`` the units this hub serves (default: the home unit alone)."""
     web = settings.web
     if web is None:
         raise ValueError("the hub configuration has no [web] section")
@@ -59,16 +75,20 @@ def create_app(
     settings.receipts.keyring()  # read once here, so a broken key fails the start
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local_time"] = local_time
+    unit_file = UnitFile(settings.hub.unit_file)
+    catalogue = Catalogue(settings, sessions, unit, unit_file)
     ctx = HubContext(
         settings=settings,
         web=web,
         unit=unit,
+        units=units or catalogue.tree(),
         sessions=sessions,
         clock=clock,
         accounts=Accounts(web.accounts_file),
         tokens=ApiTokens(web.api_tokens_file),
         templates=templates,
-        unit_file=UnitFile(settings.hub.unit_file),
+        unit_file=unit_file,
+        catalogue=catalogue,
         fresh_receipts=FreshReceipts(),
         jobs=Jobs(),
         on_rated=on_rated,
@@ -97,6 +117,9 @@ def create_app(
     app.include_router(exports.router)
     app.include_router(followup.router)
     app.include_router(admin.router)
+    app.include_router(paper.router)
+    app.include_router(province.router)
+    app.include_router(public.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(ctx: Ctx) -> JSONResponse:

@@ -3,7 +3,11 @@ summary. Nothing personal is shown; the receipt's signature is the citizen's onl
 
 A rating must be the citizen's own: a browser carrying a live staff session (an officer, a head,
 an administrator) is shown why it cannot rate, and a rating it sends is refused and not stored. A
-rating sent from one of the unit's staff networks is kept but flagged suspect, out of the figures."""
+rating sent from one of the unit's staff networks is kept but flagged suspect, out of the figures.
+
+On a hub serving many units the receipt's unit is found from its code (:func:`hub.online.receipt_unit`:
+the register, else the national spelling's unit code); its catalogue names the procedure and the
+counter, its code is what the signature is checked against, and its kiosks hear of the rating."""
 
 from __future__ import annotations
 
@@ -17,9 +21,9 @@ from fastapi.responses import HTMLResponse
 from hailong.contract.receipt import ReceiptRefused
 from hailong.contract.scale import FACE_SETS, Score
 from hailong.settings import Unit
-from hub.online import OnlineReceipt, open_receipt, store_online_rating
+from hub.online import OnlineReceipt, open_receipt, receipt_unit, store_online_rating
 from hub.web.context import Ctx, HubContext
-from hub.web.pages import check_csrf, render, signed_in
+from hub.web.pages import check_csrf, render, show_unit, signed_in
 
 router = APIRouter(include_in_schema=False)
 STAFF_REFUSED = (
@@ -32,6 +36,15 @@ STAFF_REFUSED = (
 
 def _signed_query(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "") for k in ("p", "c", "o", "k", "s")}
+
+
+def _unit_of(request: Request, ctx: HubContext, code: str) -> HubContext:
+    """The context of the unit the receipt ``code`` belongs to (the home unit's when the hub
+    serves no such unit: the signature check then refuses it as another unit's)."""
+    found = receipt_unit(ctx.sessions, code)
+    here = (ctx.for_unit(found) if found is not None else None) or ctx
+    show_unit(request, here.unit)
+    return here
 
 
 def _open(request: Request, ctx: HubContext, code: str) -> OnlineReceipt:
@@ -48,7 +61,7 @@ def _page(request: Request, ctx: HubContext, **values: Any) -> HTMLResponse:
 
 def _staff_refusal(request: Request) -> HTMLResponse | None:
     """The refusal page when the request carries a live staff session (403), else None."""
-    account = signed_in(request)
+    account = signed_in(request, any_unit=True)  # any unit's staff, the province's too
     if account is None:
         return None
     response = render(
@@ -62,6 +75,7 @@ def _staff_refusal(request: Request) -> HTMLResponse | None:
 def rate_page(request: Request, ctx: Ctx, code: str) -> HTMLResponse:
     if (refusal := _staff_refusal(request)) is not None:
         return refusal
+    ctx = _unit_of(request, ctx, code)
     try:
         receipt = _open(request, ctx, code)
     except (ReceiptRefused, ValueError) as exc:
@@ -84,6 +98,7 @@ def rate(
     check_csrf(request, csrf)
     if (refusal := _staff_refusal(request)) is not None:
         return refusal
+    ctx = _unit_of(request, ctx, code)
     try:
         receipt = _open(request, ctx, code)
     except (ReceiptRefused, ValueError) as exc:
@@ -99,8 +114,8 @@ def rate(
         now=ctx.clock(),
         suspect=_from_staff_network(request, ctx.web.staff_networks),
     )
-    if outcome.outcome == "stored" and ctx.on_rated is not None:
-        ctx.on_rated(str(receipt.claims.code), receipt.stage)
+    if outcome.outcome == "stored":
+        ctx.rated(str(receipt.claims.code), receipt.stage)
     done = outcome.outcome == "stored"
     names = _names(ctx.unit, receipt)
     return _page(request, ctx, receipt=receipt, query="", thanked=done, already=not done, **names)

@@ -1,7 +1,9 @@
 """The unit head's dashboard (MĐHL by period and by counter, officer, procedure, field; by stage
 and SIPAS factor, the 5 levels, the reasons for dissatisfaction, the hour-by-weekday heat map; the
 kiosk fleet) and the public summary a unit links from its website. Roles are checked here, on the
-server: a unit head sees the unit, an officer only their own figures, the public page no names."""
+server: a unit head sees the unit, an officer only their own figures, the public page no names.
+The dashboard is about the unit ``?unit=`` names, within the login's scope (its own by default:
+:func:`hub.web.pages.unit_page`), held to the target it has this year (:func:`_target`)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
+from hub.channels import channel_figures
+from hub.coverage import Coverage, coverage_report, spans_coverage
 from hub.domain.periods import LABELS, PERIODS, Period, PeriodKind, local_today, period
 from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rate, wilson_interval
+from hub.domain.trends import target_for
 from hub.fleet_report import kiosk_statuses, printer_states
 from hub.report import (
     DIMENSIONS,
@@ -23,9 +28,10 @@ from hub.report import (
     summary,
     unit_totals,
 )
+from hub.store.targets import targets_of
 from hub.web.accounts import Account
 from hub.web.context import Ctx, HubContext
-from hub.web.pages import render, signed_in
+from hub.web.pages import Here, render, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,37 +65,61 @@ class Headline:
     ci: tuple[float, float]
     change: float | None
     meets_target: bool | None
+    # The period's receipts rated at reception (hub.coverage): how many the rate speaks for.
+    response: Coverage | None = None
 
 
 def _overall(tables: list[GroupSummary]) -> tuple[int, int]:
     return sum(s.n for s in tables), sum(s.satisfied for s in tables)
 
 
-def _headline(ctx: HubContext, current: Period) -> Headline:
+def _target(ctx: HubContext, year: int) -> float | None:
+    """The target the unit is held to in ``year``: its own from the targets table, else the
+    nearest unit's above it, else its catalogue's (:func:`hub.domain.trends.target_for`)."""
+    code = ctx.unit.unit.code
+    chain = [code, *(above.code for above in ctx.units.ancestors(code))]
+    with ctx.sessions() as session:
+        stored = {(t.unit, t.year): t.rate for t in targets_of(session, chain, [year])}
+    return target_for(code, year, stored, ctx.units, ctx.unit.unit.target_rate).rate
+
+
+def _headline(
+    ctx: HubContext,
+    current: Period,
+    response: Coverage | None = None,
+    target: float | None = None,
+) -> Headline:
+    """``target``: the rate the unit is held to (None: the catalogue's)."""
     unit = ctx.unit
+    goal = unit.unit.target_rate if target is None else target
     with ctx.sessions() as session:
         now_n, now_ok = unit_totals(session, Scope(unit, *current.bounds()))
         was_n, was_ok = unit_totals(session, Scope(unit, *current.previous().bounds()))
     rate = satisfaction_rate(now_ok, now_n)
     before = satisfaction_rate(was_ok, was_n)
     change = rate - before if rate is not None and before is not None else None
-    meets = rate >= unit.unit.target_rate if rate is not None else None
+    meets = rate >= goal if rate is not None else None
     return Headline(
-        LABELS[current.kind], now_n, rate, wilson_interval(now_ok, now_n), change, meets
+        LABELS[current.kind], now_n, rate, wilson_interval(now_ok, now_n), change, meets, response
     )
 
 
 @router.get("/dashboard")
 def dashboard(
     request: Request,
-    ctx: Ctx,
-    account: Viewer,
+    page: Here,
     shown: Annotated[PeriodKind, Query(alias="period")] = "month",
 ) -> HTMLResponse:
+    """The dashboard of the unit the page is about (``?unit=``, within the login's scope)."""
+    ctx, account = page.ctx, page.account
     unit = ctx.unit
     today = local_today(ctx.clock())
     selected = period(shown, today)
-    headlines = [_headline(ctx, period(kind, today)) for kind in PERIODS]
+    cards = [period(kind, today) for kind in PERIODS]
+    target = _target(ctx, today.year)
+    with ctx.sessions() as session:  # every headline's response in one pass over the register
+        responses = spans_coverage(session, unit, [p.bounds() for p in cards])
+    headlines = [_headline(ctx, p, r, target) for p, r in zip(cards, responses, strict=True)]
     with ctx.sessions() as session:
         shown_scope = Scope(unit, *selected.bounds())
         tables = {dim: summary(session, shown_scope, dim) for dim in DIMENSIONS}
@@ -98,6 +128,11 @@ def dashboard(
         # An officer's analysis counts their own ratings only, and has no heat map.
         mine = (account.officer or "") if account.role == "officer" else None
         analysed = analysis(session, Scope(unit, *selected.bounds(), officer=mine))
+        # Receipts issued, rated, abandoned beside every rate; an officer's are their own only.
+        covered = coverage_report(session, Scope(unit, *selected.bounds(), officer=mine))
+        # Every channel in one count, each visible: the unit's (the channel rollups have no
+        # officer), so not on an officer's page, whose analysis is their own ratings only.
+        channels = channel_figures(session, shown_scope) if mine is None else None
     if account.role == "officer":
         # An officer sees the unit's headline figures and their own line, nobody else's.
         tables = {"officer": [s for s in tables["officer"] if s.key == account.officer]}
@@ -111,12 +146,15 @@ def dashboard(
         tables=tables,
         titles=TITLES,
         small=SMALL_SAMPLE,
-        flag_below=unit.unit.target_rate,
+        flag_below=unit.unit.target_rate if target is None else target,
+        target=target,
         fleet=fleet,
         printers=printers,
         kiosk_ids=[k.id for k in unit.kiosks],
         analysis=analysed,
         weekdays=WEEKDAYS,
+        coverage=covered,
+        channels=channels,
     )
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hub.web.context import Ctx
-from hub.web.ops import Admin
+from hub.web.ops import UnitAdmin
 from hub.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/flagged-ratings", response_class=HTMLResponse)
-def flagged_ratings(request: Request, ctx: Ctx, account: Admin) -> HTMLResponse:
-    """The last 30 days, newest first (the newest 200)."""
-    found = ctx.review.flagged()
+def flagged_ratings(request: Request, page: UnitAdmin) -> HTMLResponse:
+    """The last 30 days, newest first (the newest 200), of the page's unit (``?unit=``)."""
+    found = page.ctx.review.flagged()
     return render(
-        request, "flagged_ratings.html", account=account, rows=found.rows, totals=found.totals
+        request, "flagged_ratings.html", account=page.account, rows=found.rows, totals=found.totals
     )

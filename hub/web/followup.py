@@ -1,8 +1,10 @@
 """Follow-up of dissatisfied ratings (tiếp nhận, xử lý phản ánh): the list, live through a small
 JSON feed, and one follow-up with its audit trail and the actions the viewer may take.
 
-Every page goes through :class:`hub.followups.desk.FollowUpDesk`, which decides on the server, on
-every request, who reaches what: a unit head or an administrator sees the unit's follow-ups and
+Every page is about one unit (``?unit=``, within the login's scope: :func:`hub.web.pages.unit_page`;
+another unit's follow-up is "not found") and goes through that unit's
+:class:`hub.followups.desk.FollowUpDesk`, which decides on the server, on every request, who
+reaches what: a unit head or an administrator sees the unit's follow-ups and
 assigns, answers, closes and reopens them; an officer sees only those assigned to them (anything
 else is "not found", whatever id is typed) and may answer them. The rules themselves are
 :mod:`hub.domain.followup`; every action also checks the form's CSRF token and the version of the
@@ -12,6 +14,7 @@ says how it looks: names from the catalogue, local times, which personal data th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,9 +37,8 @@ from hub.followups.desk import NotFound, is_manager, may_see, may_see_phone
 from hub.store.followups import Conflict, Cursor, FollowUpItem
 from hub.store.ratings import LOCAL_ZONE
 from hub.web.accounts import Account
-from hub.web.context import Ctx, HubContext
-from hub.web.dashboard import Viewer
-from hub.web.pages import check_csrf, render
+from hub.web.context import HubContext
+from hub.web.pages import Here, check_csrf, render
 
 router = APIRouter(prefix="/follow-up", include_in_schema=False)
 COMMENT_PREVIEW = 160
@@ -46,6 +48,7 @@ CHANNELS = {
     Channel.KIOSK.value: ("Ki-ốt", "kiosk"),
     Channel.ONLINE.value: ("Trực tuyến", "online"),
     Channel.BUTTON_BOX.value: ("Hộp nút bấm", "button box"),
+    Channel.PAPER.value: ("Phiếu giấy", "paper form"),
 }
 STAGES = {
     Stage.RECEPTION.value: ("Tiếp nhận hồ sơ", "reception"),
@@ -75,8 +78,15 @@ class _Names:
         return self.officers.get(code, code) if code else None
 
 
-def _view(item: FollowUpItem, viewer: Actor, names: _Names) -> dict[str, Any]:
-    """What the list (and the live feed, as JSON) shows of one follow-up."""
+def _same(path: str) -> str:
+    return path
+
+
+def _view(
+    item: FollowUpItem, viewer: Actor, names: _Names, here: Callable[[str], str] = _same
+) -> dict[str, Any]:
+    """What the list (and the live feed, as JSON) shows of one follow-up; ``here`` keeps the
+    page's unit in its link."""
     score = Score(item.score)
     state = item.state
     personal = may_see(viewer, item)
@@ -85,7 +95,7 @@ def _view(item: FollowUpItem, viewer: Actor, names: _Names) -> dict[str, Any]:
         comment = comment[: COMMENT_PREVIEW - 1] + "…"
     return {
         "id": item.rating_id,
-        "url": f"/follow-up/{item.rating_id}",
+        "url": here(f"/follow-up/{item.rating_id}"),
         "rated_at": _local(item.rated_at),
         "score": int(score),
         "score_vi": score.label_vi,
@@ -112,12 +122,13 @@ def _view(item: FollowUpItem, viewer: Actor, names: _Names) -> dict[str, Any]:
 @router.get("")
 def follow_up_list(
     request: Request,
-    ctx: Ctx,
-    account: Viewer,
+    page: Here,
     state: Annotated[State | None, Query()] = None,
     before: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
-    """Newest first, a page at a time; the first page updates itself (static/followup.js)."""
+    """Newest first, a page at a time; the first page updates itself (static/followup.js).
+    The follow-ups of the unit the page is about (``?unit=``, within the login's scope)."""
+    ctx, account = page.ctx, page.account
     cursor = Cursor.decode(before) if before else None
     if before and cursor is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "bad page cursor")
@@ -129,7 +140,7 @@ def follow_up_list(
         "follow_up.html",
         account=account,
         officer=account.officer,
-        items=[_view(item, viewer, names) for item in found.items],
+        items=[_view(item, viewer, names, page.link) for item in found.items],
         state=state,
         states=list(State),
         tally=found.tally,
@@ -143,8 +154,7 @@ def follow_up_list(
 
 @router.get("/feed")
 def feed(
-    ctx: Ctx,
-    account: Viewer,
+    page: Here,
     after: Annotated[str, Query(max_length=40)],
 ) -> JSONResponse:
     """Follow-ups that arrived or changed after ``after`` (the ``cursor`` of the previous answer,
@@ -153,14 +163,14 @@ def feed(
         since = as_utc(datetime.fromisoformat(after))
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "bad cursor") from exc
-    viewer = _actor(account)
-    found = ctx.follow_ups.changes(viewer, since)
-    names = _Names(ctx.unit)
+    viewer = _actor(page.account)
+    found = page.ctx.follow_ups.changes(viewer, since)
+    names = _Names(page.unit)
     tally = found.tally
     return JSONResponse(
         {
             "cursor": found.cursor.astimezone(UTC).isoformat(),
-            "items": [_view(item, viewer, names) for item in found.items],
+            "items": [_view(item, viewer, names, page.link) for item in found.items],
             "counts": {s.value: n for s, n in tally.items()} if tally is not None else None,
         },
         headers={"Cache-Control": "no-store"},
@@ -206,6 +216,7 @@ def _detail(
     ctx: HubContext,
     account: Account,
     rating_id: str,
+    here: Callable[[str], str],
     *,
     error: tuple[str, str] | None = None,
     done: Action | None = None,
@@ -219,7 +230,7 @@ def _detail(
         account=account,
         officer=account.officer,
         item=item,
-        view=_view(item, viewer, names),
+        view=_view(item, viewer, names, here),
         follow_up=follow_up,
         score=Score(item.score),
         personal=may_see(viewer, item),
@@ -244,16 +255,16 @@ def _detail(
 
 @router.get("/{rating_id}")
 def follow_up_detail(
-    request: Request, ctx: Ctx, account: Viewer, rating_id: RatingId, done: Action | None = None
+    request: Request, page: Here, rating_id: RatingId, done: Action | None = None
 ) -> HTMLResponse:
-    return _detail(request, ctx, account, rating_id, done=done)
+    """One follow-up of the page's unit (404 for another unit's, as for none)."""
+    return _detail(request, page.ctx, page.account, rating_id, page.link, done=done)
 
 
 @router.post("/{rating_id}/{action}")
 def follow_up_action(
     request: Request,
-    ctx: Ctx,
-    account: Viewer,
+    page: Here,
     rating_id: RatingId,
     action: Annotated[str, Path(max_length=16)],
     csrf: Annotated[str, Form()],
@@ -262,6 +273,7 @@ def follow_up_action(
     assignee: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    ctx, account = page.ctx, page.account
     try:
         chosen = Action(action)
     except ValueError as exc:
@@ -277,10 +289,12 @@ def follow_up_action(
             "Phản ánh vừa được người khác cập nhật; xem lại rồi thao tác lại.",
             "Someone else has just updated this follow-up; check it, then try again.",
         )
-        return _detail(request, ctx, account, rating_id, error=error, status_code=409)
+        return _detail(request, ctx, account, rating_id, page.link, error=error, status_code=409)
     except FollowUpError as exc:
         code = 403 if isinstance(exc, NotPermitted) else 400
-        return _detail(request, ctx, account, rating_id, error=(exc.vi, exc.en), status_code=code)
+        return _detail(
+            request, ctx, account, rating_id, page.link, error=(exc.vi, exc.en), status_code=code
+        )
     return RedirectResponse(
-        f"/follow-up/{rating_id}?done={chosen.value}", status.HTTP_303_SEE_OTHER
+        page.link(f"/follow-up/{rating_id}?done={chosen.value}"), status.HTTP_303_SEE_OTHER
     )

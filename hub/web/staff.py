@@ -5,6 +5,10 @@ the scanner's Enter submits, and the result (or the printer's problem) shows at 
 An officer sees and reprints only the receipts they issued (the desk decides, see
 :mod:`hub.receipts.desk`); the signed QR is on the screen once, on the page that answers the issue,
 and never on a later view of the receipt. Logging in, out and changing one's password are here too.
+
+The page works in the unit it is about (``?unit=``, within the login's scope:
+:func:`hub.web.pages.unit_page`): an officer in their own unit only, as the officer of that unit's
+catalogue; an administrator in any unit of their scope. A receipt of another unit is "not found".
 """
 
 from __future__ import annotations
@@ -23,30 +27,43 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hailong.contract.clock import unit_time
+from hailong.contract.receipt import DossierCode, ReceiptRefused
 from hailong.settings import Unit
-from hub.receipts.desk import IssueRequest, Printed, ReceiptView
+from hub.receipts.desk import IssueRequest, Printed, ReceiptView, dossier_code_of
 from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
 from hub.web.accounts import Account, AccountError
 from hub.web.context import Ctx, HubContext
-from hub.web.dashboard import Viewer
-from hub.web.pages import check_csrf, client_address, render, signed_in
+from hub.web.pages import Here, UnitPage, check_csrf, client_address, render, signed_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 COUNTER_ROLES = ("officer", "admin")
 
 
-def _account(request: Request) -> Account:
-    account = signed_in(request)
+def _signed(request: Request) -> Account:
+    """Any live staff session, of any unit the hub serves (its own password is everyone's)."""
+    account = signed_in(request, any_unit=True)
     if account is None:
         raise HTTPException(
             status.HTTP_303_SEE_OTHER, "login required", headers={"Location": "/staff/login"}
         )
-    if account.role not in COUNTER_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this page is for counter officers")
     return account
 
 
-Staff = Annotated[Account, Depends(_account)]
+Viewer = Annotated[Account, Depends(_signed)]
+
+
+def _counter_page(page: Here) -> UnitPage:
+    """The counter page of the page's unit, for its officers and administrators; an officer
+    whose code is not in that unit's catalogue acts nowhere (403)."""
+    account = page.account
+    if account.role not in COUNTER_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this page is for counter officers")
+    if account.role == "officer" and all(o.code != account.officer for o in page.unit.officers):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this officer is not in the unit's list")
+    return page
+
+
+Staff = Annotated[UnitPage, Depends(_counter_page)]
 FRESH_FOR = timedelta(minutes=10)
 
 
@@ -169,9 +186,8 @@ def change_password(
 
 
 @router.get("")
-def desk_page(
-    request: Request, ctx: Ctx, account: Staff, message: str = "", error: str = ""
-) -> HTMLResponse:
+def desk_page(request: Request, page: Staff, message: str = "", error: str = "") -> HTMLResponse:
+    ctx, account = page.ctx, page.account
     unit = ctx.unit
     officer = _officer(unit, account, None)
     counter = _counter_of(unit, officer)
@@ -181,7 +197,7 @@ def desk_page(
         account=account,
         officer=officer,
         counter=counter,
-        recent=_recent(ctx, account, counter),
+        recent=_recent(page, counter),
         fields={f.code: f.name for f in unit.fields},
         procedures={p.code: p.name for p in unit.procedures},
         message=message,
@@ -192,8 +208,7 @@ def desk_page(
 @router.post("/issue")
 def issue(
     request: Request,
-    ctx: Ctx,
-    account: Staff,
+    page: Staff,
     csrf: Annotated[str, Form()],
     procedure: Annotated[str, Form(max_length=40)],
     counter: Annotated[str, Form(max_length=40)],
@@ -203,6 +218,7 @@ def issue(
     citizen_contact: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    ctx, account = page.ctx, page.account
     ask = IssueRequest(
         counter,
         _officer(ctx.unit, account, officer),
@@ -214,15 +230,14 @@ def issue(
     try:
         printed = ctx.receipts.issue(ask)
     except ReceiptIssueError as exc:
-        return _back(error=str(exc))
-    return _to_receipt(request, ctx, printed)
+        return _back(page, error=str(exc))
+    return _to_receipt(request, page, printed)
 
 
 @router.post("/register")
 def register(
     request: Request,
-    ctx: Ctx,
-    account: Staff,
+    page: Staff,
     csrf: Annotated[str, Form()],
     scanned: Annotated[str, Form(max_length=2048)],
     procedure: Annotated[str, Form(max_length=40)],
@@ -231,50 +246,53 @@ def register(
     promised_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    ctx, account = page.ctx, page.account
     ask = IssueRequest(counter, _officer(ctx.unit, account, officer), procedure, _date(promised_on))
     try:
         printed = ctx.receipts.register(scanned, ask)
     except ReceiptIssueError as exc:
-        return _back(error=str(exc))
-    return _to_receipt(request, ctx, printed)
+        return _back(page, error=str(exc))
+    return _to_receipt(request, page, printed)
 
 
 @router.post("/return")
 def record_return(
     request: Request,
-    ctx: Ctx,
-    account: Staff,
+    page: Staff,
     csrf: Annotated[str, Form()],
     scanned: Annotated[str, Form(max_length=2048)],
     officer: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    ctx, account = page.ctx, page.account
     try:
+        _of_unit(page, dossier_code_of(scanned, page.unit.code_book()))
         record = ctx.receipts.record_return(scanned, _officer(ctx.unit, account, officer))
     except (ReceiptIssueError, UnknownReceiptError) as exc:
-        return _back(error=str(exc))
+        return _back(page, error=str(exc))
     when = unit_time(record.returned_at).strftime("%H:%M %d/%m/%Y")
     note = " (đã ghi trước đó / recorded before)" if record.already else ""
-    return _back(message=f"Đã trả kết quả hồ sơ {record.code} lúc {when}{note}")
+    return _back(page, message=f"Đã trả kết quả hồ sơ {record.code} lúc {when}{note}")
 
 
 @router.post("/receipts/{code}/reprint")
-def reprint(
-    request: Request, ctx: Ctx, account: Staff, code: str, csrf: Annotated[str, Form()]
-) -> Response:
+def reprint(request: Request, page: Staff, code: str, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
     try:
-        printed = ctx.receipts.reprint(code, issued_by=_scope(account))
+        _of_unit(page, code)
+        printed = page.ctx.receipts.reprint(code, issued_by=_scope(page.account))
     except UnknownReceiptError as exc:
-        return _back(error=str(exc))
-    return _to_receipt(request, ctx, printed, fresh=False)
+        return _back(page, error=str(exc))
+    return _to_receipt(request, page, printed, fresh=False)
 
 
 @router.get("/receipts/{code}")
-def receipt_page(request: Request, ctx: Ctx, account: Staff, code: str) -> HTMLResponse:
-    """The receipt, if the account reaches it (404 for another officer's, as for none); the QR
-    only on the first view after its issue."""
+def receipt_page(request: Request, page: Staff, code: str) -> HTMLResponse:
+    """The receipt, if the account reaches it (404 for another officer's or another unit's, as
+    for none); the QR only on the first view after its issue."""
+    ctx, account = page.ctx, page.account
     try:
+        _of_unit(page, code)
         view = ctx.receipts.view(code, issued_by=_scope(account))
     except UnknownReceiptError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no receipt {code}") from exc
@@ -293,11 +311,27 @@ def receipt_page(request: Request, ctx: Ctx, account: Staff, code: str) -> HTMLR
     )
 
 
+def _ours(page: UnitPage, code: str) -> bool:
+    """Whether dossier ``code`` is the page's unit's (read with its own spellings too)."""
+    try:
+        return DossierCode.parse(code, page.unit.code_book()).unit == page.code
+    except (ReceiptRefused, ValueError):
+        return False
+
+
+def _of_unit(page: UnitPage, code: str) -> None:
+    """Refuse (as unknown) a dossier code that is not the page's unit's: the register is the
+    province's, and an officer code may be the same in two units."""
+    if not _ours(page, code):
+        raise UnknownReceiptError(f"no receipt {code} in the register")
+
+
 def _to_receipt(
-    request: Request, ctx: HubContext, printed: Printed, *, fresh: bool = True
+    request: Request, page: UnitPage, printed: Printed, *, fresh: bool = True
 ) -> Response:
     """Show the receipt; a printer problem travels there in the session (a flash message), and a
     receipt just issued or registered leaves its URL for the one view that shows its QR."""
+    ctx = page.ctx
     sid = request.session.get("sid")
     if fresh and isinstance(sid, str):
         ctx.fresh_receipts.give(sid, str(printed.receipt.code), printed.receipt.url, ctx.clock())
@@ -308,12 +342,13 @@ def _to_receipt(
             "Quầy này chưa có máy in. Giấy hẹn đã được lưu.",
             "This counter has no printer. The receipt is kept.",
         ]
-    return RedirectResponse(f"/staff/receipts/{printed.receipt.code}", status.HTTP_303_SEE_OTHER)
+    where = page.link(f"/staff/receipts/{printed.receipt.code}")
+    return RedirectResponse(where, status.HTTP_303_SEE_OTHER)
 
 
-def _back(*, message: str = "", error: str = "") -> Response:
+def _back(page: UnitPage, *, message: str = "", error: str = "") -> Response:
     query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
-    return RedirectResponse(f"/staff?{query}", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(page.link(f"/staff?{query}"), status.HTTP_303_SEE_OTHER)
 
 
 def _officer(unit: Unit, account: Account, chosen: str | None) -> str:
@@ -343,11 +378,14 @@ def _date(text: str) -> date | None:
         ) from exc
 
 
-def _recent(ctx: HubContext, account: Account, counter: str) -> list[ReceiptView]:
-    """An officer's own receipts of the last day; an administrator's view is the counter's."""
+def _recent(page: UnitPage, counter: str) -> list[ReceiptView]:
+    """An officer's own receipts of the last day; an administrator's view is the counter's; of
+    the page's unit only (counter and officer codes repeat across a province's units)."""
+    ctx = page.ctx
     since = ctx.clock() - timedelta(days=1)
-    scope = _scope(account)
-    return ctx.receipts.recent(since, issued_by=scope, counter=counter if scope is None else None)
+    scope = _scope(page.account)
+    found = ctx.receipts.recent(since, issued_by=scope, counter=counter if scope is None else None)
+    return [row for row in found if _ours(page, row.code)]
 
 
 def _qr_data_uri(url: str) -> str:

@@ -17,6 +17,14 @@ unsent comment or phone number: sending is the consent to keep it). So a citizen
 once whatever happens next, and low scores, which get the extra screens, are not the ones lost.
 
 SAVING is the moment the controller closes the rating; only once that is on disk does THANKS show.
+
+A session that reached the faces from a receipt (scanned or typed) and ended before any face was
+tapped is *abandoned*, and said as a :class:`SaveAbandoned` effect: by the idle reset
+(``timeout``), by a new scan, typed code or walk-in replacing it (``next_scan``; a second read of
+the same receipt is the same citizen and ends nothing) or by the kiosk (``closed``: the staff
+screen, the kiosk stopping; see :meth:`RatingSession.end`). The unit counts it beside its ratings,
+so a high rate built on few of its receipts shows. A tapped face is never abandoned, and a walk-in
+(no receipt) that ends without a face is nothing to count.
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from uuid import UUID
 
-from hailong.contract.messages import KioskPolicy, RatingMessage, ReceiptRef
+from hailong.contract.dossier_codes import CodeBook, compile_pattern
+from hailong.contract.messages import (
+    AbandonedMessage,
+    AbandonReason,
+    KioskPolicy,
+    RatingMessage,
+    ReceiptRef,
+)
 from hailong.contract.receipt import (
     KeyRing,
     LegacyReceipt,
@@ -82,6 +97,19 @@ class SaveRating:
     rating_id: UUID
     build: Callable[[int], RatingMessage]  # the rating, given the seq the outbox allocates
     close: bool
+
+
+@dataclass(frozen=True)
+class SaveAbandoned:
+    """An effect: record that a scanned session ended without a face. Written closed (final at
+    once) and published like a rating, in the same sequence; it never marks the receipt rated:
+    the citizen may come back and rate it."""
+
+    session_id: UUID
+    build: Callable[[int], AbandonedMessage]  # the record, given the seq the outbox allocates
+
+
+Effect = SaveRating | SaveAbandoned
 
 
 @dataclass(frozen=True)
@@ -155,6 +183,9 @@ class RatingSession:
     on_refused: Callable[[str], object] = lambda _reason: None
     # Receipt key ids the hub revoked (the retained unit config): refused from the next scan on.
     revoked_keys: Callable[[], Iterable[str]] = lambda: ()
+    # The unit's own dossier code patterns (the retained unit config): a typed code in one of
+    # them is taken like a national one (hailong.contract.dossier_codes).
+    dossier_patterns: Callable[[], Iterable[str]] = lambda: ()
     screen: Screen = Screen.ATTRACT
     subject: Subject | None = None
     notice: Notice | None = None  # the reason shown on ATTRACT, COMMENT or MESSAGE
@@ -166,7 +197,7 @@ class RatingSession:
     _rating_id: UUID | None = None
     _open: bool = False
     # Writes asked for and not yet taken by the caller (see take_effects).
-    _effects: list[SaveRating] = field(default_factory=list)
+    _effects: list[Effect] = field(default_factory=list)
     _started: datetime | None = None
     _last_touch: datetime | None = None
     _entered: datetime | None = None
@@ -183,7 +214,7 @@ class RatingSession:
         """A face was tapped and its rating is not closed yet."""
         return self._open
 
-    def take_effects(self) -> list[SaveRating]:
+    def take_effects(self) -> list[Effect]:
         """The writes asked for since the last call, oldest first, each returned once."""
         effects, self._effects = self._effects, []
         return effects
@@ -191,9 +222,19 @@ class RatingSession:
     def submit_code(self, text: str, now: datetime) -> Screen:
         """A scan or a typed code. On a screen after the face it is the next citizen's: the
         current citizen's rating is closed with its answers first, whatever the scan turns out to
-        be."""
+        be. On the faces it replaces a session nobody rated (abandoned, ``next_scan``), unless it
+        is the same receipt read again."""
         self._end_open(now)
         self.touch(now)
+        leaving = self._abandoned("next_scan", now)
+        screen = self._scan(text, now)
+        if leaving is not None:
+            again = self.subject is not None and self.subject.dossier_code == leaving[1]
+            if not (screen is Screen.RATING and again):  # not the same slip read twice
+                self._effects.append(leaving[0])
+        return screen
+
+    def _scan(self, text: str, now: datetime) -> Screen:
         try:
             subject = self._subject_from(text)
         except ReceiptRefused as refused:
@@ -211,6 +252,7 @@ class RatingSession:
     def walk_in(self, now: datetime) -> Screen:
         """A rating without a receipt, where the unit allows it, at most one per interval."""
         self._end_open(now)
+        self._abandon("next_scan", now)
         self.touch(now)
         if not self.policy.allow_walk_in:
             self.notice = WALK_IN_REFUSED
@@ -352,12 +394,15 @@ class RatingSession:
         self.notice = NOT_SAVED
         return self._go(Screen.MESSAGE, now)
 
-    def end(self, now: datetime) -> None:
+    def end(self, now: datetime, why: AbandonReason | None = None) -> None:
         """The flow stops here (an idle reset, the staff screen, the kiosk shutting down): the
-        open rating, if any, is closed with the answers given so far. Take the effects, then
-        :meth:`reset`."""
+        open rating, if any, is closed with the answers given so far. ``why`` the flow stopped
+        (``timeout``, ``closed``): a session still on the faces from a receipt is recorded as
+        abandoned for that reason (None records nothing). Take the effects, then :meth:`reset`."""
         if self._open:
             self._close(now)
+        elif why is not None:
+            self._abandon(why, now)
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -424,6 +469,50 @@ class RatingSession:
         self._effects.append(SaveRating(self._require_id(), self.rating_builder(now), True))
         self._open = False
 
+    def _abandon(self, why: AbandonReason, now: datetime) -> None:
+        leaving = self._abandoned(why, now)
+        if leaving is not None:
+            self._effects.append(leaving[0])
+
+    def _abandoned(self, why: AbandonReason, now: datetime) -> tuple[SaveAbandoned, str] | None:
+        """The record (and its dossier code) of the session on the faces, as abandoned now, if it
+        came from a receipt and no face was tapped; None otherwise. Only what the slip said and
+        when: nothing of the citizen."""
+        subject = self.subject
+        if (
+            self.screen is not Screen.RATING
+            or subject is None
+            or subject.dossier_code is None
+            or self.answers.score is not None
+            or self._open
+        ):
+            return None
+        code = subject.dossier_code
+        session_id = uuid.uuid4()
+        scanned_at = self._started or now
+        ended_at = max(now, scanned_at)  # a clock stepped back never makes it end before it began
+        receipt = ReceiptRef(code=code, verified=subject.verified)
+        kiosk = self.kiosk
+
+        def build(seq: int) -> AbandonedMessage:
+            return AbandonedMessage(
+                kind="abandoned",
+                id=session_id,
+                unit=kiosk.unit,
+                kiosk=kiosk.id,
+                seq=seq,
+                receipt=receipt,
+                stage=subject.stage,
+                counter=subject.counter,
+                officer=subject.officer,
+                procedure=subject.procedure,
+                reason=why,
+                scanned_at=scanned_at,
+                ended_at=ended_at,
+            )
+
+        return SaveAbandoned(session_id, build), code
+
     def _end_open(self, now: datetime) -> None:
         """A new citizen begins on a screen after the face: the last one's rating is closed and
         nothing of them (language included) carries over."""
@@ -455,7 +544,8 @@ class RatingSession:
         return self._go(Screen.RATING, now)
 
     def _subject_from(self, text: str) -> Subject:
-        scanned = parse_scan(text)
+        book = CodeBook(self.kiosk.unit, tuple(map(compile_pattern, self.dossier_patterns())))
+        scanned = parse_scan(text, book)
         if isinstance(scanned, SignedReceipt):
             claims = check(scanned, self.keyring.with_revoked(self.revoked_keys()), self.kiosk.unit)
             if isinstance(claims, LegacyReceipt):  # an old HMAC slip: its code only, as if typed

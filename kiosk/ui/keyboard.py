@@ -2,6 +2,11 @@
 
 Vietnamese is typed the way phones teach it: base letters (including ă â đ ê ô ơ ư), then a tone key
 that puts its mark on the last letter typed (combining mark + NFC), so "hoa" + ` gives "hoà".
+
+The code keypad has every character a dossier code may hold (:mod:`hailong.contract.dossier_codes`:
+digits, A to Z, ``.`` and ``-``): unit and provincial codes use letters Vietnamese words do not
+(F, J, W, Z), and a missing key makes a code impossible to type. The letters are in alphabetical
+order, ten to a row like the digits, so four rows still fit a 7-inch screen.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLineEdit, QPushButton, QSizePolicy, QWidget
 
 BACKSPACE = "⌫"
+TALLEST_KEY = 2.8  # a key's height at most, in the screen's scale unit (the least is 2.0)
 SPACE = "␣"
 # Tone keys, named as Vietnamese schoolchildren learn them, and the combining mark each adds.
 TONES = {
@@ -23,12 +29,12 @@ TONES = {
 }
 
 LAYOUTS: dict[str, list[list[str]]] = {
-    # Dossier codes: 000.00.20.H41-261125-0001
+    # Dossier codes: 000.00.20.H41-261125-0001, G09.20-20260609-0092637
     "code": [
         ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"],
-        ["H", "A", "B", "C", "D", "E", "G", "K", "L", "M"],
-        ["N", "P", "Q", "S", "T", "U", "V", "X", "Y", "Z"],
-        [".", "-", BACKSPACE],
+        ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"],
+        ["K", "L", "M", "N", "O", "P", "Q", "R", "S", "T"],
+        ["U", "V", "W", "X", "Y", "Z", ".", "-", BACKSPACE],
     ],
     "phone": [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "0"], ["+", BACKSPACE]],
     "text": [
@@ -94,14 +100,20 @@ class OnScreenKeyboard(QWidget):
         grid = QGridLayout(self)
         grid.setSpacing(4)
         self.keys: dict[str, QPushButton] = {}
+        width = max(len(keys) for keys in LAYOUTS[layout])
         for row, keys in enumerate(LAYOUTS[layout]):
             for column, key in enumerate(keys):
                 label = "cách / space" if key == SPACE else key
                 button = QPushButton(label)
                 button.setAccessibleName(key)
-                button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                # Wide as the row allows; taller than the minimum where the screen has room left
+                # (a small screen hides the attract picture for the keys): up to rescale's cap.
+                button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
                 button.clicked.connect(lambda _checked=False, k=key: self._press(k))
-                span = 10 - column if key == SPACE else 1
+                # Space, and a backspace that ends a short row, take the rest of the row: the
+                # keys used most get the largest targets.
+                last = column == len(keys) - 1
+                span = width - column if key == SPACE or (key == BACKSPACE and last) else 1
                 grid.addWidget(button, row, column, 1, span)
                 self.keys[key] = button
 
@@ -116,3 +128,12 @@ class OnScreenKeyboard(QWidget):
             font.setPixelSize(max(12, int(unit * 0.9)))
             button.setFont(font)
             button.setMinimumHeight(int(unit * 2.0))
+            button.setMaximumHeight(int(unit * TALLEST_KEY))
+        # The keyboard no taller than its rows at their tallest: rows stay together, never
+        # spread apart over a tall screen.
+        grid = self.layout()
+        rows = grid.rowCount() if isinstance(grid, QGridLayout) else 1
+        margins = self.contentsMargins()
+        spacing = grid.spacing() if grid is not None else 0
+        tallest = rows * int(unit * TALLEST_KEY) + (rows - 1) * spacing
+        self.setMaximumHeight(tallest + margins.top() + margins.bottom())

@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from hailong.contract.clock import unit_day
+from hailong.contract.messages import ReceiptRef
+from hailong.settings import Unit
 from hub.domain.fleet import Flag, KioskHealth
 from hub.fleet_report import PrinterState
 from hub.ingest_counters import IngestCounters
 from hub.metrics import Snapshot, Worker, families
+from hub.store.db import make_engine, session_factory
+from hub.store.models import ReceiptRow
+from tests.conftest import UNIT_CODE
+from tests.hailong.contract.test_abandoned_message import make_abandoned
+from tests.hailong.contract.test_messages import make_rating
+from tests.hub.test_abandoned_ingest import Hub
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -141,3 +150,34 @@ def test_supervision_and_dead_letters_by_reason_are_exported() -> None:
     assert samples[("hailong_dead_letters_dropped_total", dropped)] == 7
     kept = frozenset({unit, ("reason", "already_rated")})
     assert samples[("hailong_dead_letters_kept", kept)] == 6
+
+
+def test_abandoned_sessions_and_ratings_are_counted_per_kiosk_as_stored(
+    database_url: str, unit: Unit
+) -> None:
+    """Through the real batch commit: each kiosk's stored ratings and abandoned sessions (issue
+    17), a resend counted once, so Prometheus can take each kiosk's abandoned share."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    code = f"{UNIT_CODE}-{unit_day(now):%y%m%d}-0001"
+    hub = Hub(session_factory(make_engine(database_url)), unit)
+    with hub.sessions.begin() as session:
+        session.add(
+            ReceiptRow(dossier_code=code, unit=UNIT_CODE, procedure="1.001193", counter="Q1",
+                       officer="CB001", key_id="k1", url=f"https://hub/r/{code}",
+                       issued_at=now - timedelta(minutes=10))
+        )  # fmt: skip
+    receipt = ReceiptRef(code=code, verified=True)
+    left = make_abandoned(seq=1, receipt=receipt, scanned_at=now - timedelta(minutes=2),
+                          ended_at=now - timedelta(minutes=1))  # fmt: skip
+    rating = make_rating(seq=2, receipt=receipt, rated_at=now)
+    hub.ingest(left.to_bytes(), rating.to_bytes())
+    hub.ingest(left.to_bytes())  # a resend: a duplicate, not a second session
+    snapshot = replace(_snapshot(), unit=UNIT_CODE, worker=Worker(hub.counters, 0, True))
+    samples = _samples(render(snapshot))
+    kiosk = frozenset({("unit", UNIT_CODE), ("kiosk", "kiosk-q1")})
+    assert samples[("hailong_abandoned_sessions_stored_total", kiosk)] == 1
+    assert samples[("hailong_kiosk_ratings_stored_total", kiosk)] == 1
+    assert [n for n, _ in samples if n == "hailong_abandoned_sessions_stored_total"] == [
+        "hailong_abandoned_sessions_stored_total"
+    ]
+    assert hub.counters.stored == 1

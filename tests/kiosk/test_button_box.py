@@ -29,7 +29,7 @@ from hailong.settings import (
 )
 from hub.receipts.issuing import issue_receipt
 from hub.service import HubService
-from hub.store.models import DeadLetterRow, RatingRow
+from hub.store.models import AbandonedSessionRow, DeadLetterRow, RatingRow
 from kiosk.button_box import Bridge
 from tests.conftest import REPO, UNIT_CODE, Broker
 
@@ -161,6 +161,36 @@ def test_scan_then_press_stores_one_rating_and_lights_up(
     assert len(rows(hub_sessions)) == 1
     # The light returns to idle by itself.
     assert sim.wait_for(lambda: sim.lights[-1] == "idle", timeout=6)
+
+
+def test_a_receipt_scanned_and_left_reaches_the_hub_as_abandoned(
+    hub: HubService,
+    make_bridge: Callable[..., Bridge],
+    sim: DeviceSimulator,
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+) -> None:
+    """The first citizen scans and walks away; the next one scans and presses: the hub stores
+    one abandoned session (``next_scan``) and one rating, and the box's outbox empties."""
+    bridge = make_bridge()
+    left, rated = issue(hub_settings, unit, hub_sessions), issue(hub_settings, unit, hub_sessions)
+    sim.scan(left)
+    sim.scan(rated)
+    sim.press(5)
+    assert sim.wait_for(lambda: "accepted" in sim.lights), sim.lights
+
+    def abandoned() -> list[AbandonedSessionRow]:
+        with hub_sessions() as session:
+            return list(session.scalars(select(AbandonedSessionRow)))
+
+    wait_until(lambda: abandoned() != [] and bridge.outbox.depth() == 0)
+    (row,) = abandoned()
+    (rating,) = rows(hub_sessions)
+    assert (row.reason, row.kiosk, row.receipt_known) == ("next_scan", BRIDGE_KIOSK, True)
+    assert left.split("/r/")[1].startswith(row.dossier_code)
+    assert rating.dossier_code != row.dossier_code
+    assert (row.seq, rating.seq) == (1, 2)
 
 
 def test_forged_receipt_lights_fault_and_stores_nothing(

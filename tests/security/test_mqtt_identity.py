@@ -111,7 +111,8 @@ def _stored(sessions: sessionmaker[Session]) -> list[str]:
         ("hailong-hub", "hailong-hub"),
         (f"hailong-hub-{UNIT_CODE}", f"hailong-hub-{UNIT_CODE}"),
         (HONEST, "hailong-hub"),
-        (f"random-{uuid.uuid4().hex[:12]}", "hailong-hub"),
+        # A stable test id: parallel workers must collect the same tests.
+        pytest.param(f"random-{uuid.uuid4().hex[:12]}", "hailong-hub", id="random-hailong-hub"),
         ("", "hailong-hub"),  # no id: the broker would assign one
     ],
 )

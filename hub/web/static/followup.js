@@ -74,7 +74,8 @@
   }
 
   function poll() {
-    var url = box.dataset.feed + "?after=" + encodeURIComponent(cursor);
+    var feed = box.dataset.feed; // may carry ?unit= (a page about another unit than the home one)
+    var url = feed + (feed.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(cursor);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";

@@ -162,6 +162,7 @@ def _verdict(unit: Unit, **changes: object) -> Accepted | Rejected:
         ({"rated_at": HUB_NOW - timedelta(days=400, microseconds=1)}, "stale"),
         ({"rated_at": datetime(2000, 1, 1, tzinfo=UTC)}, "stale"),
         ({"channel": "online"}, "channel"),
+        ({"channel": "paper"}, "channel"),  # keyed on the hub's paper-form page only
         ({"reasons": ("thai-do", "bribe")}, "unknown_reason"),
         ({"kiosk": "kiosk-q2"}, "topic_mismatch"),
     ],

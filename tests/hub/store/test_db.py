@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, inspect
 
 from hub.store.db import make_engine
@@ -44,3 +45,11 @@ def test_several_workers_can_create_a_fresh_schema_at_once(database_url: str) ->
     finally:
         for engine in engines:
             engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_sessions_run_without_jit(database_url: str) -> None:
+    """Every hub read is short; JIT compiling each cost more than the read (bench/coverage.py)."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "off"

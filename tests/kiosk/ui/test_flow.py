@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,13 @@ from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hailong.contract.messages import RatedReceipt, RatingMessage, decode_rating
+from hailong.contract.messages import (
+    AbandonedMessage,
+    RatedReceipt,
+    RatingMessage,
+    decode_kiosk_record,
+    decode_rating,
+)
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
@@ -121,10 +127,15 @@ def test_second_scan_of_a_rated_receipt_says_already_rated(
 def test_idle_rating_screen_returns_to_start_without_storing(
     qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
 ) -> None:
+    """No rating is stored; the scan left without a face is recorded as abandoned (issue 17)."""
     _scan(qtbot, kiosk, signed_url(keyring))
     assert kiosk.window.current is Screen.RATING
     qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=10_000)
-    assert kiosk.outbox.depth() == 0
+    (record,) = [
+        decode_kiosk_record(d.payload) for d in kiosk.outbox.due_batch(datetime.now(UTC), 0)
+    ]
+    assert isinstance(record, AbandonedMessage)
+    assert record.reason == "timeout"
 
 
 def test_a_full_disk_shows_a_message_and_keeps_the_kiosk_usable(

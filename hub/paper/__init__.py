@@ -1,0 +1,1 @@
+"""Paper survey forms and assisted ratings, keyed by staff on the hub (channel ``paper``)."""

@@ -1,0 +1,23 @@
+"""The dashboard's printer card on a real PostgreSQL: its count of unprinted receipts is read
+through the partial index of revision 0017, whatever the size of the register."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from hub.fleet_report import unprinted_per_counter
+from hub.store.db import make_engine
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_unprinted_receipts_are_counted_from_the_partial_index(database_url: str) -> None:
+    engine = make_engine(database_url)
+    query = unprinted_per_counter("000.00.20.H41").compile(
+        engine, compile_kwargs={"literal_binds": True}
+    )
+    with engine.connect() as connection:
+        # On an empty table the planner would scan it; forbid that to see what it can use.
+        connection.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {query}").scalars())
+    assert "ix_receipts_unprinted" in plan, plan
