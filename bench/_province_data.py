@@ -409,6 +409,8 @@ ROLLUP_TABLES = (
     "reason_month_rollups",
     "hour_month_rollups",
     "channel_month_rollups",
+    "field_month_rollups",
+    "unit_factor_month_rollups",
 )  # fmt: skip  (what ROLLUP_SQL fills)
 
 
@@ -463,6 +465,11 @@ ROLLUP_SQL = (
     "INSERT INTO channel_month_rollups (unit, month, channel, assisted, score, n)"
     " SELECT unit, date_trunc('month', day)::date, channel, assisted, score, sum(n)"
     " FROM channel_rollups GROUP BY 1, 2, 3, 4, 5",
+    # The province page's folds of two monthly tables (revision 0018).
+    "INSERT INTO field_month_rollups (unit, month, field, score, n)"
+    " SELECT unit, month, field, score, sum(n) FROM rating_month_rollups GROUP BY 1, 2, 3, 4",
+    "INSERT INTO unit_factor_month_rollups (unit, month, factor, score, n)"
+    " SELECT unit, month, factor, score, sum(n) FROM factor_month_rollups GROUP BY 1, 2, 3, 4",
 )
 
 

@@ -298,6 +298,13 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ON CONFLICT ({_KEY}, reason) DO UPDATE SET n = n + excluded.n
 """,
     """
+INSERT INTO channel_rollups (unit, day, channel, assisted, score, n)
+SELECT r.unit, date(r.rated_at, :zone_shift), r.channel, r.assisted, r.score, count(*)
+FROM ratings AS r WHERE r.rowid > :low AND r.rowid <= :high
+GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT (unit, day, channel, assisted, score) DO UPDATE SET n = n + excluded.n
+""",
+    """
 INSERT INTO hour_rollups (unit, day, hour, score, n)
 SELECT r.unit, date(r.rated_at, :zone_shift),
     CAST(strftime('%H', r.rated_at, :zone_shift) AS INTEGER), r.score, count(*)
@@ -325,6 +332,14 @@ _INSERT_MONTH_ROLLUPS = (
     "INSERT INTO hour_month_rollups (unit, month, weekday, hour, score, n)"
     f" SELECT unit, {_MONTH}, (CAST(strftime('%w', day) AS INTEGER) + 6) % 7, hour, score,"
     " sum(n) FROM hour_rollups GROUP BY 1, 2, 3, 4, 5",
+    "INSERT INTO channel_month_rollups (unit, month, channel, assisted, score, n)"
+    f" SELECT unit, {_MONTH}, channel, assisted, score, sum(n) FROM channel_rollups"
+    " GROUP BY 1, 2, 3, 4, 5",
+    # Revision 0018's small tables, read first by the dashboard and the province pages.
+    "INSERT INTO field_month_rollups (unit, month, field, score, n)"
+    " SELECT unit, month, field, score, sum(n) FROM rating_month_rollups GROUP BY 1, 2, 3, 4",
+    "INSERT INTO unit_factor_month_rollups (unit, month, factor, score, n)"
+    " SELECT unit, month, factor, score, sum(n) FROM factor_month_rollups GROUP BY 1, 2, 3, 4",
 )
 ROLLUP_TABLES = (
     "rating_rollups",
@@ -335,6 +350,10 @@ ROLLUP_TABLES = (
     "factor_month_rollups",
     "reason_month_rollups",
     "hour_month_rollups",
+    "channel_rollups",
+    "channel_month_rollups",
+    "field_month_rollups",
+    "unit_factor_month_rollups",
 )
 
 
@@ -464,7 +483,13 @@ def _progress(done: int, total: int, start: float) -> None:
 def _check_generated(conn: sqlite3.Connection, total: int) -> dict[str, int]:
     """Every rating stored once and counted once: the data set is unusable otherwise."""
     ratings = conn.execute("SELECT count(*) FROM ratings").fetchone()[0]
-    for table in ("rating_rollups", "rating_month_rollups", "hour_month_rollups"):
+    for table in (
+        "rating_rollups",
+        "rating_month_rollups",
+        "hour_month_rollups",
+        "channel_month_rollups",
+        "field_month_rollups",
+    ):
         counted = conn.execute(f"SELECT sum(n) FROM {table}").fetchone()[0]
         if ratings != total or counted != total:
             raise RuntimeError(f"generated {ratings} ratings, {table} count {counted}, not {total}")

@@ -196,6 +196,8 @@ class ReceiptRow(Base):
     # The period's receipts of a unit: the indices, coverage and reports (revision 0014).
     __table_args__ = (
         Index("ix_receipts_unit_issued_at", "unit", "issued_at"),
+        # Each counter's last receipt, the printer card's (revision 0019): one probe per counter.
+        Index("ix_receipts_unit_counter_issued_at", "unit", "counter", "issued_at"),
         # The printer card's count of unprinted receipts (revision 0017): only those rows.
         Index(
             "ix_receipts_unprinted",
@@ -258,7 +260,7 @@ class _Rollup:
     n: Mapped[int] = mapped_column(Integer, sort_order=1)
 
     # SQLite keeps the rows in the primary key's b-tree: a unit's days are read in one range scan.
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__: tuple[Any, ...] = ({"sqlite_with_rowid": False},)
 
 
 class _Daily(_Rollup):
@@ -368,6 +370,25 @@ class ChannelMonthRollupRow(_Monthly, _ChannelKey, Base):
     __tablename__ = "channel_month_rollups"
 
 
+class FieldMonthRollupRow(_Monthly, Base):
+    """``rating_month_rollups`` per unit, month, field and score only (revision 0018): the
+    province page's fields across 150 units read a few rows per unit and month, where the full
+    key (one row per officer x procedure x score) grows with the ratings."""
+
+    __tablename__ = "field_month_rollups"
+    field: Mapped[str] = _key(String(40))
+    score: Mapped[int] = _key(SmallInteger)
+
+
+class UnitFactorMonthRollupRow(_Monthly, Base):
+    """``factor_month_rollups`` per unit, month, factor and score, without the officer
+    (revision 0018): the province page's SIPAS table of every unit."""
+
+    __tablename__ = "unit_factor_month_rollups"
+    factor: Mapped[str] = _key(String(16))
+    score: Mapped[int] = _key(SmallInteger)
+
+
 class _CoverageKey:
     """What a receipt counts as (hub.domain.coverage.Outcome, or ``issued``): ``n`` is a count
     of receipts issued on the local ``day``, or of those rated, or abandoned and not rated."""
@@ -380,6 +401,15 @@ class CoverageRollupRow(_Daily, _CoverageKey, Base):
     0015): the coverage tables of a unit or an officer without reading ``receipts``."""
 
     __tablename__ = "coverage_rollups"
+    # A unit's period read from the index alone (revision 0019): PostgreSQL otherwise fetches
+    # the rows of ~90 days from all over the table (a provincial centre's quarter: 8,000 pages).
+    __table_args__ = (
+        Index(
+            "ix_coverage_rollups_covering",
+            *("unit", "day", "counter", "officer", "procedure", "outcome", "n"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
     counter: Mapped[str] = _key(String(40), -1)
     officer: Mapped[str] = _key(String(40), -1)
     procedure: Mapped[str] = _key(String(40), -1)

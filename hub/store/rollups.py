@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, select, true
+from sqlalchemy import ColumnElement, Table, and_, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from hub.store.models import (
     ChannelRollupRow,
     FactorMonthRollupRow,
     FactorRollupRow,
+    FieldMonthRollupRow,
     HourMonthRollupRow,
     HourRollupRow,
     RatingMonthRollupRow,
@@ -48,6 +49,7 @@ from hub.store.models import (
     RatingRow,
     ReasonMonthRollupRow,
     ReasonRollupRow,
+    UnitFactorMonthRollupRow,
 )
 
 LOCAL_ZONE: tzinfo = UNIT_ZONE  # the day of a rollup is the unit's local date
@@ -106,9 +108,16 @@ FACTORS = _Family(FactorRollupRow, FactorMonthRollupRow)
 REASONS = _Family(ReasonRollupRow, ReasonMonthRollupRow)
 HOURS = _Family(HourRollupRow, HourMonthRollupRow)
 FAMILIES = (RATINGS, FACTORS, REASONS, HOURS)  # the order the upserts take their locks in
-# A read takes the first that holds its columns: the hourly rollups hold ~50 rows a day where the
-# fine ones hold thousands (a year's dashboard headline read 150,000 rows otherwise).
-_SMALLEST_FIRST = (HOURS, RATINGS, FACTORS, REASONS)
+# Monthly folds of two of them with the same daily tables (revision 0018), written after the four:
+# per unit, month, field and score, and per unit, month, factor and score.
+FIELDS = _Family(RatingRollupRow, FieldMonthRollupRow)
+UNIT_FACTORS = _Family(FactorRollupRow, UnitFactorMonthRollupRow)
+CHANNELS = _Family(ChannelRollupRow, ChannelMonthRollupRow)
+# A read takes the first that holds its columns: the channel rollups hold a handful of rows per
+# unit and day, the hourly ones ~50 where the fine ones hold thousands (a year's dashboard
+# headline read 150,000 rows otherwise); the province page's fields and factors of 150 units read
+# the 0018 folds (~120,000 rows a quarter from the fine monthly tables at 3 million ratings).
+_SMALLEST_FIRST = (CHANNELS, HOURS, FIELDS, UNIT_FACTORS, RATINGS, FACTORS, REASONS)
 
 
 # -- the write side --------------------------------------------------------------------------------
@@ -126,6 +135,8 @@ def add_to_rollups(
         _upsert_counts(session, family.daily.__table__, counted)
     for family, counted in zip(FAMILIES, daily, strict=True):
         _upsert_counts(session, family.monthly.__table__, family.by_month(counted))
+    _upsert_counts(session, FIELDS.monthly.__table__, FIELDS.by_month(daily[0]))
+    _upsert_counts(session, UNIT_FACTORS.monthly.__table__, UNIT_FACTORS.by_month(daily[1]))
     _add_channel_counts(session, rows, zone)
 
 
@@ -181,6 +192,7 @@ def _upsert_counts(session: Session, table: Any, counts: Mapping[tuple[Any, ...]
 # What the write side reads of a rating: the cut days are counted from these columns of ``ratings``.
 _RAW = ("unit", "rated_at", "stage", "counter", "officer", "procedure", "field", "score")
 _RAW_COLUMNS = [getattr(RatingRow, name) for name in (*_RAW, "factors", "reasons")]
+_CHANNEL_COLUMNS = [RatingRow.channel, RatingRow.assisted]  # what _channel_daily reads besides
 
 
 def counts(session: Session, scope: Scope, *columns: str) -> Counter[tuple[Any, ...]]:
@@ -206,35 +218,68 @@ def counts_of_units(
     """:func:`counts` of many units (by code) at once: one query per part of the plan, grouped
     by unit, however many the units (a province's 150 units in a handful of queries, not one
     each). Every unit asked for is in the answer (an empty Counter when it has no rating)."""
+    return _counts_of(session, units, since, until, columns, officer, zone, per_unit=True)
+
+
+def counts_across_units(
+    session: Session,
+    units: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    *columns: str,
+    officer: str | None = None,
+    zone: tzinfo = LOCAL_ZONE,
+) -> Counter[tuple[Any, ...]]:
+    """:func:`counts_of_units` summed over the units by the database: the trend page wants the
+    province's months, not 150 units x 24 months x 5 scores rows to add up in Python."""
+    return _counts_of(session, units, since, until, columns, officer, zone, per_unit=False)[""]
+
+
+def _counts_of(
+    session: Session,
+    units: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    columns: Sequence[str],
+    officer: str | None,
+    zone: tzinfo,
+    per_unit: bool,
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """Per unit code (``per_unit``) or all under the key ``""``."""
     codes = sorted(set(units))
-    found: dict[str, Counter[tuple[Any, ...]]] = {code: Counter() for code in codes}
+    found: dict[str, Counter[tuple[Any, ...]]] = {
+        code: Counter() for code in (codes if per_unit else [""])
+    }
     if not codes:
         return found
     family = _family(columns, officer)
     plan = Plan.split(since, until, zone)
     for table, when in plan.parts(family):
         sources = [name if name in table.__table__.c else "day" for name in columns]
-        selected = [getattr(table, name) for name in sources]
+        selected = [table.unit if per_unit else literal(""), *(getattr(table, n) for n in sources)]
         mine = [] if officer is None else [table.officer == officer]
         rolled = (
-            select(table.unit, *selected, func.sum(table.n))
+            select(*selected, func.sum(table.n))
             .where(table.unit.in_(codes), when, *mine)
-            .group_by(table.unit, *selected)
+            .group_by(*selected[0 if per_unit else 1 :])
         )
+        direct = list(sources) == list(columns)  # no month or weekday to derive from a day
         for unit, *read, n in session.execute(rolled):
-            found[unit][_pick(dict(zip(sources, read, strict=True)), columns)] += int(n)
+            if n is None:  # no GROUP BY over no row: one row of NULL
+                continue
+            key = tuple(read) if direct else _pick(dict(zip(sources, read, strict=True)), columns)
+            found[unit][key] += int(n)
     for start, end in plan.edges:
-        raw = select(*_RAW_COLUMNS).where(
+        raw = select(*_RAW_COLUMNS, *_CHANNEL_COLUMNS).where(
             RatingRow.unit.in_(codes),
             RatingRow.rated_at >= start,
             RatingRow.rated_at < end,
             RatingRow.counted.is_(True),  # what the rollups count (hub.domain.register)
         )
-        daily = _daily_counts(session.execute(raw).mappings(), zone)
-        for key, n in daily[FAMILIES.index(family)].items():
+        for key, n in _cut_counts(family, session.execute(raw).mappings(), zone).items():
             values = dict(zip(family.names, key, strict=True))
             if officer is None or values["officer"] == officer:
-                found[values["unit"]][_pick(values, columns)] += n
+                found[values["unit"] if per_unit else ""][_pick(values, columns)] += n
     return found
 
 
@@ -245,6 +290,16 @@ def all_time_at_or_below(session: Session, unit: str, score: int) -> int:
         RatingRollupRow.unit == unit, RatingRollupRow.score <= score
     )
     return int(session.scalar(total) or 0)
+
+
+def _cut_counts(
+    family: _Family, rows: Iterable[Mapping[Any, Any]], zone: tzinfo
+) -> Counter[tuple[Any, ...]]:
+    """The cut days' ``rows`` counted under ``family``'s daily key, by the function that fills
+    that daily table."""
+    if family.daily is ChannelRollupRow:
+        return _channel_daily(rows, zone)
+    return _daily_counts(rows, zone)[[f.daily for f in FAMILIES].index(family.daily)]
 
 
 def _family(columns: Sequence[str], officer: str | None) -> _Family:
@@ -345,7 +400,6 @@ def _day_on_or_after(moment: datetime, zone: tzinfo) -> date:
 
 # -- the channels: every channel in one count, each still visible ---------------------------------
 
-CHANNELS = _Family(ChannelRollupRow, ChannelMonthRollupRow)
 ChannelKey = tuple[str, bool, int]  # (channel, assisted, score)
 
 

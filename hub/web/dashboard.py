@@ -20,11 +20,11 @@ from hub.domain.satisfaction import SMALL_SAMPLE, GroupSummary, satisfaction_rat
 from hub.domain.trends import target_for
 from hub.fleet_report import kiosk_statuses, printer_states
 from hub.report import (
-    DIMENSIONS,
     WEEKDAYS,
     Dimension,
     Scope,
     analysis,
+    figures,
     summary,
     unit_totals,
 )
@@ -122,12 +122,18 @@ def dashboard(
     headlines = [_headline(ctx, p, r, target) for p, r in zip(cards, responses, strict=True)]
     with ctx.sessions() as session:
         shown_scope = Scope(unit, *selected.bounds())
-        tables = {dim: summary(session, shown_scope, dim) for dim in DIMENSIONS}
+        # The tables and the analysis from one read of the rating rollups (hub.report.figures).
+        unit_figures = figures(session, shown_scope)
+        tables = unit_figures.tables
         fleet = kiosk_statuses(session, unit) if account.role != "officer" else []
         printers = printer_states(session, unit) if account.role != "officer" else []
         # An officer's analysis counts their own ratings only, and has no heat map.
         mine = (account.officer or "") if account.role == "officer" else None
-        analysed = analysis(session, Scope(unit, *selected.bounds(), officer=mine))
+        analysed = (
+            unit_figures.analysis
+            if mine is None
+            else analysis(session, Scope(unit, *selected.bounds(), officer=mine))
+        )
         # Receipts issued, rated, abandoned beside every rate; an officer's are their own only.
         covered = coverage_report(session, Scope(unit, *selected.bounds(), officer=mine))
         # Every channel in one count, each visible: the unit's (the channel rollups have no

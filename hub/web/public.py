@@ -100,8 +100,10 @@ def _page(request: Request, ctx: HubContext, scope: Scope, code: str, text: str)
         except UnknownUnit as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such unit") from error
         units = desk.units_of(scope, code)
+        # The header names the unit or province the page is about, not the hub's home unit.
         page = ctx.templates.get_template("public_report.html").render(
             unit=ctx.unit,
+            header_name=report.name,
             account=None,
             report=report,
             tables=[t for t in report.tables if t.public],

@@ -356,11 +356,12 @@ def test_each_counters_printer_shows_its_last_print_and_what_awaits_a_reprint(
     assert (states["Q3"].last_printed, states["Q3"].unprinted) == (None, 0)
 
 
-def test_unit_totals_read_the_hourly_rollup_and_equal_the_sum_of_any_breakdown(
+def test_unit_totals_read_the_smallest_rollup_and_equal_the_sum_of_any_breakdown(
     database_url: str, unit: Unit
 ) -> None:
-    """The headlines' totals (from ``hour_rollups`` plus raw edges) equal the per-counter sums
-    (from ``rating_rollups``), for whole days and for a period cut inside a day."""
+    """The headlines' totals (from the smallest rollup that holds the score: the channel
+    rollups, plus raw edges) equal the per-counter sums (from ``rating_rollups``), for whole days
+    and for a period cut inside a day."""
     from hub.report import unit_totals
 
     sessions = session_factory(make_engine(database_url))

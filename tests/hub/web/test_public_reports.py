@@ -104,6 +104,12 @@ def test_the_public_pages_need_no_login_and_show_no_personal_data(client: TestCl
         assert "Nói chung" in page.text
     for name in ("Phường Bắc Nha Trang", "Sở Tài nguyên và Môi trường", "Tổng: Tỉnh Khánh Hòa"):
         assert name in province.text
+    # The header names the page's subject, not the hub's home unit.
+    assert "<strong>Hài Lòng</strong> · Tỉnh Khánh Hòa" in province.text
+    assert (
+        "<strong>Hài Lòng</strong> · Trung tâm Phục vụ hành chính công phường Nghĩa Tân"
+        in unit.text
+    )
     assert "Đất đai" in unit.text  # a field of the catalogue nobody rated: an n = 0 row
     assert "Chỉ số đánh giá của cán bộ" not in unit.text  # officers' indices are not public
     assert "Thái độ cán bộ chưa tốt" in unit.text  # the reason, counted, without its comment
