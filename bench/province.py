@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import _common
 import _pgcluster
 import _province_data as data
+import _province_plan as plan
 import pages
 
 if TYPE_CHECKING:
@@ -454,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
     kiosks = args.kiosks or (40 if args.quick else 1500)
     repeat = args.repeat or (3 if args.quick else 30)
     seconds = args.load_seconds or (3.0 if args.quick else 60.0)
-    province = data.plan_province(units, kiosks)
+    province = plan.plan_province(units, kiosks)
     commune = province.busiest_commune()
     verdicts: list[str] = []
     with server(args) as (url, work):

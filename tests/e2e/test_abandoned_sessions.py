@@ -7,50 +7,21 @@ and acknowledged (after the commit) once the hub is back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.scale import Score
-from hailong.settings import HubSettings, ReceiptKeys, Unit
-from hub.receipts.issuing import IssuedReceipt, issue_receipt
+from hailong.settings import HubSettings, Unit
 from hub.service import HubService
 from hub.store.gaps import find_gaps
 from hub.store.models import AbandonedSessionRow, RatingRow
 from kiosk.app import Kiosk
-from tests.conftest import UNIT_CODE, Broker
-from tests.e2e.test_receipt_journey import rate, scan, start_kiosk, wait_for
+from tests.conftest import UNIT_CODE
+from tests.e2e.test_receipt_journey import issue, rate, scan, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
-
-
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys
-) -> Iterator[Kiosk]:
-    built = start_kiosk(qtbot, tmp_path, broker, receipt_keys, "kiosk-q1")
-    yield built
-    built.close()
-
-
-def _issue(
-    hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session], officer: str
-) -> IssuedReceipt:
-    return issue_receipt(
-        hub_sessions,
-        unit,
-        hub_settings.receipts.keyring(),
-        hub_settings.hub.public_base_url,
-        counter="Q1",
-        officer=officer,
-        procedure="1.001193",
-        now=datetime.now(UTC),
-    )
 
 
 def test_a_slip_left_without_a_face_reaches_the_hub_beside_the_next_rating(
@@ -60,8 +31,8 @@ def test_a_slip_left_without_a_face_reaches_the_hub_beside_the_next_rating(
     unit: Unit,
     hub_sessions: sessionmaker[Session],
 ) -> None:
-    left = _issue(hub_settings, unit, hub_sessions, "CB001")
-    rated = _issue(hub_settings, unit, hub_sessions, "CB002")
+    left = issue(hub_settings, unit, hub_sessions, "CB001")
+    rated = issue(hub_settings, unit, hub_sessions, "CB002")
     scan(qtbot, kiosk, left.url)
     scan(qtbot, kiosk, rated.url)  # the next citizen: the first session is abandoned
     rate(qtbot, kiosk, Score.SATISFIED)

@@ -7,7 +7,7 @@ scanner would. The rating crosses a real Mosquitto (per-kiosk users and ACLs) to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,58 +38,39 @@ from hub.receipts.printer import print_receipt
 from hub.report import Scope, format_summary, summary
 from hub.service import HubService
 from hub.store.models import RatingRow, ReceiptRow
-from kiosk.app import Kiosk, build_kiosk
+from kiosk.app import Kiosk
 from kiosk.domain.session import Screen
 from tests.conftest import Broker
-from tests.kiosk.conftest import kiosk_settings
+from tests.e2e.conftest import start_kiosk
 from tests.support.escpos_raster import decode_qr, extract_raster_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 
-def start_kiosk(
-    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys, kiosk_id: str
-) -> Kiosk:
-    settings = kiosk_settings(
-        tmp_path,
-        receipt_keys,
-        broker.mqtt_settings(kiosk_id),
-        kiosk_id=kiosk_id,
-        thanks_seconds=0.5,
-        resend_after_seconds=1.0,
+def issue(
+    hub_settings: HubSettings,
+    unit: Unit,
+    hub_sessions: sessionmaker[Session],
+    officer: str = "CB001",
+) -> IssuedReceipt:
+    """A receipt issued now at counter Q1 by ``officer``, not printed."""
+    return issue_receipt(
+        hub_sessions,
+        unit,
+        hub_settings.receipts.keyring(),
+        hub_settings.hub.public_base_url,
+        counter="Q1",
+        officer=officer,
+        procedure="1.001193",
+        now=datetime.now(UTC),
     )
-    built = build_kiosk(settings)
-    built.controller.session.draw = lambda: 1.0  # the unit's survey share never picks this citizen
-    qtbot.addWidget(built.window)
-    built.window.resize(1280, 800)
-    built.window.show()
-    qtbot.waitExposed(built.window)
-    return built
-
-
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot, tmp_path: Path, broker: Broker, receipt_keys: ReceiptKeys
-) -> Iterator[Kiosk]:
-    built = start_kiosk(qtbot, tmp_path, broker, receipt_keys, "kiosk-q1")
-    yield built
-    built.close()
 
 
 def issue_and_print(
     hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
 ) -> tuple[IssuedReceipt, str]:
     """The counter officer's step; returns the receipt and the text its printed QR holds."""
-    issued = issue_receipt(
-        hub_sessions,
-        unit,
-        hub_settings.receipts.keyring(),
-        hub_settings.hub.public_base_url,
-        counter="Q1",
-        officer="CB001",
-        procedure="1.001193",
-        now=datetime.now(UTC),
-    )
+    issued = issue(hub_settings, unit, hub_sessions)
     printed = print_receipt(issued, unit, hub_settings.printers["Q1"], sessions=hub_sessions)
     assert printed is not None
     (qr_text,) = decode_qr(extract_raster_images(printed))

@@ -25,23 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.messages import RatingMessage
 from hailong.contract.scale import Factor, Score, Stage
-from hailong.settings import (
-    HubSection,
-    HubSettings,
-    MqttSettings,
-    PrinterSettings,
-    ReceiptKeys,
-    Unit,
-    WebSettings,
-)
+from hailong.settings import ReceiptKeys, Unit
 from hub.domain.ingest import Attribution
 from hub.domain.units import UnitKind, UnitNode, UnitTree
 from hub.store.db import make_engine, session_factory
 from hub.store.ratings import store_batch
-from hub.web.accounts import Accounts, init_web_secrets
 from hub.web.app import create_app
-from tests.conftest import REPO
 from tests.hailong.contract.test_messages import make_rating
+from tests.hub.web.conftest import hub_settings
 
 HANOI = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=HANOI)
@@ -155,29 +146,7 @@ def province_app(
     the province's ratings (with ``history``, :func:`store_history` too) and the :data:`LOGINS`.
     Returns the app and ``folder``. Built
     once per test module: logins hash passwords with argon2, which is slow on purpose."""
-    secrets = folder / "web"
-    web = WebSettings(
-        accounts_file=secrets / "accounts.json",
-        api_tokens_file=secrets / "api-tokens.json",
-        session_key_file=secrets / "session.key",
-    )
-    init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
-    accounts = Accounts(web.accounts_file)
-    for name, (role, officer, scope) in LOGINS.items():
-        accounts.add(name, PASSWORD, role, officer, scope)  # type: ignore[arg-type]
-    password_file = folder / "unused.password"
-    password_file.write_text("unused\n")
-    settings = HubSettings(
-        hub=HubSection(
-            unit_file=REPO / "config" / "unit.toml",
-            database_url=f"sqlite:///{folder / 'hub.db'}",
-            public_base_url="https://hailong.example.gov.vn",
-        ),
-        mqtt=MqttSettings(host="127.0.0.1", port=1, username="hub", password_file=password_file),
-        receipts=receipt_keys,
-        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
-        web=web,
-    )
+    settings = hub_settings(folder, receipt_keys, LOGINS)
     sessions = session_factory(make_engine(settings.hub.database_url))
     store_province(sessions)
     if history:

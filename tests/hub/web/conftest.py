@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
@@ -59,35 +59,47 @@ class WebApp:
     token: str
 
 
-@pytest.fixture
-def web_app(tmp_path: Path, unit: Unit, receipt_keys: ReceiptKeys) -> WebApp:
-    secrets = tmp_path / "web"
-    web_settings = WebSettings(
+def hub_settings(
+    folder: Path,
+    receipt_keys: ReceiptKeys,
+    logins: Mapping[str, tuple[str, str | None, str | None]],
+    **hub: Any,
+) -> HubSettings:
+    """Hub settings on a SQLite file in ``folder``, its web secrets made and ``logins``
+    (user name: (role, officer, unit)) added with :data:`PASSWORD`; ``hub``: more of the
+    ``[hub]`` section."""
+    secrets = folder / "web"
+    web = WebSettings(
         accounts_file=secrets / "accounts.json",
         api_tokens_file=secrets / "api-tokens.json",
         session_key_file=secrets / "session.key",
     )
-    init_web_secrets(
-        web_settings.accounts_file, web_settings.api_tokens_file, web_settings.session_key_file
-    )
-    accounts = Accounts(web_settings.accounts_file)
-    accounts.add("lan", PASSWORD, "officer", "CB001")
-    accounts.add("head", PASSWORD, "head")
-    password_file = tmp_path / "unused.password"
+    init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
+    accounts = Accounts(web.accounts_file)
+    for name, (role, officer, scope) in logins.items():
+        accounts.add(name, PASSWORD, role, officer, scope)  # type: ignore[arg-type]
+    password_file = folder / "unused.password"
     password_file.write_text("unused\n")
-    settings = HubSettings(
+    return HubSettings(
         hub=HubSection(
             unit_file=REPO / "config" / "unit.toml",
-            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            database_url=f"sqlite:///{folder / 'hub.db'}",
             public_base_url="https://hailong.example.gov.vn",
+            **hub,
         ),
         mqtt=MqttSettings(host="127.0.0.1", port=1, username="hub", password_file=password_file),
         receipts=receipt_keys,
         printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
-        web=web_settings,
+        web=web,
     )
+
+
+@pytest.fixture
+def web_app(tmp_path: Path, unit: Unit, receipt_keys: ReceiptKeys) -> WebApp:
+    logins = {"lan": ("officer", "CB001", None), "head": ("head", None, None)}
+    settings = hub_settings(tmp_path, receipt_keys, logins)
     sessions = session_factory(make_engine(settings.hub.database_url))
-    token = (secrets / "one-stop.token").read_text().strip()
+    token = (tmp_path / "web" / "one-stop.token").read_text().strip()
     return WebApp(settings, sessions, create_app(settings, unit, sessions), token)
 
 

@@ -16,8 +16,9 @@ from hailong.contract.scale import Channel, Score
 from hub.domain.ingest import Attribution
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, Web, WebApp, needs_chromium, set_clock
+from tests.hub.web.conftest import Web, WebApp, needs_chromium, set_clock
 from tests.hub.web.test_dashboard import _cells, _login, _section
+from tests.hub.web.test_followup_browser import _login as _browser_login
 from tests.hub.web.test_ops_browser import SHOTS, playwright
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
@@ -110,10 +111,7 @@ def test_an_officer_has_no_channel_card(channelled: WebApp) -> None:
 def test_the_channel_card_in_chromium(
     channelled: WebApp, page: playwright.Page, served: str, tmp_path: Path
 ) -> None:
-    page.goto(f"{served}/staff/login")
-    page.fill("input[name=username]", "head")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    _browser_login(page, served, "head")
     page.goto(f"{served}/dashboard?period=today")
     card = page.locator("#by-channel")
     assert "Phiếu giấy" in card.inner_text()

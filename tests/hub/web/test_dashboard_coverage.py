@@ -18,8 +18,9 @@ from hub.domain.ingest import Attribution
 from hub.store.models import AbandonedSessionRow, ReceiptRow
 from hub.store.ratings import store_batch
 from tests.hailong.contract.test_messages import make_rating
-from tests.hub.web.conftest import PASSWORD, Web, WebApp, needs_chromium, set_clock
+from tests.hub.web.conftest import Web, WebApp, needs_chromium, set_clock
 from tests.hub.web.test_dashboard import _cells, _login
+from tests.hub.web.test_followup_browser import _login as _browser_login
 from tests.hub.web.test_ops_browser import SHOTS, playwright
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
@@ -161,10 +162,7 @@ def test_an_officer_sees_only_their_own_response(covered: WebApp) -> None:
 def test_the_response_column_in_chromium(
     covered: WebApp, page: playwright.Page, served: str, tmp_path: Path
 ) -> None:
-    page.goto(f"{served}/staff/login")
-    page.fill("input[name=username]", "head")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    _browser_login(page, served, "head")
     page.goto(f"{served}/dashboard?period=today")
     assert page.locator("small.low-response").count() >= 3  # Lan, Hồng, the headline
     tables = page.locator("div.grid.wide")

@@ -37,11 +37,12 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def _login(web: Web, username: str) -> str:
+def _login(web: Web, username: str, landing: str = "/staff/paper") -> str:
+    """Logs ``username`` in; the CSRF token of the ``landing`` page."""
     page = web.client.get("/staff/login")
     form = {"username": username, "password": PASSWORD, "csrf": _csrf(page.text)}
     web.client.post("/staff/login", data=form)
-    return _csrf(web.client.get("/staff/paper").text)
+    return _csrf(web.client.get(landing).text)
 
 
 def _issue(web: Web, unit: Unit) -> str:

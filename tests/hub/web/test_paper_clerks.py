@@ -6,7 +6,6 @@ rating of their own dossier; account files from before the flag load unchanged, 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +17,12 @@ from sqlalchemy import select
 from hailong.cli import cli
 from hailong.contract.clock import unit_day
 from hailong.settings import Unit
-from hub.receipts.desk import IssueRequest, ReceiptDesk
 from hub.store.models import RatingRow
 from hub.web import accounts as accounts_module
 from hub.web.accounts import AccountError, Accounts
 from tests.hub.web.conftest import PASSWORD, Web
+from tests.hub.web.test_paper import _issue
+from tests.hub.web.test_paper import _login as _paper_login
 
 TODAY = unit_day(datetime.now(UTC))
 CONFIG = Path(__file__).resolve().parents[3] / "config"
@@ -133,23 +133,8 @@ def staff(web: Web) -> Web:
     return web
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
 def _login(web: Web, username: str) -> str:
-    page = web.client.get("/staff/login")
-    form = {"username": username, "password": PASSWORD, "csrf": _csrf(page.text)}
-    web.client.post("/staff/login", data=form)
-    return _csrf(web.client.get("/staff").text)
-
-
-def _issue(web: Web, unit: Unit) -> str:
-    desk = ReceiptDesk(web.settings, unit, web.sessions)
-    request = IssueRequest(counter="Q1", officer="CB001", procedure="1.001193")
-    return str(desk.issue(request, print_slip=False).receipt.code)
+    return _paper_login(web, username, landing="/staff")
 
 
 def _stored(web: Web) -> list[tuple[str | None, str | None]]:

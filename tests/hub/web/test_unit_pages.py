@@ -26,15 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.messages import RatingMessage, ReceiptRef
 from hailong.contract.scale import Score, Stage
-from hailong.settings import (
-    HubSection,
-    HubSettings,
-    MqttSettings,
-    PrinterSettings,
-    ReceiptKeys,
-    Unit,
-    WebSettings,
-)
+from hailong.settings import ReceiptKeys, Unit
 from hub.domain.ingest import Attribution
 from hub.domain.periods import local_today
 from hub.receipts.desk import IssueRequest
@@ -43,13 +35,11 @@ from hub.store.db import make_engine, session_factory
 from hub.store.models import RatingRow, ReceiptRow
 from hub.store.ratings import store_batch
 from hub.store.targets import set_target
-from hub.web.accounts import Accounts, init_web_secrets
 from hub.web.app import create_app
 from hub.web.context import current
-from tests.conftest import REPO
 from tests.hailong.contract.test_messages import make_rating
 from tests.hub.store.test_catalogue import other_unit
-from tests.hub.web.conftest import PASSWORD
+from tests.hub.web.conftest import PASSWORD, hub_settings
 from tests.hub.web.test_admin_database import HOME, PROVINCE, WARD_B, province_unit
 
 A, B = HOME, WARD_B
@@ -91,31 +81,7 @@ def dissatisfied_rating(unit: str, seq: int) -> tuple[str, list[tuple[RatingMess
 def build(folder: Path, unit: Unit, receipt_keys: ReceiptKeys) -> Province:
     """The hub's app over the province, A and B in its tables, one dissatisfied rating in each,
     targets set for the province (93 %) and B (97,5 %), and :data:`LOGINS`."""
-    secrets = folder / "web"
-    web = WebSettings(
-        accounts_file=secrets / "accounts.json",
-        api_tokens_file=secrets / "api-tokens.json",
-        session_key_file=secrets / "session.key",
-    )
-    init_web_secrets(web.accounts_file, web.api_tokens_file, web.session_key_file)
-    accounts = Accounts(web.accounts_file)
-    for name, (role, officer, scope) in LOGINS.items():
-        accounts.add(name, PASSWORD, role, officer, scope)  # type: ignore[arg-type]
-    password_file = folder / "unused.password"
-    password_file.write_text("unused\n")
-    settings = HubSettings(
-        hub=HubSection(
-            unit_file=REPO / "config" / "unit.toml",
-            database_url=f"sqlite:///{folder / 'hub.db'}",
-            public_base_url="https://hailong.example.gov.vn",
-            catalogue="database",
-            unit=A,
-        ),
-        mqtt=MqttSettings(host="127.0.0.1", port=1, username="hub", password_file=password_file),
-        receipts=receipt_keys,
-        printers={"Q1": PrinterSettings(kind="dummy", paper_width_mm=80)},
-        web=web,
-    )
+    settings = hub_settings(folder, receipt_keys, LOGINS, catalogue="database", unit=A)
     sessions = session_factory(make_engine(settings.hub.database_url))
     ward_b = other_unit(unit, B, "b")
     now = datetime.now(UTC)
