@@ -36,6 +36,9 @@ def _login(browser: playwright.Browser, url: str, username: str) -> playwright.P
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    # The login answers with redirects: wait until the last page has loaded, not just begun.
+    page.wait_for_url(lambda address: "/staff/login" not in address)
+    page.wait_for_load_state("load")
     return page
 
 
