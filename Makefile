@@ -3,7 +3,7 @@
 
 demo:
 	bash scripts/setup.sh runtime
-	.venv/bin/hailong demo
+	.venv/bin/hailong demo $(ARGS)
 
 # The whole suite on Python 3.11; the kiosk's, the bridge's and the contract's tests also on 3.13
 # (Debian 13 on a Raspberry Pi runs 3.13, with the newer PySide6 the lock gives it there).

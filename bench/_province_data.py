@@ -76,7 +76,12 @@ ROLLUP_TABLES = (
 
 
 # Filled by the hub's own hub.store.coverage.rebuild_coverage (the receipts' flags too).
-COVERAGE_TABLES = ("coverage_rollups", "coverage_day_rollups")
+COVERAGE_TABLES = (
+    "coverage_rollups",
+    "coverage_day_rollups",
+    "coverage_month_rollups",
+    "coverage_unit_month_rollups",
+)
 
 
 def all_rollup_tables() -> tuple[str, ...]:

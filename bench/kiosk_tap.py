@@ -1,10 +1,14 @@
 """A tap on a face to the thank-you screen drawn, durable outbox write included, for three broker
 conditions: up (a real Mosquitto, uplink connected), down (uplink pointed at a closed port) and
-slow (a proxy in front of the real broker that holds every chunk for --delay-ms).
+slow (a proxy in front of the real broker that holds every chunk for --delay-ms). The broker
+and the proxy run in processes of their own, outside the CPU quota of bench/kiosk_pi.py.
 
     python bench/kiosk_tap.py [--quick] [--iterations M] [--conditions up,down,slow]
 
-Each iteration scans a new signed receipt (``controller.submit_code``, not timed), then times
+Each iteration scans a new signed receipt (``controller.submit_code``, not timed), lets the event
+loop run for --pause-ms (a citizen looks at the faces before tapping one; without the pause, the
+background work of one tap, such as the uplink publishing its rating once the thank-you screen
+is drawn, and the CPU quota it used up, landed in the next tap's time), then times
 ``controller.rate(Score.SATISFIED)`` (the outbox commit with WAL + synchronous=FULL, the uplink's
 publish of what is due, the screen switch) plus ``window.repaint()`` of the thank-you screen, then
 ``controller.reset()`` (not timed). No hub runs, so nothing is acknowledged and the outbox grows by
@@ -20,14 +24,18 @@ import contextlib
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import _common
+import _cpuquota
+import _delayproxy
 
 if TYPE_CHECKING:
     from hailong.settings import KioskSettings
@@ -78,6 +86,44 @@ def sqlite_baseline(path: Path, count: int, payload_size: int) -> Timings:
     return Timings("baseline (sqlite insert, WAL + synchronous=FULL)", times, times, [])
 
 
+@contextlib.contextmanager
+def slow_link(target_port: int, delay: float) -> Iterator[int]:
+    """A :class:`_delayproxy.DelayProxy` in a process of its own (its port is yielded): the slow
+    link is another machine, so its CPU is not the kiosk's, and under a CPU quota
+    (bench/kiosk_pi.py) it is moved out of it like the broker."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--serve-proxy", str(target_port)]
+    proc = subprocess.Popen(
+        [*command, "--delay-ms", repr(delay * 1000)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        problem = _cpuquota.exempt(proc.pid)
+        if problem:
+            print(f"# {problem}")
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the slow-link proxy did not start: {line!r}")
+        yield int(line.split()[1])
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()  # the proxy stops when its stdin closes
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve_proxy(target_port: int, delay_ms: float) -> None:
+    """Child mode of :func:`slow_link`: relay until stdin closes."""
+    with _delayproxy.DelayProxy(target_port, delay_ms / 1000) as proxy:
+        print(f"PORT {proxy.port}", flush=True)
+        sys.stdin.read()
+
+
 def measure(
     name: str,
     settings: KioskSettings,
@@ -85,6 +131,7 @@ def measure(
     receipts: _common.ReceiptFactory,
     *,
     expect_connected: bool,
+    pause: float = 0.0,
 ) -> Timings:
     from PySide6.QtWidgets import QApplication
 
@@ -112,6 +159,8 @@ def measure(
             if _common.screen_of(window) is not Screen.RATING:
                 raise RuntimeError(f"{name}: scan led to {window.current}, not the rating screen")
             QApplication.processEvents()
+            if pause > 0:
+                _common.wait_until(lambda: False, pause, step=min(0.01, pause))
             start = time.perf_counter()
             controller.rate(Score.SATISFIED)
             rated = time.perf_counter()
@@ -145,9 +194,19 @@ def main() -> int:
     )
     parser.add_argument("--delay-ms", type=float, default=200.0, help="slow link: delay per chunk")
     parser.add_argument(
+        "--pause-ms",
+        type=float,
+        default=50.0,
+        help="the event loop runs this long between the scan and the timed tap (0: back to back)",
+    )
+    parser.add_argument(
         "--dir", type=Path, help="where the outbox files go (default: the system temp folder)"
     )
+    parser.add_argument("--serve-proxy", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_proxy:
+        serve_proxy(args.serve_proxy, args.delay_ms)
+        return 0
     iterations = args.iterations or (50 if args.quick else 500)
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     unknown = set(conditions) - set(CONDITIONS)
@@ -166,7 +225,8 @@ def main() -> int:
     )
     print(
         f"# {iterations} timed taps per condition after {WARMUP} warm-up taps; "
-        f"slow link = +{args.delay_ms:.0f} ms per chunk each way"
+        f"slow link = +{args.delay_ms:.0f} ms per chunk each way; "
+        f"{args.pause_ms:.0f} ms between the scan and the tap"
     )
     results: list[Timings] = []
     with contextlib.ExitStack() as stack:
@@ -180,6 +240,9 @@ def main() -> int:
         broker = None
         if {"up", "slow"} & set(conditions):
             broker = stack.enter_context(_common.mosquitto(root, layout))
+            problem = _cpuquota.exempt(broker.pid) if broker.pid else None
+            if problem:
+                print(f"# {problem}")
         for name in conditions:
             outbox = root / f"outbox-{name}.db"
             if name == "up":
@@ -189,10 +252,17 @@ def main() -> int:
                 mqtt = _common.mqtt_settings(layout, _common.closed_port())
             else:
                 assert broker is not None
-                proxy = stack.enter_context(_common.DelayProxy(broker.port, args.delay_ms / 1000))
-                mqtt = _common.mqtt_settings(layout, proxy.port)
+                port = stack.enter_context(slow_link(broker.port, args.delay_ms / 1000))
+                mqtt = _common.mqtt_settings(layout, port)
             settings = _common.kiosk_settings(outbox, keys, mqtt)
-            timing = measure(name, settings, iterations, receipts, expect_connected=name != "down")
+            timing = measure(
+                name,
+                settings,
+                iterations,
+                receipts,
+                expect_connected=name != "down",
+                pause=args.pause_ms / 1000,
+            )
             results.append(timing)
             print(timing.line())
             print(

@@ -25,6 +25,10 @@ MIN_FRAME: Final = HEADER_LEN + CRC_LEN
 MAX_SCAN_BYTES: Final = 200
 MAX_INFO_TEXT_BYTES: Final = 100  # model and firmware, each
 MAX_BUZZ_MS: Final = 2000
+MAX_HELD_MS: Final = 0xFFFF  # Hold's held_ms is a u16
+# How long the reference firmware waits before a button counts as held (Hold, not Press). The
+# host does not depend on it: a Hold is a hold whatever its held_ms; the simulator plays it.
+HOLD_MS: Final = 1500
 LEVELS: Final = range(1, 6)  # SIPAS: 1 very dissatisfied … 5 very satisfied
 
 # Message types: device → host below 0x80, host → device from 0x80.
@@ -32,6 +36,7 @@ TYPE_PRESS: Final = 0x01
 TYPE_SCAN: Final = 0x02
 TYPE_HEARTBEAT: Final = 0x03
 TYPE_DEVICE_INFO: Final = 0x04
+TYPE_HOLD: Final = 0x05
 TYPE_INFO_REQUEST: Final = 0x81
 TYPE_LIGHT: Final = 0x82
 TYPE_BUZZ: Final = 0x83
@@ -114,6 +119,24 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Device → host: a rating button held down (``held_ms`` when it was sent); it never rates.
+
+    A citizen's "read this to me" on a box without a ♪: the firmware sends it instead of Press
+    when a button stays down for HOLD_MS, and nothing when that button is released.
+    """
+
+    level: int
+    held_ms: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.level, bool) or self.level not in LEVELS:
+            raise ValueError(f"level must be 1..5, not {self.level!r}")
+        if isinstance(self.held_ms, bool) or not 0 <= self.held_ms <= MAX_HELD_MS:
+            raise ValueError(f"held_ms must be 0..{MAX_HELD_MS}, not {self.held_ms!r}")
+
+
+@dataclass(frozen=True)
 class InfoRequest:
     """Host → device: please send DeviceInfo."""
 
@@ -140,7 +163,7 @@ class Buzz:
             raise ValueError(f"buzz ms must be 0..{MAX_BUZZ_MS}, not {self.ms!r}")
 
 
-Message: TypeAlias = Press | Scan | Heartbeat | DeviceInfo | InfoRequest | Light | Buzz
+Message: TypeAlias = Press | Scan | Heartbeat | DeviceInfo | Hold | InfoRequest | Light | Buzz
 
 
 # --- CRC-16/CCITT-FALSE and COBS ---------------------------------------------------------------
@@ -211,6 +234,8 @@ def _payload(message: Message) -> tuple[int, bytes]:
         return TYPE_DEVICE_INFO, (
             bytes([message.buttons, len(model)]) + model + bytes([len(firmware)]) + firmware
         )
+    if isinstance(message, Hold):
+        return TYPE_HOLD, bytes([message.level]) + message.held_ms.to_bytes(2, "big")
     if isinstance(message, InfoRequest):
         return TYPE_INFO_REQUEST, b""
     if isinstance(message, Light):
@@ -260,6 +285,8 @@ def _message(kind: int, payload: bytes) -> Message:
                         firmware=_text(payload[model_end + 1 :]),
                         buttons=payload[0],
                     )
+        if kind == TYPE_HOLD and n == 3:
+            return Hold(payload[0], int.from_bytes(payload[1:], "big"))
         if kind == TYPE_INFO_REQUEST and n == 0:
             return InfoRequest()
         if kind == TYPE_LIGHT and n == 1 and payload[0] < len(LIGHT_STATES):
@@ -279,6 +306,7 @@ _KNOWN_TYPES: Final = frozenset(
         TYPE_SCAN,
         TYPE_HEARTBEAT,
         TYPE_DEVICE_INFO,
+        TYPE_HOLD,
         TYPE_INFO_REQUEST,
         TYPE_LIGHT,
         TYPE_BUZZ,

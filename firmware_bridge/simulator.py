@@ -12,6 +12,11 @@ Like a real USB CDC device, what the simulator sends while the host has the port
 ``InfoRequest`` after opening. Unplugging closes the pty, so the host's reads and writes fail with
 ``serial.SerialException`` as when the cable is pulled.
 
+Buttons follow the firmware's timing (``Buttons`` in firmware/main.py): a short press is sent as
+Press when the button comes back up; one held for ``HOLD_MS`` sends Hold at that moment and nothing
+on its release. :meth:`DeviceSimulator.press`, :meth:`DeviceSimulator.hold` and
+:meth:`DeviceSimulator.push` (a press of any length) send what the firmware would, without waiting.
+
 Run ``python -m firmware_bridge.simulator`` to get a device for a manual try.
 """
 
@@ -30,11 +35,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware_bridge.protocol import (
+    HOLD_MS,
     Buzz,
     Decoder,
     DeviceInfo,
     FrameError,
     Heartbeat,
+    Hold,
     InfoRequest,
     Light,
     Message,
@@ -142,7 +149,19 @@ class DeviceSimulator:
     # --- device → host ----------------------------------------------------------------------
 
     def press(self, level: int) -> None:
+        """A short press: the Press the firmware sends when the button comes back up."""
         self.send(Press(level))
+
+    def hold(self, level: int, held_ms: int = HOLD_MS) -> None:
+        """A button kept down: the Hold the firmware sends when it has been down HOLD_MS."""
+        self.send(Hold(level, held_ms))
+
+    def push(self, level: int, held_ms: int) -> None:
+        """A button down for ``held_ms``: what the firmware sends for it, Press or Hold."""
+        if held_ms < HOLD_MS:
+            self.press(level)
+        else:
+            self.hold(level)
 
     def scan(self, text: str) -> None:
         self.send(Scan(text))
@@ -276,7 +295,10 @@ class DeviceSimulator:
 
 def main() -> None:  # pragma: no cover - manual use
     sim = DeviceSimulator(heartbeat_seconds=5).start()
-    print(f"simulated device on {sim.port} -> {sim.tty}; type 1-5 to press, text to scan, q quits")
+    print(
+        f"simulated device on {sim.port} -> {sim.tty}; type 1-5 to press, h1-h5 to hold,"
+        " text to scan, q quits"
+    )
     try:
         while True:
             line = input("> ").strip()
@@ -284,6 +306,8 @@ def main() -> None:  # pragma: no cover - manual use
                 break
             if line in {"1", "2", "3", "4", "5"}:
                 sim.press(int(line))
+            elif line in {"h1", "h2", "h3", "h4", "h5"}:
+                sim.hold(int(line[1]))
             elif line:
                 sim.scan(line)
             print(f"lights {sim.lights[-5:]}, buzzes {sim.buzzes[-5:]}")

@@ -102,8 +102,9 @@ def password_hash(password: str, salt: bytes | None = None) -> str:
 
 
 def acl_text(units: Units) -> str:
-    """Per-user ACLs: a kiosk writes only its own ratings/status, reads its acks and its own
-    unit's config (with several units, each kiosk under its own unit's topics only)."""
+    """Per-user ACLs: a kiosk writes only its own ratings/status, reads its acks, its return
+    offers and its own unit's config (with several units, each kiosk under its own unit's topics
+    only)."""
     lines = [f"user {HUB_USER}", f"topic readwrite {topics.PREFIX}/#", ""]
     for unit, kiosk in _kiosks(units):
         code = unit.unit.code
@@ -115,6 +116,8 @@ def acl_text(units: Units) -> str:
             f"topic read {topics.unit_config(code)}",
             f"topic read {topics.rated(code)}",
             f"topic read {topics.returned(code)}",
+            # Its own return offers only, and no write on any: only the hub offers a rating.
+            f"topic read {topics.offers(code, kiosk.id)}",
             "",
         ]
     return "\n".join(lines)
@@ -126,7 +129,8 @@ def kiosk_reads(units: Units) -> dict[str, frozenset[str]]:
     for unit, kiosk in _kiosks(units):
         code = unit.unit.code
         shared = {topics.unit_config(code), topics.rated(code), topics.returned(code)}
-        reads[kiosk.id] = frozenset({topics.acks(code, kiosk.id), *shared})
+        own = {topics.acks(code, kiosk.id), topics.offers(code, kiosk.id)}
+        reads[kiosk.id] = frozenset({*own, *shared})
     return reads
 
 

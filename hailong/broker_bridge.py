@@ -121,6 +121,7 @@ def bridged_topics(unit: str) -> tuple[tuple[str, str], ...]:
         (f"{prefix}/+/ratings", "out"),
         (f"{prefix}/+/status", "out"),
         (f"{prefix}/+/acks", "in"),
+        (f"{prefix}/+/offers", "in"),
         (topics.unit_config(unit), "in"),
         (topics.rated(unit), "in"),
         (topics.returned(unit), "in"),

@@ -3,7 +3,9 @@
 A broker and the hub run as child processes; the kiosk runs in this process's Qt main thread with a
 simulated counter beside it that issues a receipt every few seconds, prints it to the counter's file
 printer (and a PNG of the slip) and hands it to the kiosk as a scan. A person at the screen then taps
-a face; without a display an autopilot citizen taps one, so the demo also runs headless. At the
+a face; without a display an autopilot citizen taps one, so the demo also runs headless. The counter
+waits while someone is using the kiosk (``KioskController.in_use``), so a person trying the demo by
+hand is never interrupted by the next simulated citizen. At the
 end it prints the figures and the quarter's official indices, under the criteria sets in
 ``criteria/`` beside the hub configuration (``config/criteria/``), as an installed hub reads them.
 """
@@ -16,6 +18,10 @@ import random
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +47,84 @@ _SCORE_WEIGHTS = {
 
 def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class CounterStep(Enum):
+    ISSUE = "issue"  # print the next citizen's slip
+    HAND_OVER = "hand_over"  # that citizen reaches the kiosk and scans it
+
+
+@dataclass
+class CounterPace:
+    """When the simulated counter serves its next citizen (pure: the caller gives the time).
+
+    A slip every ``every`` seconds at most; its citizen reaches the kiosk ``walk`` seconds later.
+    Nobody is sent to a kiosk in use: the next slip waits until the kiosk has been free for
+    ``settle`` seconds (a person who just rated by hand reads the thanks and steps away), and a
+    slip already printed waits with its citizen until then.
+    """
+
+    every: float
+    walk: float = 1.5
+    settle: float = 3.0
+    next_issue: float = 0.0
+    slip: str | None = None
+    slip_at: float = 0.0
+    free_since: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.every <= 0 or self.walk < 0 or self.settle < 0:
+            raise ValueError("every must be positive, walk and settle not negative")
+
+    def step(self, now: float, in_use: bool) -> CounterStep | None:
+        """What the counter does now; after ISSUE, tell :meth:`issued` the slip's code."""
+        if in_use:
+            self.free_since = None
+            return None
+        if self.free_since is None:
+            self.free_since = now
+        if now - self.free_since < self.settle:
+            return None
+        if self.slip is not None:
+            return CounterStep.HAND_OVER if now >= self.slip_at else None
+        if now >= self.next_issue:
+            self.next_issue = now + self.every
+            return CounterStep.ISSUE
+        return None
+
+    def issued(self, slip: str, now: float) -> None:
+        self.slip, self.slip_at = slip, now + self.walk
+
+    def hand_over(self) -> str:
+        """The slip the waiting citizen scans now; the kiosk is theirs."""
+        if self.slip is None:
+            raise RuntimeError("no slip is waiting")
+        slip, self.slip = self.slip, None
+        self.free_since = None
+        return slip
+
+
+@dataclass
+class SimulatedCounter:
+    """The pace wired to a kiosk through what any caller may use: whether the kiosk is in use,
+    and a scan. ``poll`` runs on a Qt timer; ``clock`` is monotonic seconds."""
+
+    pace: CounterPace
+    issue: Callable[[], str]  # prints the next slip, returns what its QR holds
+    in_use: Callable[[], bool]
+    scan: Callable[[str], None]
+    on_scanned: Callable[[], object] = lambda: None
+    clock: Callable[[], float] = time.monotonic
+
+    def poll(self) -> CounterStep | None:
+        now = self.clock()
+        step = self.pace.step(now, self.in_use())
+        if step is CounterStep.ISSUE:
+            self.pace.issued(self.issue(), now)
+        elif step is CounterStep.HAND_OVER:
+            self.scan(self.pace.hand_over())
+            self.on_scanned()
+        return step
 
 
 def run_demo(
@@ -69,6 +153,12 @@ def run_demo(
                 f"Staff page: http://{settings.web.bind}:{settings.web.port}/staff "
                 f"(login admin, password in {settings.web.accounts_file.parent / 'admin.password'})"
             )
+        # Migrated here, before the hub starts: the hub and this process's receipt desk both open
+        # the database, and two processes migrating a new SQLite file at once collide (a first
+        # `make demo` failed so: "index ... already exists").
+        from hub.store.db import make_engine
+
+        make_engine(settings.hub.database_url).dispose()
         hub = subprocess.Popen(
             [sys.executable, "-m", "hailong", "hub", "--config", str(hub_config)]
         )
@@ -115,7 +205,7 @@ def _run_kiosk_with_counter(
     slips.mkdir(parents=True, exist_ok=True)
     rng = random.Random()  # noqa: S311 (a simulation, not a secret)
 
-    def serve_next_citizen() -> None:
+    def issue_slip() -> str:
         ask = IssueRequest(counter, rng.choice(officers), rng.choice(unit.procedures).code)
         printed = desk.issue(ask)
         issued = printed.receipt
@@ -127,17 +217,24 @@ def _run_kiosk_with_counter(
             png
         )
         print(f"Counter {counter}: receipt {issued.claims.code} issued, slip {png}")
-        QTimer.singleShot(1500, lambda: kiosk.controller.submit_code(issued.url))
-        if autopilot:
-            score = rng.choices(list(_SCORE_WEIGHTS), weights=list(_SCORE_WEIGHTS.values()))[0]
-            QTimer.singleShot(3500, lambda: kiosk.controller.rate(score))
-            for step in range(1, 8):  # then through reasons, comment and survey, if asked
-                QTimer.singleShot(3500 + 400 * step, lambda: _answer_follow_up(kiosk, rng))
+        return issued.url
 
+    def autopilot_citizen() -> None:
+        score = rng.choices(list(_SCORE_WEIGHTS), weights=list(_SCORE_WEIGHTS.values()))[0]
+        QTimer.singleShot(2000, lambda: kiosk.controller.rate(score))
+        for step in range(1, 8):  # then through reasons, comment and survey, if asked
+            QTimer.singleShot(2000 + 400 * step, lambda: _answer_follow_up(kiosk, rng))
+
+    simulated = SimulatedCounter(
+        CounterPace(every, settle=1.0 if autopilot else 3.0),
+        issue=issue_slip,
+        in_use=kiosk.controller.in_use,
+        scan=kiosk.controller.submit_code,
+        on_scanned=autopilot_citizen if autopilot else lambda: None,
+    )
     counter_timer = QTimer()
-    counter_timer.timeout.connect(serve_next_citizen)
-    counter_timer.start(int(every * 1000))
-    QTimer.singleShot(1000, serve_next_citizen)
+    counter_timer.timeout.connect(simulated.poll)
+    counter_timer.start(250)
     # Let Python see Ctrl-C while Qt's loop runs.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     signal.signal(signal.SIGTERM, lambda *_: app.quit())

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from hailong.cli_support import hub_option
-from hailong.settings import load_hub
+from hailong.cli_support import hub_option, load_hub_unit
 
 
 @click.group("export")
@@ -46,7 +45,6 @@ def export_dossiers(
     personal data). Resumable: the cursor moves only past what the destination took."""
     from datetime import UTC, timedelta
 
-    from hailong.contract.clock import UNIT_ZONE
     from hailong.provision import var_dir
     from hub.exports.feed import (
         ExportError,
@@ -59,7 +57,7 @@ def export_dossiers(
     from hub.store.db import make_engine, session_factory
     from hub.store.feed import FeedRowError
 
-    settings = load_hub(config_path)
+    settings, home = load_hub_unit(config_path)  # its time_zone: the day --since names
     options = settings.export
     try:
         exporter = exporter_for(
@@ -88,11 +86,12 @@ def export_dossiers(
             # A file per run (up to 5000 records); a POST per [export] batch_size.
             batch_size=5000 if isinstance(exporter, FileExporter) else options.batch_size,
             settle=timedelta(seconds=options.settle_seconds),
-            rated_since=since.replace(tzinfo=UNIT_ZONE) if since else None,
+            rated_since=since.replace(tzinfo=home.zone) if since else None,
             unit=unit_code,
             source=settings.hub.public_base_url,
             max_batches=max_batches,
             progress=report,
+            version=options.feed_version,
         )
     except (ExportError, FeedRowError) as exc:
         raise click.ClickException(f"{exc} (cursor kept: {cursor.path})") from exc

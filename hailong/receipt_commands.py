@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,18 +163,26 @@ def receipt_reprint(config_path: Path, unit_code: str | None, code: str) -> None
 @unit_option
 @click.argument("scanned")
 @click.option("--officer", required=True, help="The officer handing back the result, e.g. CB002.")
-def receipt_return(config_path: Path, unit_code: str | None, scanned: str, officer: str) -> None:
+@click.option(
+    "--counter", default=None, help="Where (its kiosks offer the rating); default: the officer's."
+)
+def receipt_return(
+    config_path: Path, unit_code: str | None, scanned: str, officer: str, counter: str | None
+) -> None:
     """Record the return of the result (trả kết quả): later ratings are for the return stage."""
     from hub.receipts.issuing import ReceiptIssueError, UnknownReceiptError
 
-    _settings, _unit, desk = _desk(config_path, unit_code)
+    _settings, unit, desk = _desk(config_path, unit_code)
     try:
-        record = desk.record_return(scanned, officer)
+        record = desk.record_return(scanned, officer, counter=counter)
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         raise click.ClickException(str(exc)) from exc
-    when = unit_time(record.returned_at).strftime("%d/%m/%Y %H:%M")
+    when = unit_time(record.returned_at, unit.zone).strftime("%d/%m/%Y %H:%M")
     again = " (đã ghi trước đó / recorded before)" if record.already else ""
     click.echo(f"Đã trả kết quả / returned: {record.code} by {record.returned_by} at {when}{again}")
+    if record.offered_to:
+        kiosks = ", ".join(record.offered_to)
+        click.echo(f"Mời đánh giá tại / rating offered at: {kiosks}")
 
 
 @receipt.command("verify")
@@ -187,8 +195,9 @@ def receipt_verify(config_path: Path, unit_code: str | None, text: str) -> None:
 
     settings, home = load_hub_unit(config_path)
     unit = served_unit(settings, home, unit_code)
+    today = unit_time(datetime.now(UTC), unit.zone).date()  # a slip's age: the unit's days
     ok, message = describe_scan(
-        text, settings.receipts.keyring(), unit.unit.code, book=unit.code_book()
+        text, settings.receipts.keyring(), unit.unit.code, today=today, book=unit.code_book()
     )
     click.echo(message)
     sys.exit(0 if ok else 1)
@@ -222,7 +231,7 @@ def keys_rotate(config_path: Path, grace_days: int) -> None:
         )
         return
     click.echo(f"created {r.key_file}")
-    until = f"{unit_time(r.valid_until):%H:%M:%S %d/%m/%Y}" if r.valid_until else "?"
+    until = f"{unit_time(r.valid_until, _unit.zone):%H:%M:%S %d/%m/%Y}" if r.valid_until else "?"
     click.echo(
         f"Khóa {r.active} ký từ nay; khóa {r.retired} còn hiệu lực đến {until}. / "
         f"Key {r.active} signs from now on; key {r.retired} verifies until {until}. "
@@ -243,7 +252,7 @@ def keys_revoke(config_path: Path, key_id: str) -> None:
         r = revoke_receipt_key(layout, key_id, active_key=settings.receipts.active_key)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    when = f"{unit_time(r.revoked_at):%H:%M:%S %d/%m/%Y}"
+    when = f"{unit_time(r.revoked_at, _unit.zone):%H:%M:%S %d/%m/%Y}"
     if r.already:
         click.echo(f"Khóa {key_id} đã bị thu hồi lúc {when}. / Key {key_id} was revoked at {when}.")
         return

@@ -37,11 +37,9 @@ def report_summary(config_path: Path, since: datetime | None, until: datetime | 
 
     settings, unit = load_hub_unit(config_path)
     sessions = session_factory(make_engine(settings.hub.database_url))
-    from hub.store.ratings import LOCAL_ZONE
-
-    # The dates an officer types are Hà Nội dates, as the rollups' days are.
-    start = since.replace(tzinfo=LOCAL_ZONE) if since else None
-    end = until.replace(tzinfo=LOCAL_ZONE) if until else None
+    # The dates an officer types are the unit's dates (its time_zone), as the rollups' days are.
+    start = since.replace(tzinfo=unit.zone) if since else None
+    end = until.replace(tzinfo=unit.zone) if until else None
     with sessions() as session:
         tables = {dim: summary(session, Scope(unit, start, end), dim) for dim in DIMENSIONS}
         apart = uncounted_totals(session, Scope(unit, start, end))
@@ -108,7 +106,6 @@ def report_indices(
     """Official indices (TT 01/2018/TT-VPCP, QĐ 766): officers and units, with their bands."""
     from datetime import UTC, time
 
-    from hailong.contract.clock import UNIT_ZONE
     from hub.domain.indices import parse_period
     from hub.indices import (
         IndicesDesk,
@@ -129,8 +126,9 @@ def report_indices(
     if span.kind != kind:
         raise click.BadParameter(f"{text!r} is not a {kind}", param_hint=f"--{kind}")
     settings, unit = load_hub_unit(config_path)
+    span = span.on(unit.zone)  # the quarter's days on the unit's clock
     book = load_criteria(criteria_dir or criteria_folder(config_path))
-    now = datetime.now(UTC) if as_of is None else datetime.combine(as_of, time(12), UNIT_ZONE)
+    now = datetime.now(UTC) if as_of is None else datetime.combine(as_of, time(12), unit.zone)
     desk = IndicesDesk(session_factory(make_engine(settings.hub.database_url)), book)
     try:
         indices = desk.report(unit_codes or (unit.unit.code,), span, now)
@@ -208,12 +206,15 @@ def _official(config_path: Path, span_text: str, kind: str, **given: object) -> 
     node = desk.tree.get(code)
     if node is None:
         raise click.BadParameter(f"{code!r}: not a unit this hub serves", param_hint="--unit")
+    if isinstance(as_of, datetime):  # the report's day, at noon on its unit's clock
+        now = datetime.combine(as_of, time(12), node.zone)
+    span = span.on(node.zone)
     try:
         head = letterhead(
             issuer=node.name,
             symbol=str(given["symbol"]),
             place=str(given["place"]) or place_of(node.name),
-            day=unit_time(now).date(),
+            day=unit_time(now, node.zone).date(),
             signer_title=str(given["signer"]),
             authority=desk.authority(code),
             number=str(given["number"]),

@@ -272,7 +272,7 @@ class BatchCommit:
             # dead-lettered and acknowledged "rejected" like any other invalid message.
             codes = {_code(a) for a in accepted if a.rating.receipt}
             codes.update(a.session.receipt.code for a in abandoned)
-            view = register_view(session, codes, now, book=unit.code_book())
+            view = register_view(session, codes, now, zone=unit.zone, book=unit.code_book())
             kept: list[tuple[RatingMessage, Attribution]] = []
             for a in accepted:
                 judged = judge(a.rating, view, unit)
@@ -286,10 +286,12 @@ class BatchCommit:
                 else:
                     kept.append((a.rating, judged))
             items = self._paced(session, unit, kept)
-            outcomes = store_batch(session, items, now, dead_letters=self.dead_letter_limits)
+            outcomes = store_batch(
+                session, items, now, zone=unit.zone, dead_letters=self.dead_letter_limits
+            )
             left = self._judge_abandoned(abandoned, view, unit, rejected)
             left_outcomes = store_abandoned(
-                session, left, now, dead_letters=self.dead_letter_limits
+                session, left, now, zone=unit.zone, dead_letters=self.dead_letter_limits
             )
             for r in rejected:
                 store_dead_letter(

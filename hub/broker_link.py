@@ -237,14 +237,30 @@ class BrokerLink:
             for mid in mids:
                 self.client.ack(mid, 1)
 
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+    ) -> bool:
         """Hand one QoS 1 message to paho; False when it could not even be queued (no link).
 
         The kiosks resend whatever they never see acknowledged, so a lost ack costs a
-        duplicate, never a rating; ``close`` waits for the queued ones.
+        duplicate, never a rating; ``close`` waits for the queued ones. ``expiry_s``: the
+        broker discards the message that many seconds on, undelivered (MQTT 5 message expiry,
+        for a return offer whose citizen has left).
         """
+        properties = None
+        if expiry_s is not None:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.MessageExpiryInterval = expiry_s
         with self._publish_lock:
-            info = self.client.publish(topic, payload, qos=qos, retain=retain)
+            info = self.client.publish(
+                topic, payload, qos=qos, retain=retain, properties=properties
+            )
             # The broker confirms in about the order sent: trimming from the front keeps this
             # O(1) a publish; a full rescan per publish made a 100-kiosk burst quadratic.
             while self._unconfirmed and _confirmed(self._unconfirmed[0]):

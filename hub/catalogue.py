@@ -298,7 +298,8 @@ class Catalogue:
     def tree(self) -> UnitTree:
         """Every unit served, with its parent."""
         if not self.from_database:
-            return UnitTree.of([UnitNode(self.home.unit.code, self.home.unit.name)])
+            info = self.home.unit
+            return UnitTree.of([UnitNode(info.code, info.name, time_zone=info.time_zone)])
         now = self._clock()
         with self._lock:
             if self._tree is not None and now - self._tree[0] < CACHE_SECONDS:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ARRAY, Select, String, bindparam, func, select, true
@@ -17,7 +17,6 @@ from hailong.settings import Unit
 from hub.domain.fleet import KioskHealth, KioskReport, Thresholds, assess
 from hub.domain.gaps import KioskGaps
 from hub.store.models import KioskStatusHistoryRow, KioskStatusRow, ReceiptRow
-from hub.store.ratings import LOCAL_ZONE
 
 
 @dataclass(frozen=True)
@@ -159,10 +158,10 @@ def kiosk_health(
     return assess(configured, reports, now, thresholds or Thresholds())
 
 
-def _local(value: datetime | None) -> str:
+def _local(value: datetime | None, zone: tzinfo) -> str:
     if value is None:
         return "—"
-    return f"{value.astimezone(LOCAL_ZONE):%d/%m %H:%M}"
+    return f"{value.astimezone(zone):%d/%m %H:%M}"
 
 
 def format_kiosks(unit: Unit, rows: list[KioskStatus]) -> str:
@@ -175,9 +174,9 @@ def format_kiosks(unit: Unit, rows: list[KioskStatus]) -> str:
             lines.append(f"  {entry.id:<12} chưa kết nối lần nào / never connected")
             continue
         link = "trực tuyến / online" if row.online else "ngoại tuyến / offline"
-        seen = row.received_at.astimezone(LOCAL_ZONE)
+        seen = row.received_at.astimezone(unit.zone)  # the unit's clock
         refused = ", ".join(f"{reason} {count}" for reason, count in sorted(row.refusals.items()))
-        acked = _local(row.last_ack_at)
+        acked = _local(row.last_ack_at, unit.zone)
         scanner = row.devices.get("scanner", "?")
         lines.append(
             f"  {entry.id:<12} {link:<22} chờ gửi / buffered {row.buffer_depth or 0:>5}"

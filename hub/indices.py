@@ -129,9 +129,9 @@ def indices_for(
             f"không có bộ tiêu chí nào có hiệu lực ngày {span.last:%d/%m/%Y} / "
             f"no criteria version in force on {span.last.isoformat()}"
         )
-    start, end = span.bounds()
-    facts = dossier_facts(session, units, start, end)
-    as_of = unit_day(now)
+    start, end = span.bounds()  # the days on the span's clock (its unit's, Period.on)
+    facts = dossier_facts(session, units, start, end, span.zone)
+    as_of = unit_day(now, span.zone)
     out = tuple(
         UnitIndices(
             unit=code,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hailong.contract.clock import unit_day
 from hailong.contract.messages import AckOutcome, RatingMessage, ReceiptRef
 from hailong.contract.receipt import (
     DossierCode,
@@ -80,7 +81,8 @@ def open_receipt(
     scanned = parse_scan(url, unit.code_book())
     if not isinstance(scanned, SignedReceipt):
         raise ValueError("a receipt URL carries a signature")
-    claims = verify(scanned, keyring, unit.unit.code)
+    today = unit_day(datetime.now(UTC), unit.zone)  # a slip's age counts in the unit's days
+    claims = verify(scanned, keyring, unit.unit.code, today=today)
     if scanned.legacy:  # an HMAC key every kiosk held: only what the register says was signed
         require_registered(sessions, claims, scanned.key_id)
     code = str(claims.code)
@@ -157,5 +159,5 @@ def _store(
         attribution = attribute(rating, facts, unit)
         if suspect:
             attribution = replace(attribution, suspect=True, counted=False)
-        (outcome,) = store_batch(session, [(rating, attribution)], moment)
+        (outcome,) = store_batch(session, [(rating, attribution)], moment, zone=unit.zone)
     return outcome

@@ -6,8 +6,9 @@ that wants the same figures; it answers plain dataclasses. Every method takes th
 :class:`~hub.domain.access.Reach` and refuses (:class:`NotVisible`) a unit outside it, so a page
 cannot forget the check: a commune head asking for another commune gets nothing of it.
 
-Counts come from the rollups through :func:`hub.store.rollups.counts_of_units`: every unit in
-one query per part of the period, from the smallest rollup holding the columns (the province
+Counts come from the rollups through :func:`hub.store.rollups.counts_of_units` (the province
+page: :func:`~hub.store.rollups.tallies_of_units`, summed over the scores by the database): every
+unit in one query per part of the period, from the smallest rollup holding the columns (the province
 page reads revision 0018's field and factor folds, the trend page the channel rollups summed by
 the database), so the pages stay flat as ratings grow. The rollups are keyed by unit; a unit
 without a catalogue here is counted under a bare :class:`~hailong.settings.Unit` carrying its
@@ -47,7 +48,7 @@ from hub.domain.trends import (
 from hub.domain.units import UnitNode, UnitTree
 from hub.report import FACTOR_NAMES, OVERALL, OVERALL_NAME, factor_table
 from hub.store import targets as stored_targets
-from hub.store.rollups import Scope, counts, counts_across_units, counts_of_units
+from hub.store.rollups import Scope, Tallies, counts, counts_across_units, tallies_of_units
 
 FIRST_TARGET_YEAR = 2018  # Decree 61/2018: the first year a target could be set against
 LAST_TARGET_YEAR = 2100
@@ -160,7 +161,7 @@ class TargetLine:
 def bare_unit(node: UnitNode) -> Unit:
     """A catalogue with the unit's code and name only: enough for a :class:`Scope`."""
     return Unit(
-        unit=UnitInfo(code=node.code, name=node.name),
+        unit=UnitInfo(code=node.code, name=node.name, time_zone=node.time_zone),
         fields=(),
         counters=(),
         officers=(),
@@ -220,7 +221,9 @@ class ProvinceDesk:
             raise NotVisible(code)  # an officer sees themself, not units
         root = self._node(reach, code)
         nodes = [n for n in self.tree.within(code) if reach.sees(n.code)]
-        since, until = period.bounds()
+        # One clock for the whole view: the root's (a province's units share its zone).
+        zone = root.zone
+        since, until = period.bounds(zone)
         figures: list[UnitFigure] = []
         factor_lines: list[FactorLine] = []
         per_field: dict[str | None, list[int]] = {}
@@ -228,20 +231,27 @@ class ProvinceDesk:
         factor_totals: Counter[tuple[str, bool]] = Counter()
         with self.sessions() as session:
             codes = [n.code for n in nodes]
-            # Two reads grouped by unit for every unit at once, not two per unit.
-            fields_of = counts_of_units(session, codes, since, until, "field", "score")
-            factors_of = counts_of_units(session, codes, since, until, "factor", "score")
+            # Two reads grouped by unit for every unit at once, not two per unit, each folded
+            # over the scores by the database: (ratings, satisfied) per unit and field or factor.
+            fields_of = tallies_of_units(
+                session, codes, since, until, "field", _SATISFIED, zone=zone
+            )
+            factors_of = tallies_of_units(
+                session, codes, since, until, "factor", _SATISFIED, zone=zone
+            )
             for node in nodes:
                 unit = self._unit(node)
                 field_names |= {f.code: f.name for f in unit.fields}
                 by_field = fields_of[node.code]
-                tally = _tally(by_field)
+                tally = Tally(
+                    sum(n for n, _ in by_field.values()), sum(ok for _, ok in by_field.values())
+                )
                 figures.append(UnitFigure(node.code, node.name, tally.n, tally.satisfied))
-                for (field, score), n in by_field.items():
+                for field, (n, ok) in by_field.items():
                     line = per_field.setdefault(field or None, [0, 0, 0])
                     line[0] += n
-                    line[1] += n if score in _SATISFIED else 0
-                units_in = {f or None for (f, _), n in by_field.items() if n}
+                    line[1] += ok
+                units_in = {f or None for f, (n, _) in by_field.items() if n}
                 for field in units_in:
                     per_field[field][2] += 1
                 cells = _factor_cells(factors_of[node.code], tally)
@@ -249,7 +259,8 @@ class ProvinceDesk:
                     factor_totals[(str(factor), True)] += cell.satisfied
                     factor_totals[(str(factor), False)] += cell.n
                 factor_lines.append(FactorLine(node.code, node.name, cells))
-            coverage = {c.key or "": c for c in units_coverage(session, nodes, since, until)}
+            covered = units_coverage(session, nodes, since, until, zone)
+            coverage = {c.key or "": c for c in covered}
         total = UnitFigure(
             root.code,
             root.name,
@@ -309,7 +320,7 @@ class ProvinceDesk:
             "officer": {o.code: o.name for o in unit.officers},
             "procedure": {p.code: f"{p.name} ({p.code})" for p in unit.procedures},
         }
-        since, until = period.bounds()
+        since, until = period.bounds(unit.zone)
         scope = Scope(unit, since, until, officer=officer)
         level: Level = "officer" if officer else "counter" if counter else "unit"
         with self.sessions() as session:
@@ -332,7 +343,7 @@ class ProvinceDesk:
             factors = factor_table(session, scope) if level != "counter" else []
             coverage = None
             if level == "unit":
-                coverage = units_coverage(session, [node], since, until)[0]
+                coverage = units_coverage(session, [node], since, until, unit.zone)[0]
         return UnitView(
             unit=node,
             level=level,
@@ -354,16 +365,16 @@ class ProvinceDesk:
         by month and quarter by quarter in ``year`` beside ``year - 1``, with the target and, for
         the current year, the year-end projection."""
         node = self._node(reach, code)
-        today = local_today(self.clock())
+        today = local_today(self.clock(), node.zone)
         nodes = [n for n in self.tree.within(code) if reach.sees(n.code)]
-        start = Period("year", date(year - 1, 1, 1), date(year, 1, 1)).bounds()[0]
-        end = Period("year", date(year, 1, 1), date(year + 1, 1, 1)).bounds()[1]
+        start = Period("year", date(year - 1, 1, 1), date(year, 1, 1)).bounds(node.zone)[0]
+        end = Period("year", date(year, 1, 1), date(year + 1, 1, 1)).bounds(node.zone)[1]
         months: dict[date, Tally] = {}
         with self.sessions() as session:
             codes = [n.code for n in nodes]
             # Summed over the units by the database (24 months x 5 scores rows, not x 150 units).
             found = counts_across_units(
-                session, codes, start, end, "month", "score", officer=reach.officer
+                session, codes, start, end, "month", "score", officer=reach.officer, zone=node.zone
             )
             for (month, score), n in found.items():
                 ok = n if score in _SATISFIED else 0
@@ -475,16 +486,12 @@ def _keyed(found: Mapping[tuple[Any, ...], int]) -> Iterable[tuple[str | None, i
     return [(key or None, score, n) for (key, score), n in sorted(found.items())]
 
 
-def _factor_cells(found: Mapping[tuple[Any, ...], int], overall: Tally) -> tuple[FactorCell, ...]:
-    per: dict[str, list[int]] = {}
-    for (factor, score), n in found.items():
-        line = per.setdefault(factor, [0, 0])
-        line[0] += n
-        line[1] += n if score in _SATISFIED else 0
-    cells = [
-        FactorCell(per.get(f.value, [0, 0])[0], per.get(f.value, [0, 0])[1], None) for f in Factor
-    ]
-    cells = [FactorCell(c.n, c.satisfied, _rate(c.satisfied, c.n)) for c in cells]
+def _factor_cells(found: Tallies, overall: Tally) -> tuple[FactorCell, ...]:
+    """The SIPAS cells of a unit from its (ratings, satisfied) per factor, then the overall."""
+    cells = []
+    for factor in Factor:
+        n, ok = found.get(factor.value, (0, 0))
+        cells.append(FactorCell(n, ok, _rate(ok, n)))
     return (*cells, FactorCell(overall.n, overall.satisfied, overall.rate))
 
 

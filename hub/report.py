@@ -9,9 +9,9 @@ Every count comes from the rollups through :func:`hub.store.rollups.counts` (exa
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -27,8 +27,9 @@ from hub.domain.satisfaction import (
 )
 from hub.store.rollups import Scope as Scope  # what every figure below counts
 from hub.store.rollups import Uncounted as Uncounted
-from hub.store.rollups import counts
+from hub.store.rollups import counts, grouped_counts
 from hub.store.rollups import uncounted_totals as uncounted_totals
+from hub.store.spans import scores_of_spans
 
 Dimension = Literal["counter", "officer", "procedure", "field"]
 DIMENSIONS: tuple[Dimension, ...] = ("counter", "officer", "procedure", "field")
@@ -61,32 +62,17 @@ def _keyed(found: Mapping[tuple[Any, ...], int]) -> list[tuple[str | None, int, 
     return [(key or None, score, n) for (key, score), n in sorted(found.items())]
 
 
-# What one read of the rating rollups gives: every column a dashboard table or line is keyed by.
-_FINE = ("stage", "counter", "officer", "procedure", "field", "score")
-
-
-def _fold(
-    fine: Mapping[tuple[Any, ...], int], *groupings: tuple[str, ...]
-) -> list[Counter[tuple[Any, ...]]]:
-    """``fine`` (counts per :data:`_FINE`) summed down to each of ``groupings`` (a tuple of
-    columns each), in one pass: what :func:`~hub.store.rollups.counts` of those columns
-    answers, without another query."""
-    picks = [itemgetter(*(_FINE.index(name) for name in columns)) for columns in groupings]
-    sums: list[dict[Any, int]] = [{} for _ in groupings]
-    for key, n in fine.items():
-        for pick, summed in zip(picks, sums, strict=True):
-            part = pick(key)
-            summed[part] = summed.get(part, 0) + n
-    # itemgetter of one column answers the value itself, of several a tuple: keys as counts'.
-    return [
-        Counter({(k if len(columns) > 1 else (k,)): n for k, n in summed.items()})
-        for columns, summed in zip(groupings, sums, strict=True)
-    ]
-
-
 def summary(session: Session, scope: Scope, dimension: Dimension) -> list[GroupSummary]:
     """One row per group of ``dimension`` for the ratings of ``scope``."""
     return summarize(_rows(session, scope, dimension), _names(scope.unit, dimension))
+
+
+def summary_of(
+    found: Mapping[tuple[Any, ...], int], unit: Unit, dimension: Dimension
+) -> list[GroupSummary]:
+    """:func:`summary` of counts already read (``(key, score)``: one unit's share of
+    :func:`hub.store.rollups.counts_of_units`), so a province's report reads once for all."""
+    return summarize(_keyed(found), _names(unit, dimension))
 
 
 FACTOR_NAMES = {f.value: f"{f.label_vi} / {f.label_en}" for f in Factor}
@@ -198,6 +184,17 @@ def unit_totals(session: Session, scope: Scope) -> tuple[int, int]:
     return per_score.total(), sum(n for score, n in per_score.items() if Score(score).is_satisfied)
 
 
+def unit_totals_of_spans(
+    session: Session, unit: Unit, spans: Sequence[tuple[datetime | None, datetime | None]]
+) -> list[tuple[int, int]]:
+    """:func:`unit_totals` of each ``[since, until)`` of ``spans``, in that order, from one
+    statement (:func:`hub.store.spans.scores_of_spans`): the dashboard's ten headlines."""
+    return [
+        (per_score.total(), sum(n for score, n in per_score.items() if Score(score).is_satisfied))
+        for per_score in scores_of_spans(session, unit.unit.code, spans, unit.zone)
+    ]
+
+
 def stage_summary(session: Session, scope: Scope) -> list[GroupSummary]:
     """MĐHL per service moment (tiếp nhận, trả kết quả), both always listed, in that order."""
     return _stage_lines(_rows(session, scope, "stage"))
@@ -217,6 +214,13 @@ def factor_table(session: Session, scope: Scope) -> list[GroupSummary]:
     (access, procedure, officer, result, feedback; a factor nobody answered has n = 0), then the
     service overall (key :data:`OVERALL`, from every rating's score)."""
     return _factor_lines(factor_summary(session, scope), _per_score(session, scope))
+
+
+def factor_table_of(
+    factors: Mapping[tuple[Any, ...], int], scores: Mapping[tuple[Any, ...], int]
+) -> list[GroupSummary]:
+    """:func:`factor_table` of counts already read: ``(factor, score)`` and ``(score,)``."""
+    return _factor_lines(summarize(_keyed(factors), FACTOR_NAMES), _scores(scores))
 
 
 def _factor_lines(factors: list[GroupSummary], per_score: Counter[int]) -> list[GroupSummary]:
@@ -243,9 +247,16 @@ def _distribution(per_score: Counter[int]) -> list[ScoreShare]:
 def reason_table(session: Session, scope: Scope) -> list[ReasonLine]:
     """The reasons cited by the ratings of ``scope``, most cited first, named from the unit's
     catalogue."""
-    catalogue = {reason.code: reason for reason in scope.unit.reasons}
+    found = [(reason, n) for (reason,), n in counts(session, scope, "reason").items()]
+    return reason_table_of(dict(found), scope.unit)
+
+
+def reason_table_of(found: Mapping[str, int], unit: Unit) -> list[ReasonLine]:
+    """:func:`reason_table` of counts already read (ratings per reason code)."""
+    catalogue = {reason.code: reason for reason in unit.reasons}
     lines = []
-    for code, n in reason_counts(session, scope):
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+    for code, n in ranked:
         known = catalogue.get(code)
         if known is None:
             lines.append(ReasonLine(code, code, code, None, n))
@@ -284,13 +295,15 @@ class Figures:
 
 def figures(session: Session, scope: Scope) -> Figures:
     """:func:`summary` of every dimension and :func:`analysis` of ``scope``, the same figures,
-    from one read of the rating rollups (stage, counter, officer, procedure, field, score) folded
-    here, plus one each for the factors, the reasons and the hours: a unit's dashboard at
-    province scale read the same rollup rows six times over (a provincial centre's quarter:
-    ~50 ms of its 100 ms budget, bench/province.py)."""
-    fine = counts(session, scope, *_FINE)
+    from one read of the rating rollups summed per dimension and score, per stage and score and
+    per score (:func:`hub.store.rollups.grouped_counts`: ``GROUPING SETS`` on PostgreSQL), plus
+    one each for the factors, the reasons and the hours: a unit's dashboard at province scale
+    read the same rollup rows six times over (a provincial centre's quarter: ~50 ms of its
+    100 ms budget, bench/province.py), then folded ~5,000 of them in Python (~20 ms)."""
     wanted = [(dim, "score") for dim in DIMENSIONS]
-    *per_dimension, per_stage, scores = _fold(fine, *wanted, ("stage", "score"), ("score",))
+    *per_dimension, per_stage, scores = grouped_counts(
+        session, scope, [*wanted, ("stage", "score"), ("score",)]
+    )
     per_score = _scores(scores)
     tables = {
         dim: summarize(_keyed(found), _names(scope.unit, dim))

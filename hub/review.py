@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +19,6 @@ from hailong.contract import topics
 from hailong.settings import Unit
 from hub.report import Scope, Uncounted, uncounted_totals
 from hub.store.models import DeadLetterRow, RatingRow
-from hub.store.ratings import LOCAL_ZONE
 
 DEAD_LETTER_PAGE = 100
 PREVIEW_CHARS = 400
@@ -63,7 +62,7 @@ class Flagged:
     totals: Uncounted
 
 
-def _dead_letter(row: DeadLetterRow) -> DeadLetter:
+def _dead_letter(row: DeadLetterRow, zone: tzinfo) -> DeadLetter:
     kiosk = row.kiosk
     if kiosk is None:
         try:
@@ -72,7 +71,7 @@ def _dead_letter(row: DeadLetterRow) -> DeadLetter:
             kiosk = row.topic
     text = row.payload[:PREVIEW_CHARS].decode("utf-8", errors="replace")
     size = max(row.size, len(row.payload))  # rows from before revision 0007 say 0 until filled
-    received = row.received_at.astimezone(LOCAL_ZONE)
+    received = row.received_at.astimezone(zone)  # the unit's clock
     return DeadLetter(row.id, received, kiosk, row.reason, text, size, row.code, row.sha256)
 
 
@@ -100,7 +99,7 @@ class ReviewDesk:
             query = query.where(DeadLetterRow.id < before)
         with self.sessions() as session:
             total = session.scalar(select(func.count()).select_from(DeadLetterRow)) or 0
-            rows = [_dead_letter(row) for row in session.scalars(query)]
+            rows = [_dead_letter(row, self.unit.zone) for row in session.scalars(query)]
         older = rows[-1].id if len(rows) == DEAD_LETTER_PAGE else None
         return DeadLetters(rows, total, older)
 
@@ -122,7 +121,7 @@ class ReviewDesk:
             totals = uncounted_totals(session, Scope(self.unit, since))
             rows = [
                 FlaggedRating(
-                    row.rated_at.astimezone(LOCAL_ZONE),
+                    row.rated_at.astimezone(self.unit.zone),
                     row.kiosk,
                     row.dossier_code,
                     row.counter,

@@ -44,6 +44,7 @@ import contextlib
 import gc
 import itertools
 import logging
+import math
 import os
 import queue
 import socket
@@ -53,6 +54,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from uuid import UUID
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,6 +68,7 @@ from hailong.contract.messages import (
     ReturnedMessage,
     packed,
 )
+from hailong.contract.return_offer import ReturnOfferMessage
 from hailong.contract.scale import Stage
 from hailong.heap import release_free_memory
 from hailong.settings import KEY_MANIFEST, ConfigError, HubSettings, Unit, load_unit
@@ -76,7 +79,8 @@ from hub.ingest_counters import IngestCounters
 from hub.statuses import StatusKeeper
 from hub.store.catalogue import load_units, revisions
 from hub.store.ratings import DeadLetterLimits, mark_announced, pending_returns
-from hub.store.retention import prune_dead_letters, prune_status_history
+from hub.store.retention import prune_dead_letters, prune_return_offers, prune_status_history
+from hub.store.return_offers import mark_published, pending_offers
 
 # Imported from here by the tests, the bench and the command line.
 __all__ = ["HubService", "Received", "classify_fast", "default_client_id", "shared_filter"]
@@ -322,6 +326,7 @@ class HubService:
                 next_announcement = time.monotonic() + ANNOUNCE_EVERY_S
                 self._guarded(self._announce_rated)
                 self._guarded(self._announce_returns)
+                self._guarded(self._publish_offers)
                 self._guarded(self.statuses.save)
                 self._guarded(self._reload_unit_if_changed)
                 self._guarded(self._publish_config_if_keys_changed)
@@ -465,14 +470,16 @@ class HubService:
             self.counters.acks_published += len(outcomes)
 
     def _prune_history(self) -> None:
-        """Status history past ``[hub] status_history_days`` and dead letters past
-        ``dead_letter_days`` go (:mod:`hub.store.retention`)."""
+        """Status history past ``[hub] status_history_days``, dead letters past
+        ``dead_letter_days`` and return offers past ``return_offer_days`` go
+        (:mod:`hub.store.retention`)."""
         hub = self.settings.hub
         try:
             with self.sessions.begin() as session:
                 now = datetime.now(UTC)
                 removed = prune_status_history(session, now, hub.status_history_days)
                 dead = prune_dead_letters(session, now, hub.dead_letter_days)
+                offers = prune_return_offers(session, now, hub.return_offer_days)
         except SQLAlchemyError as exc:
             log.warning("could not prune the kiosk status history and dead letters: %s", exc)
             return
@@ -480,6 +487,8 @@ class HubService:
             log.info("pruned %d kiosk status history rows", removed)
         if dead:
             log.info("pruned %d dead letters older than %d days", dead, hub.dead_letter_days)
+        if offers:
+            log.info("pruned %d return offers older than %d days", offers, hub.return_offer_days)
 
     def _announce_returns(self) -> None:
         """Tell the kiosks about results handed back (by any path: CLI, staff page, API).
@@ -502,6 +511,47 @@ class HubService:
                     mark_announced(session, [r.code for r in returned])
             except SQLAlchemyError as exc:
                 log.warning("could not announce returns yet: %s", exc)
+                return
+
+    def _publish_offers(self) -> None:
+        """Offer the rating of results just handed back to the kiosks of their counter
+        (:mod:`hub.store.return_offers`, docs/return-offers.md).
+
+        Each kiosk on its own topic, QoS 1, never retained, with an MQTT 5 message expiry of
+        what is left of the offer's life: a kiosk offline meanwhile never gets a stale one. An
+        offer is marked published once handed to paho for every kiosk; one cut short by a lost
+        link is published again (kiosks know it by its id).
+        """
+        now = datetime.now(UTC)
+        for code, unit in list(self.units.items()):
+            try:
+                with self.sessions.begin() as session:
+                    published: list[tuple[str, list[str]]] = []
+                    for offer in pending_offers(session, code, now):
+                        kiosks = [k.id for k in unit.kiosks if k.counter == offer.counter]
+                        left = max(1, math.ceil((offer.expires_at - now).total_seconds()))
+                        sent = all(
+                            self.link.publish(
+                                topics.offers(code, kiosk),
+                                ReturnOfferMessage(
+                                    id=UUID(offer.id),
+                                    unit=code,
+                                    kiosk=kiosk,
+                                    counter=offer.counter,
+                                    receipt=offer.receipt_url,
+                                    offered_at=offer.offered_at,
+                                    expires_at=offer.expires_at,
+                                ).to_bytes(),
+                                expiry_s=left,
+                            )
+                            for kiosk in kiosks
+                        )
+                        if not sent:
+                            break
+                        published.append((offer.id, kiosks))
+                    mark_published(session, published, now)
+            except SQLAlchemyError as exc:
+                log.warning("could not publish the return offers yet: %s", exc)
                 return
 
     def _announce_rated(self) -> None:

@@ -5,27 +5,39 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from hailong.contract.messages import UnitConfigMessage
+from hailong.contract.messages import (
+    AbandonedMessage,
+    AckMessage,
+    KioskStatusMessage,
+    RatingMessage,
+    UnitConfigMessage,
+)
 from hailong.contract.receipt import ReceiptRefused
-from hailong.contract.scale import Score
+from hailong.contract.return_offer import ReturnOfferMessage
+from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import KioskSettings
 from kiosk.audio import PromptPlayer
 from kiosk.controller import KioskController
+from kiosk.deferred_outbox import DeferredOutbox, after_first_paint
 from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
 from kiosk.i18n import languages
-from kiosk.outbox import Outbox
-from kiosk.serial_input import SerialInput
+from kiosk.service_notify import ServiceNotifier, start_notifying
 from kiosk.ui.window import KioskWindow
-from kiosk.uplink import Uplink
+
+if TYPE_CHECKING:  # imported where used: after the start screen, or not at all
+    from kiosk.outbox import Outbox
+    from kiosk.serial_input import SerialInput
+    from kiosk.uplink import Uplink
 
 # Landscape, then the same screens turned to portrait.
 SCREEN_SIZES = ((800, 480), (1280, 800), (1920, 1080), (480, 800), (800, 1280), (1080, 1920))
@@ -64,9 +76,14 @@ class Kiosk:
 def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
     """The window, its controller, the outbox and (unless told not to) a started uplink."""
     app = QApplication.instance() or QApplication(sys.argv)
-    outbox = Outbox(settings.kiosk.outbox_path)
+    # Start-up does what the start screen needs; the outbox (SQLAlchemy) opens once it is drawn,
+    # or at its first use if sooner. It passes every Outbox method on, so it is typed as one.
+    deferred = DeferredOutbox(settings.kiosk.outbox_path)
+    outbox = cast("Outbox", deferred)
     uplink = None
     if start_uplink:
+        from kiosk.uplink import Uplink
+
         uplink = Uplink(
             settings.mqtt,
             settings.kiosk.unit,
@@ -75,13 +92,16 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
             resend_after=settings.kiosk.resend_after_seconds,
         )
     window = KioskWindow()
+    after_first_paint(window, deferred.open_after_paint)
+    after_first_paint(window, build_contract_validators)
     controller = KioskController(settings, window, outbox, uplink)
     if uplink:
         uplink.on_change = controller.link_changed.emit
         uplink.on_config = controller.config_arrived.emit
+        uplink.on_offer = controller.offer_arrived.emit
         uplink.start()
-    player = PromptPlayer()
-    controller.speaker = player.play
+    player = PromptPlayer(folder=settings.kiosk.prompts_dir)
+    controller.use_voice(player)
     app.installEventFilter(controller)
     serial = None
     if settings.serial is not None:
@@ -89,11 +109,28 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
     return Kiosk(window, controller, outbox, uplink, player, serial)
 
 
+def build_contract_validators() -> None:
+    """The contract's models build their validators on first use (``defer_build``), which kept
+    them out of the cold start (docs/kiosk.md "Start-up"); build the kiosk's now, after the first
+    paint, so the first rating does not wait for them either (~20 ms of CPU, ~0.1 s on a Pi)."""
+    for model in (
+        RatingMessage,
+        AbandonedMessage,
+        KioskStatusMessage,
+        AckMessage,
+        UnitConfigMessage,
+        ReturnOfferMessage,
+    ):
+        model.model_rebuild()
+
+
 def _attach_serial(
     settings: KioskSettings, controller: KioskController, uplink: Uplink | None
 ) -> SerialInput:
     """A button box beside the screen (``[serial]``): its scans and presses reach the controller
     on the Qt thread, and its light follows what the controller did."""
+    from kiosk.serial_input import SerialInput
+
     assert settings.serial is not None
     serial = SerialInput(settings.serial, controller, uplink.devices if uplink else None)
     controller.rating_saved.connect(serial.saved)
@@ -115,10 +152,17 @@ def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
         kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
         kiosk.window.locked = True
         QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        kiosk.window.showFullScreen()
+        kiosk.window.show_full_screen()
+    # Under systemd (deploy/raspberry-pi/hailong-kiosk.service): ready once shown, then the
+    # watchdog pings from the event loop (kiosk/service_notify.py).
+    notifier = ServiceNotifier.from_environment()
+    if notifier is not None:
+        start_notifying(notifier, kiosk.window)
     try:
         return app.exec()
     finally:
+        if notifier is not None:
+            notifier.stopping()
         kiosk.close()
 
 
@@ -141,6 +185,8 @@ def render_screenshots(
         for size in SCREEN_SIZES:
             # A fresh kiosk per size, as a device starts at its own screen size.
             kiosk = build_kiosk(sandbox, start_uplink=False)
+            # Pictures: no sound device is looked for; each scene sets the no-sound sign itself.
+            kiosk.controller.use_voice(None)
             if catalogue is not None:
                 kiosk.controller.config_arrived.emit(catalogue)
             try:
@@ -159,6 +205,8 @@ def _shoot(kiosk: Kiosk, size: tuple[int, int], out_dir: Path) -> list[Path]:
         for name, stage in _scenes(kiosk):
             kiosk.controller.reset()
             kiosk.controller.session.lang = lang
+            # As on a kiosk with a speaker (off-screen has none); the *-no-sound scenes show the sign.
+            kiosk.window.voice_bar.show_sound(True)
             stage()
             _fit(window, size)
             path = out_dir / f"{name}-{lang}-{size[0]}x{size[1]}.png"
@@ -181,6 +229,7 @@ def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
     """Each screen, reached the way a citizen reaches it (through the controller)."""
     controller, session = kiosk.controller, kiosk.controller.session
     sample = _sample_subject(kiosk)
+    at_return = replace(sample, stage=Stage.RETURN, officer=None)
     refused = ReceiptRefused("bad_signature")
 
     def at(screen: Screen, subject: Subject | None = None, notice: Notice | None = None) -> None:
@@ -196,6 +245,28 @@ def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
         if first:
             controller.toggle_reason(first)
 
+    def start(position: str | None = None, walk_in: bool | None = None) -> Callable[[], None]:
+        """The start screen with the scanner at ``position`` and walk-ins on or off (the kiosk's
+        own settings and policy when not given), so each scene shows what it names."""
+
+        def stage() -> None:
+            attract = kiosk.window.attract
+            attract.set_scanner_position(position or controller.settings.kiosk.scanner_position)
+            attract.set_walk_in(session.policy.allow_walk_in if walk_in is None else walk_in)
+            at(Screen.ATTRACT)
+
+        return stage
+
+    def survey_result() -> None:
+        """The fourth question, which offers "Không áp dụng" beside the faces."""
+        session.survey_index = list(Factor).index(Factor.RESULT)
+        at(Screen.SURVEY, sample)
+
+    def no_sound(stage: Callable[[], None]) -> None:
+        """A kiosk with no sound device: the ♪ and the "Không có âm thanh / No sound" sign."""
+        stage()
+        kiosk.window.voice_bar.show_sound(False)
+
     def keyboard() -> None:
         at(Screen.ATTRACT)
         kiosk.window.attract.show_keys(True)
@@ -205,17 +276,24 @@ def _scenes(kiosk: Kiosk) -> list[tuple[str, Callable[[], None]]]:
         at(Screen.RATING, sample)
 
     return [
-        ("attract", lambda: at(Screen.ATTRACT)),
+        ("attract", start()),  # the kiosk's own scanner position and policy, each language anew
         (
             "attract-refused",
             lambda: at(Screen.ATTRACT, None, Notice(refused.message_vi, refused.message_en)),
         ),
         ("attract-keyboard", keyboard),
+        ("attract-scanner-right-walk-in", start("right", walk_in=True)),
+        ("attract-scanner-bottom-left", start("bottom-left", walk_in=False)),
         ("rating", lambda: at(Screen.RATING, sample)),
+        # Opened by the hub's offer at the return (no slip scanned): the return, no officer named.
+        ("rating-return-offer", lambda: at(Screen.RATING, at_return)),
+        ("rating-no-sound", lambda: no_sound(lambda: at(Screen.RATING, sample))),
         ("rating-large-contrast", large),
         ("reasons", reasons),
         ("comment", lambda: at(Screen.COMMENT, sample)),
+        ("survey-invite", lambda: at(Screen.SURVEY_INVITE, sample)),
         ("survey", lambda: at(Screen.SURVEY, sample)),
+        ("survey-not-applicable", survey_result),
         ("thanks", lambda: at(Screen.THANKS)),
         ("already-rated", lambda: at(Screen.MESSAGE, None, ALREADY_RATED)),
         ("maintenance", controller.open_maintenance),

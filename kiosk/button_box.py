@@ -19,6 +19,9 @@ delivers it until the hub acknowledges it. Only the channel differs (``button_bo
   receipts scanned at a box and never rated.
 * Press while not armed: a walk-in rating of the counter where configured, at most one per
   ``walk_in_min_interval_seconds``; otherwise (and inside the interval) counted and ignored.
+* Hold (a button kept down): this box has no voice to switch on, so it is counted in ``ignored``
+  as ``hold`` and logged; nothing is rated, the light and the buzzer do not change (a buzz here
+  means a refused receipt), and an armed receipt stays armed for the short press that follows.
 * Any light other than "idle" returns to "idle" after ``idle_after_seconds``
   (:class:`firmware_bridge.lights.StatusLight`, shared with a box beside a kiosk).
 
@@ -42,7 +45,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from firmware_bridge.lights import StatusLight
-from firmware_bridge.protocol import DeviceInfo, Heartbeat, Message, Press, Scan
+from firmware_bridge.protocol import DeviceInfo, Heartbeat, Hold, Message, Press, Scan
 from firmware_bridge.serial_port import LinkState, link_to
 from hailong.contract.messages import AbandonReason, AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
@@ -122,6 +125,8 @@ class ButtonBox:
                 self._scan(message.text)
             elif isinstance(message, Press):
                 self._press(Score(message.level))
+            elif isinstance(message, Hold):
+                self._ignore("hold")  # no voice on a box without a screen; never a rating
             elif isinstance(message, DeviceInfo):
                 self.device = message
                 log.info(

@@ -20,20 +20,24 @@ import random
 import time
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from hailong import __version__
-from hailong.contract.clock import unit_time
+from hailong.contract.clock import UNIT_ZONE, unit_time, zone_named
 from hailong.contract.messages import AbandonReason, KioskPolicy, UnitConfigMessage
+from hailong.contract.receipt import ReceiptRefused
+from hailong.contract.return_offer import ReturnOfferMessage
 from hailong.contract.scale import Score
 from hailong.settings import ConfigError, KioskSettings, read_secret
+from kiosk.audio import Voice
+from kiosk.domain.return_offers import ReturnOffers
 from kiosk.domain.scanner import ScanDetector
 from kiosk.domain.session import (
-    ALREADY_RATED,
     NOT_SAVED,
     RatingSession,
     SaveAbandoned,
@@ -43,25 +47,24 @@ from kiosk.domain.session import (
     Subject,
     Tick,
 )
+from kiosk.domain.speech import OnScreen, lines, speaks
 from kiosk.domain.staff import PinGuard
+from kiosk.domain.wording import QUESTIONS
 from kiosk.i18n import languages
-from kiosk.outbox import Outbox, OutboxError
+from kiosk.outbox_errors import OutboxError
+from kiosk.prompts import reason_key
+from kiosk.ui.after_paint import AfterPaint
 from kiosk.ui.window import KioskWindow
-from kiosk.uplink import Uplink
+
+if TYPE_CHECKING:  # only the types: SQLAlchemy and paho load after the start screen is drawn
+    from kiosk.outbox import Outbox
+    from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
 THANKS = ("Cảm ơn ông/bà đã đánh giá!", "Thank you for your feedback!")
 SAVING = ("Đang lưu…", "Saving…")
+VOICE_AFTER_MS = 300  # the voice looks for a sound device after the first paint
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-# The spoken prompt (kiosk/prompts) for each screen.
-_PROMPTS = {
-    Screen.ATTRACT: "attract",
-    Screen.RATING: "rating",
-    Screen.REASONS: "reasons",
-    Screen.COMMENT: "comment",
-    Screen.SURVEY: "survey",
-    Screen.THANKS: "thanks",
-}
 
 
 def _load_pin(settings: KioskSettings) -> str | None:
@@ -79,6 +82,18 @@ def _revoked_keys(controller: KioskController | None) -> tuple[str, ...]:
     return tuple(catalogue.revoked_keys) if catalogue else ()
 
 
+def _wake_uplink_of(controller: KioskController | None) -> None:
+    if controller is not None and controller.uplink is not None:
+        controller.uplink.notify_new()
+
+
+def _time_zone(controller: KioskController | None) -> tzinfo:
+    """The unit's clock, from the unit config (none sent: the default, Asia/Ho_Chi_Minh)."""
+    catalogue = controller.catalogue if controller is not None else None
+    named = catalogue.time_zone if catalogue else None
+    return zone_named(named) if named else UNIT_ZONE
+
+
 def _dossier_patterns(controller: KioskController | None) -> tuple[str, ...]:
     """The unit's own dossier code patterns, from the unit config (none: national codes only)."""
     catalogue = controller.catalogue if controller is not None else None
@@ -88,6 +103,8 @@ def _dossier_patterns(controller: KioskController | None) -> tuple[str, ...]:
 class KioskController(QObject):
     link_changed = Signal()
     config_arrived = Signal(object)
+    # The hub's offer of a rating at the return (kiosk.domain.return_offers), from the uplink.
+    offer_arrived = Signal(object)
     # What happened, for a device that shows it (a button box's light): a rating's id once it is
     # on disk, a rating that could not be stored, a scanned or typed code that was refused.
     rating_saved = Signal(object)
@@ -118,18 +135,26 @@ class KioskController(QObject):
             on_refused=outbox.count_refusal,
             revoked_keys=lambda: _revoked_keys(me()),
             dossier_patterns=lambda: _dossier_patterns(me()),
+            time_zone=lambda: _time_zone(me()),
         )
         self.pins = PinGuard(_load_pin(settings))
+        window.attract.set_scanner_position(settings.kiosk.scanner_position)
         self.catalogue: UnitConfigMessage | None = None
         self.scanner = ScanDetector()
         self.last_scan = ""
-        # Plays a pre-rendered prompt (key, language); the citizen turns guidance on with a tap.
-        self.speaker: Callable[[str, str], object] | None = None
+        # Reads the screens aloud (kiosk/audio.py, set by use_voice): every screen as it appears
+        # when the unit says so (always_speak), else once this citizen asked (♪, or a press of a
+        # hardware button where it cannot rate), until they leave.
+        self.voice: Voice | None = None
         self.guided = False
-        self._spoken: tuple[Screen, str] | None = None
+        self._spoken: tuple[object, ...] | None = None
+        # See _wake_uplink; through the weak reference too (a bound method would be a cycle).
+        self._uplink_waker = AfterPaint(window.stack, lambda: _wake_uplink_of(me()))
         self._connect()
         self.link_changed.connect(self._show_link)
         self.config_arrived.connect(self.use_config)
+        self.offers = ReturnOffers(settings.kiosk.id)
+        self.offer_arrived.connect(self.receive_offer)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.tick)
         self._timer.start(250)
@@ -149,12 +174,16 @@ class KioskController(QObject):
         w.attract.contrast.connect(
             lambda: w.set_accessibility(large_text=w.large_text, high_contrast=not w.high_contrast)
         )
-        w.attract.speak.connect(self.start_guidance)
+        w.attract.speak.connect(self.speak)
+        w.voice_bar.speak.connect(self.speak)
         w.rating.rated.connect(lambda score: self.rate(Score(score)))
         w.reasons.toggled.connect(self.toggle_reason)
         w.reasons.done.connect(self.finish_reasons)
         w.comment.done.connect(self.comment_done)
         w.survey.answered.connect(lambda value: self.answer_survey(Score(value) if value else None))
+        w.survey.not_applicable.connect(self.survey_not_applicable)
+        w.invite.start.connect(self.start_survey)
+        w.invite.skip.connect(self.skip_survey)
         w.message.back.connect(self.reset)
         w.staff_button.clicked.connect(self.open_maintenance)
         w.maintenance.pin_entered.connect(self.unlock)
@@ -203,6 +232,8 @@ class KioskController(QObject):
         if self.window.in_maintenance:
             return "maintenance"
         if self.session.screen is not Screen.RATING:
+            # A press that cannot rate asks for the voice: a blind citizen's way to ♪.
+            self.speak()
             return "not_rating"
         if score not in self.window.rating.faces:
             return "face_not_shown"  # a unit asking with 3 or 4 faces
@@ -222,6 +253,12 @@ class KioskController(QObject):
         """The rating screen is up: the next tap on a face rates."""
         return self.session.screen is Screen.RATING and not self.window.in_maintenance
 
+    def in_use(self) -> bool:
+        """Someone is using the kiosk (a screen past the start, a refusal shown, a code being
+        typed, the staff screen): what a caller outside the kiosk asks before putting a citizen
+        on it, as the demo's simulated counter does (hailong/demo.py)."""
+        return not self._idle()
+
     def toggle_reason(self, code: str) -> None:
         now = self.clock()
         try:
@@ -238,6 +275,18 @@ class KioskController(QObject):
         """One survey question answered with a face, or skipped (None)."""
         self._do(lambda now: self.session.answer_factor(score, now))
 
+    def survey_not_applicable(self) -> None:
+        """The answer "Không áp dụng": the question does not concern this citizen."""
+        self._do(self.session.factor_not_applicable)
+
+    def start_survey(self) -> None:
+        """The invitation accepted: the first question."""
+        self._do(self.session.start_survey)
+
+    def skip_survey(self) -> None:
+        """The invitation declined: one tap, and the rating is closed as it stands."""
+        self._do(self.session.skip_survey)
+
     def comment_done(self, comment: str, phone: str, consent: bool) -> None:
         self._do(lambda now: self.session.comment_done(comment, phone, consent, now))
 
@@ -246,25 +295,76 @@ class KioskController(QObject):
         self.session.touch(self.clock())
         self.render()
 
-    def start_guidance(self) -> None:
-        """Spoken guidance for this citizen: the current screen now, every next screen after."""
-        self.guided = True
-        self._spoken = None
-        self.session.touch(self.clock())
-        self._speak_screen()
+    @property
+    def always_speak(self) -> bool:
+        """The unit wants every screen read aloud (this kiosk's settings, or its policy)."""
+        return self.settings.kiosk.always_speak or bool(self.session.policy.always_speak)
 
-    def _speak_screen(self) -> None:
-        session = self.session
-        key = _PROMPTS.get(session.screen)
-        if session.screen is Screen.ATTRACT and session.notice is not None:
-            key = "refused"
-        elif session.screen is Screen.MESSAGE:
-            key = "already_rated" if session.notice is ALREADY_RATED else None
-        said = (session.screen, key or "")
-        if not self.guided or key is None or self.speaker is None or said == self._spoken:
+    def use_voice(self, voice: Voice | None) -> None:
+        """The player that reads the screens. Looking for a sound device loads Qt Multimedia (a
+        quarter of a second here, more on a Pi), so it waits until the start screen is drawn;
+        then the no-sound sign shows if it must, and a screen that speaks does."""
+        self.voice = voice
+        self._spoken = None  # a new voice says the screen it finds, where the screen speaks
+        if voice is None:
+            self.window.voice_bar.show_sound(False)
+            return
+        QTimer.singleShot(VOICE_AFTER_MS, self, self._voice_ready)
+
+    def _voice_ready(self) -> None:
+        if self.voice is not None:
+            self.window.voice_bar.show_sound(self.voice.available())
+            self._speak_screen()
+
+    def speak(self) -> None:
+        """♪: read this screen aloud now (again, if it was), and every next one for this citizen.
+        With no sound the sign stays up, so the tap visibly answers."""
+        self.guided = True
+        self.session.touch(self.clock())
+        if self.voice is not None:
+            self.window.voice_bar.show_sound(self.voice.available())  # plugged in since?
+        self._speak_screen(again=True)
+
+    def _on_screen(self) -> OnScreen:
+        """What the voice needs to know of the screen as drawn."""
+        session, window = self.session, self.window
+        screen = session.screen
+        survey = screen is Screen.SURVEY
+        panel = window.survey.panel if survey else window.rating.panel
+        reasons = tuple(reason.code for reason in window.reasons.reasons)
+        voice, lang = self.voice, session.lang
+        voiced = (
+            frozenset(code for code in reasons if voice.has(reason_key(code), lang))
+            if voice is not None and screen is Screen.REASONS
+            else frozenset()
+        )
+        column = window.reasons.columns == 1 if screen is Screen.REASONS else panel.portrait
+        return OnScreen(
+            screen=screen.value,
+            notice=session.notice,
+            faces=tuple(panel.faces),
+            portrait=column,
+            factor=session.survey_factor if survey else None,
+            first_question=survey and session.survey_index == 0,
+            reasons=reasons,
+            voiced=voiced,
+        )
+
+    def _speak_screen(self, *, again: bool = False) -> None:
+        """Read the screen if the unit or the citizen wants it, once per screen (``again``: ♪)."""
+        voice, session = self.voice, self.session
+        if voice is None or self.window.in_maintenance:
+            return
+        if not speaks(always=self.always_speak, asked=self.guided):
+            return
+        keys = lines(self._on_screen())
+        said = (session.screen, session.survey_index, session.lang, keys)
+        if not keys or (said == self._spoken and not again):
             return
         self._spoken = said
-        self.speaker(key, session.lang)
+        voice.say(keys, session.lang)
+        if voice.silent:
+            self.window.voice_bar.show_sound(False)
 
     def reset(self, why: AbandonReason = "closed") -> None:
         """Back to the start for the next citizen. A rating still open (an idle reset on a screen
@@ -287,6 +387,8 @@ class KioskController(QObject):
     def _forget_citizen(self) -> None:
         self.guided = False
         self._spoken = None
+        if self.voice is not None:
+            self.voice.stop()  # the next citizen does not hear the last one's screen
         self.window.set_accessibility(large_text=False, high_contrast=False)
         self.window.comment.clear()
 
@@ -297,6 +399,48 @@ class KioskController(QObject):
         self.window.banner.setVisible(verdict is Tick.WARN)
         if verdict in (Tick.RESET, Tick.SAVE_AND_RESET):
             self.reset("timeout")
+        if self.offers:
+            self._offer_if_idle()
+
+    # -- rating offered at the return (docs/return-offers.md) ---------------------------------
+
+    def receive_offer(self, offer: ReturnOfferMessage) -> None:
+        """The hub offers the rating of a result just handed back at this kiosk's counter: shown
+        now if nobody is using the kiosk, else kept until it is idle again (while it stands)."""
+        refusal = self.offers.receive(offer, self.clock())
+        if refusal is not None:
+            log.info("return offer %s not taken: %s", offer.id, refusal)
+            return
+        self._offer_if_idle()
+
+    def _idle(self) -> bool:
+        """Nobody is using the kiosk: the start screen, no refusal shown, nothing being typed."""
+        session = self.session
+        return (
+            not self.window.in_maintenance
+            and session.screen is Screen.ATTRACT
+            and session.notice is None
+            and not session.rating_open
+            and not self.window.attract.code_input.text()
+        )
+
+    def _offer_if_idle(self) -> None:
+        while self._idle():
+            now = self.clock()
+            offer = self.offers.take(now)
+            if offer is None:
+                return
+            try:
+                self.session.offer_return(offer.receipt, now)
+            except ReceiptRefused as refused:
+                log.warning("return offer %s refused: %s", offer.id, refused.reason)
+                continue
+            except StaleAction as stale:
+                log.info("return offer %s not shown: %s", offer.id, stale)
+                continue
+            self._write(now)
+            self.render()
+            return
 
     def _write(self, now: datetime) -> None:
         """Carry out the writes the session asked for, in order, each durable before the next
@@ -330,8 +474,7 @@ class KioskController(QObject):
             return False
         if effect.close:
             self.rating_saved.emit(rating.id)
-            if self.uplink:
-                self.uplink.notify_new()
+            self._wake_uplink()
             self._show_link()
         return True
 
@@ -343,9 +486,18 @@ class KioskController(QObject):
         except OutboxError:
             log.exception("could not record abandoned session %s in the outbox", effect.session_id)
             return False
-        if self.uplink:
-            self.uplink.notify_new()
+        self._wake_uplink()
         return True
+
+    def _wake_uplink(self) -> None:
+        """Have the uplink publish what was just committed, once the next screen is drawn.
+
+        Woken at the tap, its thread (reading the outbox, publishing) ran during the repaint of
+        the next screen and, on one slow core, made the citizen wait for it (kiosk/ui/after_paint.py).
+        The rating is on disk already; publishing a few milliseconds later changes nothing else.
+        """
+        if self.uplink is not None:
+            self._uplink_waker.arm()
 
     # -- scanner on any screen ---------------------------------------------------------------
 
@@ -400,7 +552,11 @@ class KioskController(QObject):
                 else "ngoại tuyến / offline",
                 "depth": str(self.outbox.depth()),
                 "rejected": str(self.outbox.rejected_count()),
-                "last_ack": unit_time(last_ack).strftime("%d/%m/%Y %H:%M:%S") if last_ack else "—",
+                "last_ack": (
+                    unit_time(last_ack, _time_zone(self)).strftime("%d/%m/%Y %H:%M:%S")
+                    if last_ack
+                    else "—"
+                ),
                 "scanner": self.last_scan[:120] or "—",
             }
         )
@@ -426,8 +582,11 @@ class KioskController(QObject):
             window.reasons.show_ticked(session.answers.reasons)
         elif screen is Screen.COMMENT:
             window.comment.error.setText(f"{notice.vi}\n{notice.en}" if notice else "")
+        elif screen is Screen.SURVEY_INVITE:
+            window.invite.set_lang(lang)
         elif screen is Screen.SURVEY:
-            window.survey.show_question(session.survey_factor, session.survey_index, 5, lang)
+            total = len(QUESTIONS)
+            window.survey.show_question(session.survey_factor, session.survey_index, total, lang)
         elif screen is Screen.SAVING:
             window.message.show_text(*SAVING, lang)
         elif screen is Screen.THANKS:
@@ -477,9 +636,10 @@ class KioskController(QObject):
         self.session.policy = policy
         self.window.rating.set_faces(policy.faces)
         self.window.survey.set_faces(policy.faces)
-        self.window.attract.walk_in_button.setVisible(policy.allow_walk_in)
+        self.window.attract.set_walk_in(policy.allow_walk_in)
         if self.catalogue is None:
             self.window.unit_label.setText(f"{self.settings.kiosk.unit} · {self.settings.kiosk.id}")
+        self._speak_screen()  # a policy that switched always-speak on: the screen shown speaks
 
     def _show_link(self) -> None:
         online = bool(self.uplink and self.uplink.connected)

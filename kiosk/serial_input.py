@@ -3,12 +3,15 @@
 The serial link (:mod:`firmware_bridge.serial_port`) reads in its own thread and reconnects after
 an unplug; Qt widgets may only be touched on the Qt thread, so every message crosses over through
 a queued Qt signal before it reaches the kiosk. The kiosk is seen through :class:`TapTarget`, the
-two calls a citizen's hands end in, so this module knows nothing of screens or the outbox:
+calls a citizen's hands end in, so this module knows nothing of screens or the outbox:
 
 * Scan: :meth:`TapTarget.scanned`, the path a keyboard-mode USB scan takes.
 * Press: :meth:`TapTarget.press`, a tap on the face for that level. It rates only on the rating
   screen; anywhere else the press is counted in :attr:`SerialInput.ignored` and logged, so a
   button leaned on at the idle screen never invents a rating.
+* Hold (a button kept down, docs/serial-protocol.md): :meth:`TapTarget.speak`, the ♪ path: the
+  screen is read aloud and every next one speaks until this citizen leaves. A hold never rates,
+  on any screen: the box sends no Press for it.
 
 The device's light follows what the kiosk did, with the standalone box's rules
 (:class:`firmware_bridge.lights.StatusLight`): ``buffered`` when a rating is on disk, ``accepted``
@@ -26,7 +29,7 @@ from uuid import UUID
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from firmware_bridge.lights import StatusLight
-from firmware_bridge.protocol import DeviceInfo, Message, Press, Scan
+from firmware_bridge.protocol import DeviceInfo, Hold, Message, Press, Scan
 from firmware_bridge.serial_port import RETRY_EVERY_S, LinkState, link_to
 from hailong.contract.messages import AckOutcome
 from hailong.contract.scale import Score
@@ -51,6 +54,9 @@ class TapTarget(Protocol):
     def is_rating(self) -> bool:
         """The rating screen is up (a citizen is about to tap a face)."""
 
+    def speak(self) -> None:
+        """♪: read this screen aloud, and every next one for this citizen."""
+
 
 class SerialInput(QObject):
     _received = Signal(object)  # a Message, from the reader thread
@@ -67,6 +73,7 @@ class SerialInput(QObject):
         super().__init__()
         self.target, self.devices = target, devices
         self.ignored: collections.Counter[str] = collections.Counter()  # presses, by reason
+        self.holds = 0  # holds taken as "read this to me"
         self.device_info: DeviceInfo | None = None
         self.link = link_to(
             device,
@@ -107,6 +114,12 @@ class SerialInput(QObject):
                     reason,
                     sum(self.ignored.values()),
                 )
+        elif isinstance(message, Hold):
+            self.holds += 1
+            log.info(
+                "button %d held %d ms: voice on for this citizen", message.level, message.held_ms
+            )
+            self.target.speak()
         elif isinstance(message, DeviceInfo):
             self.device_info = message
             log.info(

@@ -43,6 +43,7 @@ from hailong.contract.messages import (
     decode_returned,
     decode_unit_config,
 )
+from hailong.contract.return_offer import ReturnOfferMessage, decode_return_offer
 from hailong.mqtt import log_in
 from hailong.settings import MqttSettings
 from kiosk.domain.resend import ResendPatience
@@ -88,6 +89,7 @@ class Uplink:
         on_change: Callable[[], None] | None = None,
         window: int = DEFAULT_WINDOW,
         on_acked: Callable[[tuple[AckOutcome, ...]], None] | None = None,
+        on_offer: Callable[[ReturnOfferMessage], None] | None = None,
     ) -> None:
         self.settings = mqtt_settings
         self.unit, self.kiosk, self.outbox = unit, kiosk, outbox
@@ -98,6 +100,8 @@ class Uplink:
         self.on_change = on_change
         # Told the hub's verdicts once the outbox applied them (the button box lights up on it).
         self.on_acked = on_acked
+        # Told the hub's offers of a rating at the return (the controller shows them when idle).
+        self.on_offer = on_offer
         self.devices = DeviceReport()
         self.connected = False
         # Link changes are logged once each: the first failed attempt of an outage is a
@@ -264,6 +268,7 @@ class Uplink:
                 (topics.unit_config(self.unit), 1),
                 (topics.rated(self.unit), 1),
                 (topics.returned(self.unit), 1),
+                (topics.offers(self.unit, self.kiosk), 1),
             ]
         )
 
@@ -325,6 +330,10 @@ class Uplink:
                 self.outbox.mark_rated(decode_rated(payload).receipts)
             elif message.topic == topics.returned(self.unit):
                 self.outbox.mark_returned(r.code for r in decode_returned(payload).receipts)
+            elif message.topic == topics.offers(self.unit, self.kiosk):
+                offer = decode_return_offer(payload)
+                if self.on_offer:
+                    self.on_offer(offer)
             else:
                 config = decode_unit_config(payload)
                 self.outbox.save_unit_config(payload)

@@ -25,6 +25,7 @@ test_pkgs=(
   nginx       # `nginx -t` checks the shipped reverse proxy configuration
   systemd     # `systemd-analyze verify` checks the shipped units
   prometheus  # `promtool check rules` checks the shipped alert rules
+  cage grim xwayland  # the Pi kiosk's compositor run headless, its screen taken (tests/deploy/)
 )
 # Debian starts these as system services when it installs them; the project runs its own (its
 # broker on 18830, a throw-away PostgreSQL cluster per test run) and needs only the tools.

@@ -13,8 +13,11 @@
 #
 # Idempotent: run it again after updating the repository copy to upgrade the app. It creates the
 # `hailong` user, a venv in /opt/hailong/venv with the app, /etc/hailong (config, environment,
-# secrets), the udev rule and the systemd unit, and enables the unit. It never overwrites a secret,
-# kiosk.toml, kiosk.env or the udev rule once they exist. See docs/deploy-raspberry-pi.md.
+# secrets), the udev rule, the systemd unit and its PAM service (the kiosk runs full screen under
+# the cage Wayland compositor, logged in on tty1 by systemd: no desktop, no password), and enables
+# the unit. It never overwrites a secret, kiosk.toml or the udev rule once they exist, and changes
+# an existing kiosk.env only to move it from eglfs to cage (with a backup).
+# See docs/deploy-raspberry-pi.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +30,7 @@ STATE=/var/lib/hailong
 ACCOUNT=hailong
 GROUPS_NEEDED=(video input render dialout)
 UNIT=hailong-kiosk.service
+PAM_SERVICE=/etc/pam.d/hailong-kiosk
 UDEV_RULE=/etc/udev/rules.d/99-hailong-scanner.rules
 MIN_GLIBC=2.39 # PySide6's wheels for aarch64 (6.8 and newer) are manylinux_2_39
 
@@ -40,7 +44,7 @@ while [ $# -gt 0 ]; do
     --no-apt) do_apt=0; shift ;;
     --no-boot-config) do_boot=0; shift ;;
     --no-start) do_start=0; shift ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,8 +74,10 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok instal
 known() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
 
 if [ "$do_apt" -eq 1 ]; then
-  # What the PySide6 wheel's Qt loads (EGL/GL, GBM/DRM for eglfs, fonts), and a venv.
-  wanted=(python3 python3-venv fonts-dejavu-core libegl1 libgl1 libgles2 libgbm1 libdrm2
+  # The cage kiosk compositor (Debian 12's cage will not start without Xwayland), what the
+  # PySide6 wheel's Qt loads (Wayland client, EGL/GL, GBM/DRM for eglfs, fonts), and a venv.
+  wanted=(python3 python3-venv fonts-dejavu-core cage xwayland libwayland-client0
+    libwayland-cursor0 libwayland-egl1 libegl1 libgl1 libgles2 libgbm1 libdrm2
     libxkbcommon0 libfontconfig1 libfreetype6 libx11-6 libdbus-1-3)
   missing=()
   for pkg in "${wanted[@]}"; do installed "$pkg" || missing+=("$pkg"); done
@@ -143,9 +149,20 @@ install_once() { # install_once SRC DEST MODE OWNER:GROUP
 }
 install_once "$HERE/kiosk.toml" "$ETC/kiosk.toml" 0640 "root:$ACCOUNT"
 install_once "$HERE/hailong-kiosk.env" "$ETC/kiosk.env" 0640 "root:$ACCOUNT"
+# Earlier versions ran the kiosk with eglfs, set in kiosk.env; under cage that would fail. Move an
+# old file to Wayland unless a drop-in chose to run without cage (ExecStart not naming cage).
+dropins=/etc/systemd/system/$UNIT.d
+if grep -q '^QT_QPA_PLATFORM=eglfs' "$ETC/kiosk.env" &&
+  ! grep -qs '^ExecStart=[^[:space:]]*hailong' "$dropins"/*.conf; then
+  cp -p "$ETC/kiosk.env" "$ETC/kiosk.env.eglfs.bak"
+  sed -i -e 's/^QT_QPA_PLATFORM=eglfs/#&/' -e 's/^QT_QPA_EGLFS_/#&/' "$ETC/kiosk.env"
+  printf 'QT_QPA_PLATFORM=wayland\nQT_WAYLAND_DISABLE_WINDOWDECORATION=1\n' >>"$ETC/kiosk.env"
+  say "moved $ETC/kiosk.env from eglfs to Wayland under cage (backup: $ETC/kiosk.env.eglfs.bak)"
+fi
 
 if [ ! -e "$ETC/eglfs-kms.json" ]; then
-  # The DRM card that has a connected display (a Pi 4/5 also has a render-only card).
+  # For the eglfs alternative (without cage): the DRM card that has a connected display (a Pi 4/5
+  # also has a render-only card).
   card=""
   for status in /sys/class/drm/card*-*/status; do
     if [ ! -r "$status" ] || [ "$(cat "$status")" != connected ]; then continue; fi
@@ -237,6 +254,8 @@ fi
 # -- systemd -------------------------------------------------------------------------------------
 
 install -m 0644 "$HERE/$UNIT" "/etc/systemd/system/$UNIT"
+# The unit's login session on tty1 (PAMName=hailong-kiosk): the autologin, without a desktop.
+install -m 0644 "$HERE/hailong-kiosk.pam" "$PAM_SERVICE"
 systemctl daemon-reload
 # The kiosk owns tty1's screen; a login prompt there would receive a scanner's keystrokes.
 systemctl disable --quiet getty@tty1.service 2>/dev/null || true

@@ -3,7 +3,8 @@
 Copy this file to the Pico as ``main.py`` (``mpremote cp main.py :main.py``). It speaks the serial
 protocol of docs/serial-protocol.md over the USB CDC port (``sys.stdin``/``sys.stdout``):
 
-* device → host: Press (buttons GP2–GP6 = levels 1–5), Scan (a UART scanner on UART1),
+* device → host: Press (buttons GP2–GP6 = levels 1–5, sent on release), Hold (a button kept
+  down for HOLD_MS: "read this to me", never a rating), Scan (a UART scanner on UART1),
   Heartbeat (every 5 s), DeviceInfo (on boot and on InfoRequest);
 * host → device: InfoRequest, Light (a WS2812 on GP16, or three LEDs), Buzz (a buzzer on GP18).
 
@@ -18,13 +19,14 @@ import sys
 PROTOCOL_VERSION = 1
 MAX_FRAME = 256
 MODEL = "hailong-pico"
-FIRMWARE = "1.0.0"
+FIRMWARE = "1.1.0"
 BUTTONS = 5
 
 T_PRESS = 0x01
 T_SCAN = 0x02
 T_HEARTBEAT = 0x03
 T_DEVICE_INFO = 0x04
+T_HOLD = 0x05
 T_INFO_REQUEST = 0x81
 T_LIGHT = 0x82
 T_BUZZ = 0x83
@@ -90,6 +92,11 @@ def encode_frame(kind, seq, payload):
 
 def press_payload(level):
     return bytes([level])
+
+
+def hold_payload(level, held_ms):
+    held = min(max(held_ms, 0), 0xFFFF)
+    return bytes([level, held >> 8, held & 0xFF])
 
 
 def scan_payload(text):
@@ -185,10 +192,63 @@ def parse_command(kind, payload):
     return None
 
 
+# --- buttons: debounce, press or hold (no hardware; tested under CPython) -----------------------
+
+DEBOUNCE_MS = 30
+HOLD_MS = 1500  # firmware_bridge.protocol.HOLD_MS
+
+
+class Buttons:
+    """Turns raw button levels into Press and Hold, so that a hold never rates.
+
+    A level must stay changed for DEBOUNCE_MS before it counts (as before). A press is known to
+    be short only when the button comes back up, so Press is sent on the debounced release if
+    the button was down less than HOLD_MS; once it has been down HOLD_MS, Hold is sent at once
+    (the citizen hears the kiosk answer while still holding) and its release sends nothing.
+    ``poll`` returns the frames to send as ``(type, payload)``; ``ticks_diff`` is MicroPython's
+    wrap-safe ``time.ticks_diff`` on the Pico, a plain subtraction in tests.
+    """
+
+    def __init__(self, count, ticks_diff, debounce_ms=DEBOUNCE_MS, hold_ms=HOLD_MS):
+        self.ticks_diff = ticks_diff
+        self.debounce_ms = debounce_ms
+        self.hold_ms = hold_ms
+        self.stable = [1] * count  # active low: 1 up, 0 down
+        self.changed_at = [None] * count  # when the raw level first differed from ``stable``
+        self.down_at = [None] * count  # when a debounced press began; None while up
+        self.held = [False] * count  # Hold already sent for this press
+
+    def poll(self, now, levels):
+        out = []
+        for i, level in enumerate(levels):
+            if level != self.stable[i]:
+                if self.changed_at[i] is None:
+                    self.changed_at[i] = now
+                elif self.ticks_diff(now, self.changed_at[i]) >= self.debounce_ms:
+                    began = self.changed_at[i]
+                    self.stable[i] = level
+                    self.changed_at[i] = None
+                    if level == 0:  # pressed: wait to know whether it is short or held
+                        self.down_at[i] = began
+                        self.held[i] = False
+                    else:  # released
+                        if self.down_at[i] is not None and not self.held[i]:
+                            out.append((T_PRESS, press_payload(i + 1)))
+                        self.down_at[i] = None
+            else:
+                self.changed_at[i] = None
+            down = self.down_at[i]
+            if down is not None and level == 0 and not self.held[i]:  # not while letting go
+                held_ms = self.ticks_diff(now, down)
+                if held_ms >= self.hold_ms:
+                    self.held[i] = True
+                    out.append((T_HOLD, hold_payload(i + 1, held_ms)))
+        return out
+
+
 # --- hardware (runs only on the Pico) ----------------------------------------------------------
 
 BUTTON_PINS = (2, 3, 4, 5, 6)  # GP2..GP6 = levels 1..5, to GND, internal pull-ups
-DEBOUNCE_MS = 30
 SCANNER_UART = 1
 SCANNER_TX, SCANNER_RX = 8, 9  # GP8 = UART1 TX (to the scanner's RX), GP9 = UART1 RX
 SCANNER_BAUD = 9600
@@ -221,8 +281,7 @@ class Device:  # pragma: no cover - needs the Pico
 
         self.time = time
         self.pins = [machine.Pin(p, machine.Pin.IN, machine.Pin.PULL_UP) for p in BUTTON_PINS]
-        self.stable = [1] * len(self.pins)
-        self.changed_at = [0] * len(self.pins)
+        self.buttons = Buttons(len(self.pins), time.ticks_diff)
         self.uart = machine.UART(
             SCANNER_UART,
             baudrate=SCANNER_BAUD,
@@ -271,18 +330,8 @@ class Device:  # pragma: no cover - needs the Pico
         self.buzz_until = self.time.ticks_add(self.time.ticks_ms(), ms)
 
     def poll_buttons(self, now):
-        for i, pin in enumerate(self.pins):
-            level = pin.value()
-            if level != self.stable[i]:
-                if self.changed_at[i] == 0:
-                    self.changed_at[i] = now or 1
-                elif self.time.ticks_diff(now, self.changed_at[i]) >= DEBOUNCE_MS:
-                    self.stable[i] = level
-                    self.changed_at[i] = 0
-                    if level == 0:  # pressed (active low)
-                        self.send(T_PRESS, press_payload(i + 1))
-            else:
-                self.changed_at[i] = 0
+        for kind, payload in self.buttons.poll(now, [pin.value() for pin in self.pins]):
+            self.send(kind, payload)
 
     def poll_scanner(self):
         while self.uart.any():

@@ -1,4 +1,4 @@
-"""The dossier feed, version 1: what ``hailong export dossiers`` sends to a provincial one-stop
+"""The dossier feed, versions 1 and 2: what ``hailong export dossiers`` sends to a provincial one-stop
 system or a national portal feed, one record per rating of a dossier (docs/data-out.md).
 
 Another system consumes this, so it is a wire contract and lives here beside the MQTT payloads.
@@ -13,6 +13,11 @@ the dossier (the results feed officer appraisal, Art. 32), so they are sent.
 A record is immutable once sent: a rating is stored once, with its flags, and never changed. The
 receipt's dates are those the register held when the record was sent; a return-stage rating is
 given after the return, so its record carries ``returned_at``.
+
+Version 2 adds ``not_applicable`` (the survey questions answered "Không áp dụng", issue 18). A v1
+schema forbids unknown keys, so the hub sends v2 only to a destination that takes it
+(``[export] feed_version``, default 2); for a v1 destination :func:`as_version` drops the field
+and the records are exactly what version 1 always sent (its committed schema is unchanged).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -30,17 +35,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hailong.contract.messages import Code, ContractError, Instant, StrictScore
 from hailong.contract.scale import Channel, Factor, Stage
 
-VERSION = 1
+VERSION: Final = 2  # what the hub writes unless a destination is configured for an older one
+VERSIONS = (1, 2)
+FeedVersion = Literal[1, 2]
 # At most this many records in one batch (one HTTP POST, one file): a receiver can bound its
 # request size (a record is under 1 KiB).
 MAX_BATCH = 5000
-BATCH_SCHEMA_ID = "urn:hailong:dossier-feed:v1:batch"
-RECORD_SCHEMA_ID = "urn:hailong:dossier-feed:v1:record"
-# The committed schema files, relative to the repository (docs/data-out.md).
+# The committed schema files, relative to the repository (docs/data-out.md): the current
+# version's as "batch" and "record", every older one's still committed for its receivers.
 SCHEMA_FILES = {
-    "batch": "dossier-feed-v1.batch.schema.json",
-    "record": "dossier-feed-v1.record.schema.json",
+    "batch": "dossier-feed-v2.batch.schema.json",
+    "record": "dossier-feed-v2.record.schema.json",
+    "batch-v1": "dossier-feed-v1.batch.schema.json",
+    "record-v1": "dossier-feed-v1.record.schema.json",
 }
+# Only in records of this version or later (a v1 record never has the key).
+_SINCE = {"not_applicable": 2}
 
 Flag = Annotated[bool, Field(strict=True)]
 # An instant as the feed writes it: UTC or with an offset, in the contract's years (2000-2099),
@@ -78,7 +88,7 @@ class DossierDates(_Model):
 class DossierRating(_Model):
     """One rating of one dossier at one stage (reception or return), without personal data."""
 
-    v: Literal[1] = 1
+    v: FeedVersion = VERSION
     """The feed's version: a receiver refuses another rather than guess."""
     id: UUID
     """The rating's own UUID: a receiver keeping records by it never counts one twice."""
@@ -106,6 +116,11 @@ class DossierRating(_Model):
     """True exactly when score >= 4 (Hài lòng, Rất hài lòng): what MĐHL counts."""
     factors: dict[Factor, StrictScore] = Field(default_factory=dict)
     """Answers (1-5) per SIPAS factor, when the short survey was given."""
+    not_applicable: Annotated[
+        tuple[Factor, ...], Field(max_length=5, json_schema_extra={"uniqueItems": True})
+    ] = ()
+    """Survey questions the citizen answered "Không áp dụng" (does not apply): in no factor's
+    n, and not a skipped question. Version 2 and later."""
     reasons: Annotated[tuple[Code, ...], Field(max_length=32)] = ()
     """Reasons for dissatisfaction the citizen ticked: codes of the unit's catalogue."""
     lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "vi"
@@ -134,13 +149,19 @@ class DossierRating(_Model):
     def _satisfied_is_the_score(self) -> DossierRating:
         if self.satisfied != (self.score >= 4):
             raise ValueError("satisfied must be true exactly when score >= 4")
+        if self.v < 2 and self.not_applicable:
+            raise ValueError("not_applicable is in version 2 and later")
+        if len(set(self.not_applicable)) != len(self.not_applicable):
+            raise ValueError("not_applicable should name a factor once")
+        if set(self.not_applicable) & set(self.factors):
+            raise ValueError("a factor in not_applicable should not also have an answer in factors")
         return self
 
 
 class DossierBatch(_Model):
     """What one HTTP POST carries (``Idempotency-Key: <batch_id>``)."""
 
-    v: Literal[1] = 1
+    v: FeedVersion = VERSION
     """The feed's version."""
     batch_id: BatchId
     """SHA-256 of the records' ids (first 32 hex digits): records resent after a lost answer
@@ -154,6 +175,8 @@ class DossierBatch(_Model):
     def _id_matches(self) -> DossierBatch:
         if self.batch_id != batch_id_of(self.records):
             raise ValueError("batch_id is not the one its records give")
+        if any(record.v != self.v for record in self.records):
+            raise ValueError("every record should be of the batch's version")
         return self
 
 
@@ -163,17 +186,37 @@ def batch_id_of(records: Sequence[DossierRating]) -> str:
     return digest.hexdigest()[:32]
 
 
-def make_batch(records: Sequence[DossierRating], source: str | None = None) -> DossierBatch:
-    return DossierBatch(batch_id=batch_id_of(records), source=source, records=tuple(records))
+def as_version(record: DossierRating, version: FeedVersion) -> DossierRating:
+    """The record as a destination of ``version`` takes it: what that version does not carry is
+    left out (a v1 record has no ``not_applicable``). Its id, hence the batch's, is unchanged."""
+    if record.v == version:
+        return record
+    if version < 2:
+        return record.model_copy(update={"v": version, "not_applicable": ()})
+    return record.model_copy(update={"v": version})
+
+
+def make_batch(
+    records: Sequence[DossierRating], source: str | None = None, version: FeedVersion = VERSION
+) -> DossierBatch:
+    records = tuple(as_version(record, version) for record in records)
+    return DossierBatch(v=version, batch_id=batch_id_of(records), source=source, records=records)
+
+
+def _absent(version: int) -> set[str]:
+    """The keys a record of ``version`` does not have."""
+    return {key for key, since in _SINCE.items() if version < since}
 
 
 def encode_batch(batch: DossierBatch) -> bytes:
-    return batch.model_dump_json().encode()
+    absent = _absent(batch.v)
+    exclude = {"records": {"__all__": absent}} if absent else None
+    return batch.model_dump_json(exclude=exclude).encode()
 
 
 def encode_record(record: DossierRating) -> str:
     """One JSON Lines line (without its newline)."""
-    return record.model_dump_json()
+    return record.model_dump_json(exclude=_absent(record.v) or None)
 
 
 def decode_batch(body: bytes | str) -> DossierBatch:
@@ -197,19 +240,35 @@ def _first(exc: ValidationError) -> str:
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """The JSON Schema (draft 2020-12) of a batch and of one record (a JSON Lines line)."""
+    """The JSON Schema (draft 2020-12) of a batch and of one record (a JSON Lines line), for
+    every version (keys as :data:`SCHEMA_FILES`)."""
     out: dict[str, dict[str, Any]] = {}
-    for kind, model, schema_id in (
-        ("batch", DossierBatch, BATCH_SCHEMA_ID),
-        ("record", DossierRating, RECORD_SCHEMA_ID),
-    ):
-        body = model.model_json_schema(mode="serialization")
-        out[kind] = {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": schema_id,
-            **body,
-        }
+    for version in VERSIONS:
+        suffix = "" if version == VERSION else f"-v{version}"
+        for kind, model in (("batch", DossierBatch), ("record", DossierRating)):
+            body = _for_version(model.model_json_schema(mode="serialization"), version)
+            out[kind + suffix] = {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"urn:hailong:dossier-feed:v{version}:{kind}",
+                **body,
+            }
     return out
+
+
+def _for_version(schema: dict[str, Any], version: int) -> dict[str, Any]:
+    """The models' schema narrowed to one version: ``v`` fixed, the keys it lacks removed."""
+    absent = _absent(version)
+    models = [schema, *schema.get("$defs", {}).values()]
+    for model in models:
+        if model.get("title") not in ("DossierRating", "DossierBatch"):
+            continue
+        properties = model["properties"]
+        v = {key: value for key, value in properties["v"].items() if key != "enum"}
+        properties["v"] = {**v, "const": version, "default": version, "type": "integer"}
+        for key in absent & set(properties):
+            del properties[key]
+            model["required"].remove(key)
+    return schema
 
 
 def schema_text(kind: str) -> str:

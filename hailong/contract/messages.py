@@ -24,12 +24,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from hailong.contract.clock import zone_named
 from hailong.contract.dossier_codes import (
     MAX_PATTERNS,
     MAX_TEMPLATE_LENGTH,
     PatternError,
     compile_pattern,
 )
+from hailong.contract.pictograms import IconName
 from hailong.contract.scale import Channel, Factor, Score, Stage
 
 VERSION = 1
@@ -109,8 +111,20 @@ StrictScore = Annotated[Score, BeforeValidator(_json_int)]
 Flag = Annotated[bool, Field(strict=True)]
 
 
+def _known_zone(name: str) -> str:
+    zone_named(name)  # a ValueError naming the zone and what is expected
+    return name
+
+
+# An IANA time zone name the system's zone database knows ("Asia/Ho_Chi_Minh").
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
+
+
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built on its first use, not at import. The kiosk reads
+    # none of these before its start screen is drawn, and building them all cost ~12 ms of CPU
+    # (~60 ms on a Pi) of its cold start (docs/kiosk.md "Start-up").
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     v: Annotated[Literal[1], BeforeValidator(_json_int)] = 1
 
@@ -121,7 +135,7 @@ class _Message(BaseModel):
 class ReceiptRef(BaseModel):
     """The receipt a rating is tied to; ``verified`` is true only when its signature was checked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Annotated[str, Field(min_length=8, max_length=40)]
     verified: Flag
@@ -148,6 +162,10 @@ class RatingMessage(_Message):
     reasons: Annotated[tuple[Code, ...], Field(max_length=32)] = ()
     # Answers to the optional short survey on the SIPAS factors.
     factors: dict[Factor, StrictScore] = Field(default_factory=dict)
+    # Survey questions the citizen answered "Không áp dụng" (the factor did not concern them): in
+    # no factor's count. Sent only when there are some, so a rating without them reads as before
+    # (a hub older than this field refuses a rating that carries it: upgrade the hub first).
+    not_applicable: Annotated[tuple[Factor, ...], Field(min_length=1, max_length=5)] | None = None
     comment: Annotated[str, Field(max_length=1000)] | None = None
     # Present only when the citizen explicitly consented to be called back.
     callback_phone: Annotated[str, Field(pattern=r"^\+?[0-9]{8,15}$")] | None = None
@@ -156,6 +174,21 @@ class RatingMessage(_Message):
     channel: Channel = Channel.KIOSK
     rated_at: Instant
     duration_ms: Annotated[int, Field(strict=True, ge=0, le=3_600_000)] | None = None
+
+    @model_validator(mode="after")
+    def _not_applicable_is_no_answer(self) -> RatingMessage:
+        """A factor is answered with a face or "does not apply", once, never both."""
+        skipped = self.not_applicable or ()
+        if len(set(skipped)) != len(skipped):
+            raise PydanticCustomError(
+                "not_applicable_repeated", "not_applicable should name a factor once"
+            )
+        if set(skipped) & set(self.factors):
+            raise PydanticCustomError(
+                "not_applicable_answered",
+                "a factor in not_applicable should not also have an answer in factors",
+            )
+        return self
 
 
 # Why a scanned session ended without a face: the citizen left it (``timeout``: the idle reset),
@@ -199,7 +232,7 @@ class AbandonedMessage(_Message):
 
 
 class AckOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: UUID
     seq: Seq
@@ -217,7 +250,7 @@ class AckMessage(_Message):
 
 
 class RatedReceipt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Annotated[str, Field(min_length=8, max_length=40)]
     stage: Stage
@@ -234,7 +267,7 @@ class RatedMessage(_Message):
 
 
 class ReturnedReceipt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Annotated[str, Field(min_length=8, max_length=40)]
     returned_at: Instant
@@ -247,7 +280,7 @@ class ReturnedMessage(_Message):
 
 
 class NamedCode(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     code: Code
     name: str
@@ -262,18 +295,24 @@ class ReasonInfo(NamedCode):
 
     name_en: str
     factor: Factor
+    # The pictogram drawn beside it (hailong.contract.pictograms). Sent only when the unit names
+    # one: a kiosk older than this field refuses a config that carries it and keeps its last one.
+    icon: IconName | None = None
 
 
 class KioskPolicy(BaseModel):
     """How the unit's kiosks ask: faces shown, when to ask for reasons, who gets the survey."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     faces: Literal[3, 4, 5] = 5
     reasons_at_or_below: Annotated[int, Field(ge=1, le=5)] = 2
     survey_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     allow_walk_in: bool = False
     unverified_min_interval_s: Annotated[float, Field(ge=0)] = 60.0
+    # Every screen of the unit's kiosks reads itself aloud. Off is None and never sent (false is
+    # read as None), so a kiosk older than this field still accepts the unit's config.
+    always_speak: Annotated[bool | None, AfterValidator(lambda on: on or None)] = None
 
 
 class OfficerInfo(NamedCode):
@@ -305,7 +344,7 @@ class UnitConfigMessage(_Message):
     procedures: tuple[ProcedureInfo, ...]
     fields: tuple[NamedCode, ...]
     reasons: tuple[ReasonInfo, ...] = ()
-    policy: KioskPolicy = KioskPolicy()
+    policy: KioskPolicy = Field(default_factory=KioskPolicy)  # not an instance: see _Message
     # Receipt key ids the hub revoked: kiosks refuse their receipts at once (docs/security.md).
     revoked_keys: Annotated[tuple[Code, ...], Field(max_length=256)] = ()
     # The unit's own dossier code patterns besides the national one (hailong.contract.dossier_codes),
@@ -314,6 +353,10 @@ class UnitConfigMessage(_Message):
     dossier_patterns: (
         Annotated[tuple[DossierPattern, ...], Field(min_length=1, max_length=MAX_PATTERNS)] | None
     ) = None
+    # The unit's time zone (hailong.contract.clock), for the dates a kiosk reads (a slip's age, the
+    # times on its service screen). Sent only when it is not Asia/Ho_Chi_Minh, the default: a kiosk
+    # older than this field refuses a config that carries it and keeps its last one.
+    time_zone: TimeZoneName | None = None
 
 
 # "unknown": a keyboard-mode USB scanner cannot be probed, only seen working (last_scan_at).

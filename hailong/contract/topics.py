@@ -6,6 +6,7 @@
 ``hailong/v1/<unit>/config``           hub -> kiosks, retained unit configuration
 ``hailong/v1/<unit>/rated``            hub -> kiosks, QoS 1, receipts just rated (one rating each)
 ``hailong/v1/<unit>/returned``         hub -> kiosks, QoS 1, receipts whose result was handed back
+``hailong/v1/<unit>/<kiosk>/offers``   hub -> one kiosk, QoS 1, expiring: rate this return now
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def acks(unit: str, kiosk: str) -> str:
 
 def status(unit: str, kiosk: str) -> str:
     return f"{PREFIX}/{check_segment(unit, 'unit')}/{check_segment(kiosk, 'kiosk')}/status"
+
+
+def offers(unit: str, kiosk: str) -> str:
+    """Where the hub offers one kiosk the rating of a result just handed back at its counter
+    (:mod:`hailong.contract.return_offer`): per kiosk, so the ACL lets each read only its own."""
+    return f"{PREFIX}/{check_segment(unit, 'unit')}/{check_segment(kiosk, 'kiosk')}/offers"
 
 
 def unit_ratings_subscription(unit: str) -> str:

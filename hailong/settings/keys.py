@@ -5,6 +5,8 @@ active key (:class:`ReceiptKeys`); kiosks and button boxes hold public keys only
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -110,12 +112,48 @@ def read_private_key(path: Path) -> bytes:
 def read_public_key(path: Path) -> bytes:
     """The 32 raw bytes of the Ed25519 public key in ``path`` (SubjectPublicKeyInfo PEM)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        raw = _ed25519_spki(path.read_bytes())
+    except OSError:
+        raw = None  # _read_pem below says why, as it always did
+    if raw is not None:
+        return raw
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     key = _read_pem(path, "a PEM public key", load_pem_public_key)
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigError(f"{path}: not an Ed25519 public key")
     return key.public_bytes_raw()
+
+
+# An Ed25519 SubjectPublicKeyInfo in DER is this 12-byte header and the 32-byte key (RFC 8410).
+_ED25519_SPKI_HEADER = bytes.fromhex("302a300506032b6570032100")
+
+
+def _ed25519_spki(data: bytes) -> bytes | None:
+    """The raw key when ``data`` is an Ed25519 public key PEM exactly as ``hailong init`` and
+    ``hailong keys rotate`` write it (three lines), else ``None``: anything else is read by
+    cryptography's PEM loader, which accepts more and names the problem. Its serialization
+    module imports the SSH and cipher modules, ~15 ms of CPU at the kiosk's start (docs/kiosk.md
+    "Start-up"); the key object is still made, so a key cryptography refuses is refused here."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    lines = data.strip().split(b"\n")
+    if len(lines) != 3 or lines[0] != b"-----BEGIN PUBLIC KEY-----":
+        return None
+    if lines[2] != b"-----END PUBLIC KEY-----":
+        return None
+    try:
+        der = base64.b64decode(lines[1], validate=True)
+    except binascii.Error:
+        return None
+    if len(der) != 44 or not der.startswith(_ED25519_SPKI_HEADER):
+        return None
+    try:
+        return Ed25519PublicKey.from_public_bytes(der[12:]).public_bytes_raw()
+    except ValueError:
+        return None
 
 
 def _read_pem(path: Path, what: str, load: Callable[[bytes], object]) -> object:

@@ -47,9 +47,12 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    """A table of a config file: an unknown key is an error (a typo is not silently ignored)."""
+    """A table of a config file: an unknown key is an error (a typo is not silently ignored).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``defer_build``: a model's validator is built when it first validates, not at import, so a
+    process pays only for the sections it reads (the kiosk's cold start, docs/kiosk.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def read_secret(path: Path, key: str) -> str:

@@ -4,15 +4,40 @@ the sections they share: the MQTT connection, the broker's listener, a serial bu
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from hailong.settings.keys import ReceiptKeys, ReceiptPublicKeys
 from hailong.settings.loading import Code, ConfigPath, Section, load, read_secret
 from hailong.settings.printers import PrinterSettings
+
+
+def _network(value: object) -> IPv4Network | IPv6Network:
+    """What pydantic's ``IPvAnyNetwork`` does (an IPv4, else an IPv6 network; an address is its
+    /32 or /128), without importing ``pydantic.networks``: that module reads package metadata at
+    import, ~15 ms of the kiosk's cold start for a setting only the hub reads."""
+    try:
+        return IPv4Network(value)
+    except ValueError:
+        pass
+    try:
+        return IPv6Network(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "ip_any_network", "value is not a valid IPv4 or IPv6 network"
+        ) from None
+
+
+AnyNetwork = Annotated[
+    IPv4Network | IPv6Network,
+    PlainValidator(_network),
+    PlainSerializer(str, when_used="json-unless-none"),
+    WithJsonSchema({"type": "string", "format": "ipvanynetwork"}),
+]
 
 
 class MqttSettings(Section):
@@ -80,6 +105,9 @@ class HubSection(Section):
     dead_letter_payload_bytes: Annotated[int, Field(ge=0, le=16384)] = 2048
     dead_letter_quota_per_kiosk: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
     dead_letter_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    # Ratings offered at the return (docs/return-offers.md): published or expired offers are
+    # kept this long, then deleted with the status history (one row per return recorded).
+    return_offer_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
 
 class WebSettings(Section):
@@ -96,11 +124,11 @@ class WebSettings(Section):
     secure_cookies: bool | None = None
     # The unit's staff networks (CIDRs, e.g. "10.20.0.0/24"): an online rating sent from one is
     # kept but flagged suspect and left out of the figures (a staff device rating for a citizen).
-    staff_networks: tuple[IPvAnyNetwork, ...] = ()
+    staff_networks: tuple[AnyNetwork, ...] = ()
     # The reverse proxy (addresses or CIDRs): only a request from one of these may say, in
     # X-Forwarded-For/-Proto, whom and over what it came for, so the login lockout and
     # staff_networks see the caller's address and nobody else can claim another one.
-    trusted_proxies: tuple[IPvAnyNetwork, ...] = (IPv4Network("127.0.0.1/32"),)
+    trusted_proxies: tuple[AnyNetwork, ...] = (IPv4Network("127.0.0.1/32"),)
 
 
 class ExportSettings(Section):
@@ -119,6 +147,9 @@ class ExportSettings(Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
     attempts: Annotated[int, Field(ge=1, le=20)] = 5  # in all, for 5xx, timeouts, no connection
     backoff_seconds: Annotated[float, Field(ge=0, le=600)] = 2.0  # doubled after each attempt
+    # The dossier feed version the destination takes: 2 carries "không áp dụng" answers; a
+    # receiver still validating against version 1's schema needs 1 (docs/data-out.md).
+    feed_version: Literal[1, 2] = 2
 
     def token(self) -> str | None:
         if self.token_file is None:
@@ -132,8 +163,14 @@ class HubSettings(Section):
     receipts: ReceiptKeys
     printers: dict[str, PrinterSettings] = Field(default_factory=dict)
     web: WebSettings | None = None
-    broker: BrokerSettings = BrokerSettings()
-    export: ExportSettings = ExportSettings()
+    # Factories, not instances: an instance here would build those validators at import.
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+
+
+# Where the kiosk's barcode scanner stands, seen by the citizen facing the screen: the start
+# screen draws an arrow toward that edge ("none": a scanner out of sight, no arrow).
+ScannerPosition = Literal["bottom", "bottom-left", "bottom-right", "left", "right", "top", "none"]
 
 
 class KioskSection(Section):
@@ -146,6 +183,16 @@ class KioskSection(Section):
     idle_reset_seconds: Annotated[float, Field(gt=0, le=600)] = 45.0
     thanks_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     resend_after_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # Where the scanner is, for the start screen's "hold the QR code here" arrow. A button box
+    # (``hailong bridge``) has no screen and ignores it.
+    scanner_position: ScannerPosition = "bottom"
+    # Every screen reads itself aloud as it appears, for every citizen (a unit serving many blind
+    # or poorly-reading citizens); the unit's kiosk policy can switch it on too (docs/voice.md).
+    always_speak: bool = False
+    # A folder of WAV files that replace the shipped spoken prompts, per key and language
+    # (``<key>-<lang>.wav``, e.g. a recorded human voice), and hold the unit's reasons
+    # (``reason-<code>-<lang>.wav``). ``hailong kiosk --list-prompts`` lists the lines.
+    prompts_dir: ConfigPath | None = None
 
 
 class SerialDevice(Section):

@@ -4,11 +4,13 @@ kiosks need as the retained unit config (:meth:`Unit.to_message`)."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from hailong.contract.clock import DEFAULT_ZONE_NAME, zone_named
 from hailong.contract.dossier_codes import CodeBook, PatternError, check_templates, code_book
 from hailong.contract.messages import (
     KioskPolicy,
@@ -16,8 +18,10 @@ from hailong.contract.messages import (
     OfficerInfo,
     ProcedureInfo,
     ReasonInfo,
+    TimeZoneName,
     UnitConfigMessage,
 )
+from hailong.contract.pictograms import PICTOGRAMS
 from hailong.contract.scale import Factor
 from hailong.settings.loading import Code, Section, load
 
@@ -46,6 +50,12 @@ class FieldOfWork(Section):
     name: str
 
 
+def _known_icon(name: str) -> str:
+    if name not in PICTOGRAMS:
+        raise ValueError(f"unknown pictogram {name!r}; expected one of {', '.join(PICTOGRAMS)}")
+    return name
+
+
 class Reason(Section):
     """A reason for dissatisfaction offered on the kiosk, counted against one SIPAS factor."""
 
@@ -53,6 +63,8 @@ class Reason(Section):
     name: str
     name_en: str
     factor: Factor
+    # The pictogram beside it on the kiosk; none: its code's default (hailong.contract.pictograms).
+    icon: Annotated[str, AfterValidator(_known_icon)] | None = None
 
 
 class KioskEntry(Section):
@@ -97,6 +109,9 @@ class UnitInfo(Section):
     code: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z.]{2,19}$")]
     name: str
     target_rate: Annotated[float, Field(ge=0, le=100)] = 90.0
+    # The unit's clock (hailong.contract.clock): every date and time of its dossier codes, slips,
+    # pages and reports is in this IANA zone, checked at start-up against the zone database.
+    time_zone: TimeZoneName = DEFAULT_ZONE_NAME
 
 
 class Unit(Section):
@@ -108,9 +123,10 @@ class Unit(Section):
     officers: tuple[Officer, ...]
     procedures: tuple[Procedure, ...]
     reasons: tuple[Reason, ...] = ()
-    kiosk_policy: KioskPolicy = KioskPolicy()
-    register_policy: RegisterPolicy = RegisterPolicy()
-    receipt_codes: ReceiptCodes = ReceiptCodes()
+    # Factories, not instances: an instance would build its validator at import (defer_build).
+    kiosk_policy: KioskPolicy = Field(default_factory=KioskPolicy)
+    register_policy: RegisterPolicy = Field(default_factory=RegisterPolicy)
+    receipt_codes: ReceiptCodes = Field(default_factory=ReceiptCodes)
     kiosks: tuple[KioskEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -135,6 +151,11 @@ class Unit(Section):
                 raise ValueError(f"kiosks[{i}].counter {kiosk.counter!r} is not a counter")
         return self
 
+    @property
+    def zone(self) -> tzinfo:
+        """The unit's time zone: the day of its dossier codes, rollups and reports."""
+        return zone_named(self.unit.time_zone)
+
     def code_book(self) -> CodeBook:
         """The dossier code spellings this unit accepts besides the national one."""
         return code_book(self.unit.code, self.receipt_codes.external_patterns)
@@ -155,12 +176,15 @@ class Unit(Section):
             ),
             fields=tuple(NamedCode(code=f.code, name=f.name) for f in self.fields),
             reasons=tuple(
-                ReasonInfo(code=r.code, name=r.name, name_en=r.name_en, factor=r.factor)
+                ReasonInfo(
+                    code=r.code, name=r.name, name_en=r.name_en, factor=r.factor, icon=r.icon
+                )
                 for r in self.reasons
             ),
             policy=self.kiosk_policy,
             revoked_keys=revoked_keys,
             dossier_patterns=self.receipt_codes.external_patterns or None,
+            time_zone=None if self.unit.time_zone == DEFAULT_ZONE_NAME else self.unit.time_zone,
         )
 
 

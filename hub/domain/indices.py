@@ -53,11 +53,13 @@ class Timing(StrEnum):
 @dataclass(frozen=True)
 class RatingFacts:
     """A counted rating of a dossier: who it is about (the register's attribution), the face,
-    and the survey answers per SIPAS factor, if any."""
+    and the survey answers per SIPAS factor, if any: a face, or "không áp dụng"
+    (``not_applicable``: the factor did not concern this citizen)."""
 
     officer: str | None
     score: int
     factors: Mapping[str, int] = field(default_factory=dict)
+    not_applicable: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,12 @@ def dossier_points(
                 points[indicator.number] = getattr(criteria.timeliness, when.value)
         elif indicator.source is Source.RATING:
             factor = indicator.factor.value if indicator.factor is not None else None
+            # A citizen who answered "không áp dụng" says nothing of this factor: their face
+            # does not stand in for it (as it does for a question skipped or never asked).
             scores = [
                 rating_points(r, criteria, factor)
                 for r in dossier.ratings
-                if officer is None or r.officer == officer
+                if (officer is None or r.officer == officer) and factor not in r.not_applicable
             ]
             if scores:
                 points[indicator.number] = min(scores)

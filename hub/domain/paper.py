@@ -63,7 +63,8 @@ class PaperForm:
     """One sheet as it is keyed in, raw: :func:`check_form` says whether it can be stored.
 
     ``factors``: the SIPAS factor answers the citizen gave (factor value to 1..5), blanks left
-    out; ``reasons``: reason codes of the unit's catalogue ticked on the form."""
+    out; ``reasons``: reason codes of the unit's catalogue ticked on the form;
+    ``not_applicable``: factors the citizen marked "không áp dụng" (in no factor's count)."""
 
     code: str
     filled_on: date
@@ -71,6 +72,7 @@ class PaperForm:
     factors: Mapping[str, int] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
     stage: str = Stage.RECEPTION.value
+    not_applicable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class CheckedForm:
     factors: dict[Factor, Score]
     reasons: tuple[str, ...]
     stage: Stage
+    not_applicable: tuple[Factor, ...] = ()
 
 
 def check_form(form: PaperForm, *, today: date, offered_reasons: Collection[str]) -> CheckedForm:
@@ -99,13 +102,9 @@ def check_form(form: PaperForm, *, today: date, offered_reasons: Collection[str]
     score = _score(form.score, "score", "Mức hài lòng chung", "The overall answer")
     factors: dict[Factor, Score] = {}
     for name, value in form.factors.items():
-        try:
-            factor = Factor(name)
-        except ValueError:
-            raise FormRefused(
-                "factor", f"Không có yếu tố {name!r}.", f"There is no factor {name!r}."
-            ) from None
+        factor = _factor(name)
         factors[factor] = _score(value, "factor", factor.label_vi, factor.label_en)
+    not_applicable = _not_applicable(form.not_applicable, factors)
     reasons = tuple(dict.fromkeys(form.reasons))
     unknown = sorted(set(reasons) - set(offered_reasons))
     if unknown:
@@ -135,7 +134,32 @@ def check_form(form: PaperForm, *, today: date, offered_reasons: Collection[str]
             f"Phiếu quá cũ: chỉ nhận phiếu trong {MAX_FORM_AGE.days} ngày gần nhất.",
             f"The form is too old: only forms of the last {MAX_FORM_AGE.days} days are taken.",
         )
-    return CheckedForm(code, form.filled_on, score, factors, reasons, stage)
+    return CheckedForm(code, form.filled_on, score, factors, reasons, stage, not_applicable)
+
+
+def _factor(name: str) -> Factor:
+    try:
+        return Factor(name)
+    except ValueError:
+        raise FormRefused(
+            "factor", f"Không có yếu tố {name!r}.", f"There is no factor {name!r}."
+        ) from None
+
+
+def _not_applicable(names: tuple[str, ...], answered: Mapping[Factor, Score]) -> tuple[Factor, ...]:
+    """The factors marked "không áp dụng", each once; one also answered with a level is refused
+    (the form says two things of it)."""
+    found: list[Factor] = []
+    for name in dict.fromkeys(names):
+        factor = _factor(name)
+        if factor in answered:
+            raise FormRefused(
+                "factor",
+                f"{factor.label_vi}: vừa có mức vừa “không áp dụng”.",
+                f"{factor.label_en}: both a level and “does not apply”.",
+            )
+        found.append(factor)
+    return tuple(found)
 
 
 def _score(value: int, code: str, what_vi: str, what_en: str) -> Score:

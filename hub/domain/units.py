@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from enum import StrEnum
+
+from hailong.contract.clock import DEFAULT_ZONE_NAME, zone_named
 
 
 class UnitKind(StrEnum):
@@ -30,6 +33,12 @@ class UnitNode:
     name: str
     kind: UnitKind = UnitKind.COMMUNE
     parent: str | None = None
+    time_zone: str = DEFAULT_ZONE_NAME  # the unit's clock (hailong.contract.clock)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The unit's time zone: the days its figures and reports are counted on."""
+        return zone_named(self.time_zone)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.dossier_feed import DossierBatch, encode_batch, encode_record, make_batch
+from hailong.contract.dossier_feed import (
+    VERSION,
+    DossierBatch,
+    FeedVersion,
+    encode_batch,
+    encode_record,
+    make_batch,
+)
 from hub.store.feed import FeedPosition, feed_after
 
 log = logging.getLogger(__name__)
@@ -301,11 +308,13 @@ def export_dossiers(
     source: str | None = None,
     max_batches: int | None = None,
     progress: Callable[[ExportRun], None] | None = None,
+    version: FeedVersion = VERSION,
 ) -> ExportRun:
     """Send everything stored since the cursor (up to ``max_batches`` batches), batch by batch.
 
     The cursor moves after each delivered batch, so an :class:`ExportError` (or a crash) loses
-    nothing: the run raises it after saving what was delivered before.
+    nothing: the run raises it after saving what was delivered before. ``version``: the feed
+    version the destination takes (``[export] feed_version``); records are sent as that version.
     """
     position = cursor.load()
     records = batches = 0
@@ -321,7 +330,7 @@ def export_dossiers(
             )
         if not rows:
             break
-        exporter.send(make_batch([record for _, record in rows], source))
+        exporter.send(make_batch([record for _, record in rows], source, version))
         position = rows[-1][0]
         records += len(rows)
         batches += 1

@@ -15,7 +15,6 @@ from hub.domain.periods import Period
 from hub.domain.satisfaction import GroupSummary
 from hub.exports.tables import Export, Overall, build_export, overall_of
 from hub.report import DIMENSIONS, Dimension, Scope, score_distribution, summary
-from hub.store.rollups import LOCAL_ZONE
 
 Progress = Callable[[int, str], None]  # percent done, what is happening ("vi / en")
 
@@ -36,7 +35,7 @@ def dashboard_export(
 
     ``only_officer`` is an officer's login: their own line only (whatever ``dimension`` asks), as
     on the dashboard; the overall figure stays the unit's."""
-    scope = Scope(unit, *shown.bounds())
+    scope = Scope(unit, *shown.bounds(unit.zone))  # the unit's days
     counters = summary(session, scope, "counter")
     overall = overall_of(counters, unit.unit.target_rate)
     tables: dict[Dimension, Sequence[GroupSummary]]
@@ -73,7 +72,7 @@ def quarterly(
 ) -> Quarterly:
     """The quarter's figures, one query at a time, telling ``progress`` as it goes (0–60 %)."""
     target = unit.unit.target_rate
-    scope = Scope(unit, *quarter.bounds())
+    scope = Scope(unit, *quarter.bounds(unit.zone))  # the unit's days
     tables: dict[Dimension, list[GroupSummary]] = {}
     with sessions() as session:
         for index, dimension in enumerate(DIMENSIONS):
@@ -81,12 +80,12 @@ def quarterly(
             progress(5 + 12 * index, f"{vi} / {en}")
             tables[dimension] = summary(session, scope, dimension)
         progress(50, "Đang đọc quý trước / Reading the previous quarter")
-        before = Scope(unit, *quarter.previous().bounds())
+        before = Scope(unit, *quarter.previous().bounds(unit.zone))
         previous = overall_of(summary(session, before, "counter"), target)
         progress(55, "Đang đếm theo mức đánh giá / Counting the five levels")
         levels = {share.score: share.n for share in score_distribution(session, scope)}
     export = build_export(unit, quarter, tables, overall_of(tables["counter"], target))
-    return Quarterly(export, previous, levels, now.astimezone(LOCAL_ZONE))
+    return Quarterly(export, previous, levels, now.astimezone(unit.zone))
 
 
 _READING: dict[Dimension, tuple[str, str]] = {

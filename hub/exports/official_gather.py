@@ -12,9 +12,11 @@ coverage (:func:`hub.coverage.units_coverage`), the targets (:mod:`hub.store.tar
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,10 +40,9 @@ from hub.exports.official import (
 )
 from hub.indices import NoCriteria, UnitIndices, indices_for
 from hub.province import bare_unit
-from hub.report import factor_table, reason_table, summary
+from hub.report import factor_table_of, reason_table_of, summary_of
 from hub.store import targets as stored_targets
-from hub.store.followup_figures import follow_up_counts
-from hub.store.rollups import Scope as RatingScope
+from hub.store.followup_figures import follow_up_counts_of_units
 from hub.store.rollups import counts_of_units
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ class ReportDesk:
     ) -> Report:
         nodes = self.units_of(scope, code)
         root = nodes[0]
+        # The report's days are on its unit's clock (a province report: the province's, which its
+        # units share); every read below takes the zone from the period or is given it.
+        period = period.on(root.zone)
         since, until = period.bounds()
         year = period.first.year
         overdue_before = now - timedelta(days=FOLLOW_UP_DAYS)
@@ -120,30 +124,30 @@ class ReportDesk:
             progress(10, "Đang đọc chỉ số đánh giá / Reading the official indices")
             indices = self._indices(session, codes, period, now, left_out)
             progress(20, "Đang đọc tỷ lệ phản hồi / Reading the coverage")
-            coverage = {c.key: c for c in units_coverage(session, nodes, since, until)}
-            channels = units_channel_figures(session, codes, since, until)
-            for index, node in enumerate(nodes):
-                progress(
-                    25 + 35 * index // max(len(nodes), 1),
-                    f"Đang đọc số liệu {node.name} / Reading the figures",
-                )
-                unit = self.catalogue(node.code)
+            covered = units_coverage(session, nodes, since, until, period.zone)
+            coverage = {c.key: c for c in covered}
+            channels = units_channel_figures(session, codes, since, until, period.zone)
+            progress(25, "Đang đọc số liệu các đơn vị / Reading the units' figures")
+            catalogues = {n.code: self.catalogue(n.code) for n in nodes}
+            units = {n.code: catalogues[n.code] or bare_unit(n) for n in nodes}
+            read = UnitCounts.read(session, units, since, until, period.zone, overdue_before)
+            for node in nodes:
                 figures.append(
                     replace(
                         self._unit(
-                            session,
                             node,
-                            unit,
+                            catalogues[node.code],
+                            units[node.code],
+                            read,
                             period,
                             own,
                             indices.get(node.code),
                             coverage.get(node.code),
-                            overdue_before,
                         ),
                         channels=channels[node.code],
                     )
                 )
-            self._months(session, codes, year, months)
+            self._months(session, codes, year, months, period.zone)
         target = target_for(
             root.code, year, own, self.tree, _catalogue_rate(self.catalogue(root.code))
         )
@@ -180,34 +184,24 @@ class ReportDesk:
 
     def _unit(
         self,
-        session: Session,
         node: UnitNode,
         catalogue: Unit | None,
+        unit: Unit,
+        read: UnitCounts,
         period: Period,
         own: dict[tuple[str, int], float],
         indices: UnitIndices | None,
         coverage: Coverage | None,
-        overdue_before: datetime,
     ) -> UnitFigures:
-        unit = catalogue or bare_unit(node)
-        since, until = period.bounds()
-        scope = RatingScope(unit, since, until)
-        received, answered, closed, overdue = follow_up_counts(
-            session,
-            node.code,
-            unit.kiosk_policy.reasons_at_or_below,
-            since,
-            until,
-            overdue_before,
-        )
+        code = node.code
         return UnitFigures(
-            code=node.code,
+            code=code,
             name=node.name,
-            factors=factor_table(session, scope),
-            fields=summary(session, scope, "field"),
+            factors=factor_table_of(read.factors[code], read.scores[code]),
+            fields=summary_of(read.fields[code], unit, "field"),
             catalogue_fields={f.code: f.name for f in unit.fields},
-            reasons=reason_table(session, scope),
-            follow_ups=FollowUpFigures(received, answered, closed, overdue),
+            reasons=reason_table_of({r: n for (r,), n in read.reasons[code].items()}, unit),
+            follow_ups=FollowUpFigures(*read.follow_ups[code]),
             target=target_for(
                 node.code, period.first.year, own, self.tree, _catalogue_rate(catalogue)
             ),
@@ -217,16 +211,60 @@ class ReportDesk:
         )
 
     def _months(
-        self, session: Session, codes: Sequence[str], year: int, into: dict[date, Tally]
+        self,
+        session: Session,
+        codes: Sequence[str],
+        year: int,
+        into: dict[date, Tally],
+        zone: tzinfo,
     ) -> None:
         """The units' ratings per month of ``year`` and the year before, added ``into``: one
         read grouped by unit for all of them (a province's 150 units), not one per unit."""
-        first = Period("year", date(year - 1, 1, 1), date(year, 1, 1)).bounds()[0]
-        end = Period("year", date(year, 1, 1), date(year + 1, 1, 1)).bounds()[1]
-        for found in counts_of_units(session, codes, first, end, "month", "score").values():
+        first = Period("year", date(year - 1, 1, 1), date(year, 1, 1)).bounds(zone)[0]
+        end = Period("year", date(year, 1, 1), date(year + 1, 1, 1)).bounds(zone)[1]
+        months = counts_of_units(session, codes, first, end, "month", "score", zone=zone)
+        for found in months.values():
             for (month, score), n in found.items():
                 ok = n if Score(score).is_satisfied else 0
                 into[month] = into.get(month, Tally()) + Tally(n, ok)
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    """What a report's unit tables count, for every unit at once: each rollup read once, grouped
+    by unit (:func:`hub.store.rollups.counts_of_units`), and the follow-ups in one query per
+    threshold; each unit's share is then split off in Python. A province report of 150 units so
+    makes a handful of queries here instead of five per unit."""
+
+    factors: Mapping[str, Counter[tuple[Any, ...]]]  # (factor, score)
+    scores: Mapping[str, Counter[tuple[Any, ...]]]  # (score,)
+    fields: Mapping[str, Counter[tuple[Any, ...]]]  # (field, score)
+    reasons: Mapping[str, Counter[tuple[Any, ...]]]  # (reason,)
+    follow_ups: Mapping[str, tuple[int, int, int, int]]  # received, answered, closed, overdue
+
+    @classmethod
+    def read(
+        cls,
+        session: Session,
+        units: Mapping[str, Unit],
+        since: datetime,
+        until: datetime,
+        zone: tzinfo,
+        overdue_before: datetime,
+    ) -> UnitCounts:
+        codes = list(units)
+
+        def grouped(*columns: str) -> dict[str, Counter[tuple[Any, ...]]]:
+            return counts_of_units(session, codes, since, until, *columns, zone=zone)
+
+        thresholds = {code: u.kiosk_policy.reasons_at_or_below for code, u in units.items()}
+        return cls(
+            factors=grouped("factor", "score"),
+            scores=grouped("score"),
+            fields=grouped("field", "score"),
+            reasons=grouped("reason"),
+            follow_ups=follow_up_counts_of_units(session, thresholds, since, until, overdue_before),
+        )
 
 
 def _catalogue_rate(unit: Unit | None) -> float | None:

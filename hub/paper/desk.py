@@ -53,7 +53,7 @@ from hub.domain.register import (
     judge,
 )
 from hub.store.models import RatingRow
-from hub.store.ratings import LOCAL_ZONE, register_view, store_batch
+from hub.store.ratings import register_view, store_batch
 from hub.store.rollups import Scope as RollupScope
 from hub.store.rollups import channel_counts
 
@@ -127,9 +127,11 @@ class PaperDesk:
         unit: Unit,
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        zone: tzinfo = LOCAL_ZONE,
+        zone: tzinfo | None = None,
     ) -> None:
-        self.unit, self.sessions, self.clock, self.zone = unit, sessions, clock, zone
+        # The unit's clock unless told otherwise: the days a form is checked and counted on.
+        self.unit, self.sessions, self.clock = unit, sessions, clock
+        self.zone = unit.zone if zone is None else zone
 
     def enter_paper_form(self, form: PaperForm, keyer: Keyer) -> Entered:
         """Store one returned paper form, keyed by ``keyer``; raises :class:`FormRefused`."""
@@ -183,6 +185,7 @@ class PaperDesk:
                 score=form.score,
                 reasons=form.reasons,
                 factors=form.factors,
+                not_applicable=form.not_applicable or None,
                 channel=Channel.PAPER,
                 rated_at=form_instant(form, facts, now, self.zone),
             )

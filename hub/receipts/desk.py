@@ -22,14 +22,15 @@ page, a unit's API token, the command line with ``--unit``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hailong.contract.dossier_codes import CodeBook
 from hailong.contract.receipt import ReceiptRefused, SignedReceipt, TypedCode, parse_scan
+from hailong.contract.return_offer import DEFAULT_OFFER_SECONDS
 from hailong.settings import HubSettings, Unit
 from hub.receipts.issuing import (
     IssuedReceipt,
@@ -43,6 +44,7 @@ from hub.receipts.issuing import (
 )
 from hub.receipts.printer import PrinterError, print_receipt
 from hub.store.models import ReceiptRow
+from hub.store.return_offers import rated_at_return, record_offer
 
 
 @dataclass(frozen=True)
@@ -194,15 +196,50 @@ class ReceiptDesk:
             # Lists never show personal data, even the officer's own.
             return [_view(row, None) for row in rows]
 
-    def record_return(self, scanned: str, officer: str) -> ReturnRecord:
-        """The officer scans the receipt when handing back the result."""
-        return mark_returned(
+    def record_return(
+        self, scanned: str, officer: str, *, counter: str | None = None
+    ) -> ReturnRecord:
+        """The officer scans the receipt when handing back the result; the kiosks of the counter
+        (``counter``, else the officer's own) are offered the dossier's rating at once, so a
+        citizen whose slip the officer keeps can still rate (docs/return-offers.md).
+
+        A second record of the same return offers it again (the citizen may have missed the
+        first); a dossier whose return the hub already holds a rating for is not offered. The
+        offer names the dossier, never a score: the citizen's tap on the kiosk makes the rating.
+        """
+        if counter is None:
+            counter = next((o.counter for o in self.unit.officers if o.code == officer), None)
+        elif counter not in {c.code for c in self.unit.counters}:
+            raise ReceiptIssueError(f"Không có quầy {counter!r} / unknown counter {counter!r}")
+        now = self.clock()
+        record = mark_returned(
             self.sessions,
             self.unit,
             dossier_code_of(scanned, self.unit.code_book()),
             officer=officer,
-            now=self.clock(),
+            now=now,
         )
+        return replace(record, offered_to=self._offer(record.code, officer, counter, now))
+
+    def _offer(
+        self, code: str, officer: str, counter: str | None, now: datetime
+    ) -> tuple[str, ...]:
+        kiosks = tuple(k.id for k in self.unit.kiosks if counter and k.counter == counter)
+        if counter is None or not kiosks:
+            return ()
+        with self.sessions.begin() as session:
+            if rated_at_return(session, self._code, code):
+                return ()
+            record_offer(
+                session,
+                unit=self._code,
+                code=code,
+                counter=counter,
+                officer=officer,
+                now=now,
+                lifetime=timedelta(seconds=DEFAULT_OFFER_SECONDS),
+            )
+        return kiosks
 
     @property
     def _code(self) -> str:

@@ -19,17 +19,18 @@ transaction, by the ORM's ``before_insert`` on ``ReceiptRow``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hailong.contract.clock import unit_time
+from hailong.contract.clock import UNIT_ZONE, unit_time
 from hailong.contract.dossier_codes import NATIONAL_TEMPLATE, CodeBook
 from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, ReceiptRefused, sign
 from hailong.settings import Unit
+from hub.store.coverage import use_zone
 from hub.store.models import DossierSequenceRow, ReceiptRow
 
 MAX_SEQUENCE = 999_999  # the code format allows up to six digits per day
@@ -81,7 +82,7 @@ def issue_receipt(
     ``now`` may be aware (any zone) or naive (UTC); the code carries the unit's day then.
     """
     check_attribution(unit, counter=counter, officer=officer, procedure=procedure)
-    issued_at = unit_time(now)
+    issued_at = unit_time(now, unit.zone)
     day = issued_at.date()
     _check_promise(promised_on, day)
     citizen = _citizen(citizen_name, citizen_contact)
@@ -96,6 +97,7 @@ def issue_receipt(
                 issued = IssuedReceipt(
                     claims, signed.key_id, signed.url(base_url), issued_at, promised_on, *citizen
                 )
+                use_zone(session, unit.unit.code, unit.zone)  # coverage's issue day
                 session.add(_to_row(issued))
             return issued
         except IntegrityError:
@@ -133,7 +135,7 @@ def register_receipt(
             f"Mã hồ sơ {dossier} thuộc đơn vị {dossier.unit}, không phải {unit.unit.code}. / "
             f"{dossier} belongs to unit {dossier.unit}, not {unit.unit.code}"
         )
-    today = unit_time(now).date()
+    today = unit_time(now, unit.zone).date()
     if dossier.received_on > today:
         raise ReceiptIssueError(
             f"Mã hồ sơ {dossier} mang ngày {dossier.received_on:%d/%m/%Y}, sau hôm nay "
@@ -144,7 +146,7 @@ def register_receipt(
     claims = ReceiptClaims(dossier, procedure, counter, officer)
     signed = sign(claims, keyring)
     issued = IssuedReceipt(
-        claims, signed.key_id, signed.url(base_url), unit_time(now), promised_on,
+        claims, signed.key_id, signed.url(base_url), unit_time(now, unit.zone), promised_on,
         origin="registered",
     )  # fmt: skip
     try:
@@ -153,6 +155,7 @@ def register_receipt(
                 raise ReceiptIssueError(f"{dossier} is already in the register")
             if dossier.national:
                 _raise_sequence(session, dossier)
+            use_zone(session, unit.unit.code, unit.zone)  # coverage's issue day
             session.add(_to_row(issued))
     except IntegrityError as exc:  # registered concurrently by another officer
         raise ReceiptIssueError(f"{dossier} is already in the register") from exc
@@ -165,6 +168,9 @@ class ReturnRecord:
     returned_at: datetime
     returned_by: str
     already: bool  # the return had been recorded before (a second scan changes nothing)
+    # The kiosks offered this dossier's rating now (hub.store.return_offers): the counter's; none
+    # when it has no kiosk or the dossier's return is already rated.
+    offered_to: tuple[str, ...] = ()
 
 
 def mark_returned(
@@ -308,10 +314,12 @@ def load_issued(
     book: CodeBook | None = None,
     *,
     unit: str | None = None,
+    zone: tzinfo = UNIT_ZONE,
 ) -> IssuedReceipt | None:
     """Rebuild an issued receipt from the register, e.g. to reprint a slip that failed; a code
     registered in one of the unit's own patterns needs the unit's ``book`` to be read back. With
-    ``unit`` (a unit code), None for another unit's receipt, as for an unknown code."""
+    ``unit`` (a unit code), None for another unit's receipt, as for an unknown code. The time of
+    issue is given on the unit's clock, ``zone``, as the slip prints it."""
     query = select(ReceiptRow).where(ReceiptRow.dossier_code == str(code))
     if unit is not None:
         query = query.where(ReceiptRow.unit == unit)
@@ -326,7 +334,7 @@ def load_issued(
         claims,
         row.key_id,
         row.url,
-        unit_time(row.issued_at),
+        unit_time(row.issued_at, zone),
         row.promised_on,
         row.citizen_name,
         row.citizen_contact,

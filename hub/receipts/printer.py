@@ -621,7 +621,7 @@ def reprint_receipt(
     Raises :class:`UnknownReceiptError` when ``code`` is not in the register and
     :class:`PrinterError` when the printer fails again (the receipt then stays unprinted).
     """
-    issued = load_issued(sessions, code, unit.code_book(), unit=unit.unit.code)
+    issued = load_issued(sessions, code, unit.code_book(), unit=unit.unit.code, zone=unit.zone)
     if issued is None:
         raise UnknownReceiptError(f"no receipt {code} in the register")
     return print_receipt(

@@ -16,16 +16,19 @@ normalised so every letter with its marks is one precomposed glyph.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from hailong.contract.receipt import ReceiptRefused, SignedReceipt, parse_scan
 from hailong.settings import Unit
 from hub.receipts.issuing import IssuedReceipt
 
@@ -37,6 +40,10 @@ TITLE = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
 CODE_LABEL = "Mã hồ sơ:"
 CALL_TO_RATE_VI = "Mời Ông/Bà quét mã QR tại ki-ốt để đánh giá mức độ hài lòng"
 CALL_TO_RATE_EN = "Please scan the QR code at the kiosk to rate our service"
+# The same QR opens the hub's rating page (hub/web/citizen.py, ``/r/<code>``) on a phone. Printed
+# only when a phone can reach the QR's address: see :func:`opens_on_a_phone`.
+ON_A_PHONE_VI = "Hoặc quét mã QR bằng điện thoại để đánh giá trực tuyến"
+ON_A_PHONE_EN = "Or scan it with your phone to rate online"
 NO_DATE = "—"  # the promised date when none was set
 
 # Glyphs reaching highest and lowest, so every line gets room for stacked tone marks.
@@ -85,6 +92,35 @@ def slip_content(
     return SlipContent(unit.unit.name, str(claims.code), tuple(rows), issued.url)
 
 
+def opens_on_a_phone(url: str) -> bool:
+    """Whether a phone that scans the slip's QR reaches the hub's rating page: the URL is a
+    signed receipt's (what ``/r/<code>`` reads) on an http(s) address that is not this machine
+    alone (``localhost``, a loopback or unspecified address, as in a hub tried out on a laptop).
+    The slip promises the phone path only when this holds."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and (address.is_loopback or address.is_unspecified):
+        return False
+    try:
+        return isinstance(parse_scan(url), SignedReceipt)
+    except (ReceiptRefused, ValueError):
+        return False
+
+
+def rating_invitation(url: str) -> tuple[tuple[str, str], ...]:
+    """The slip's closing sentences, (Vietnamese, English) each: the kiosk, then the phone."""
+    phone = ((ON_A_PHONE_VI, ON_A_PHONE_EN),) if opens_on_a_phone(url) else ()
+    return ((CALL_TO_RATE_VI, CALL_TO_RATE_EN), *phone)
+
+
 @dataclass(frozen=True)
 class SlipStyle:
     """Sizes in printer dots for one paper width."""
@@ -131,7 +167,7 @@ def render_slip(
         *detail_blocks(content, style),
         rule(style),
         qr_block(content.url, style),
-        *footer_blocks(style),
+        *footer_blocks(style, content.url),
     ]
     return to_bitmap(stack(blocks, style))
 
@@ -156,11 +192,13 @@ def detail_blocks(content: SlipContent, style: SlipStyle) -> list[Image.Image]:
     return [labelled(label, value, style) for label, value in content.rows]
 
 
-def footer_blocks(style: SlipStyle) -> list[Image.Image]:
-    return [
-        text_block([(CALL_TO_RATE_VI, font(style.body, bold=True))], style, align="center"),
-        text_block([(CALL_TO_RATE_EN, font(style.small))], style, align="center"),
-    ]
+def footer_blocks(style: SlipStyle, url: str = "") -> list[Image.Image]:
+    """Under the QR: rate at the kiosk (bold), and on a phone where the QR's address allows."""
+    blocks = []
+    for index, (vi, en) in enumerate(rating_invitation(url)):
+        blocks.append(text_block([(vi, font(style.body, bold=index == 0))], style, align="center"))
+        blocks.append(text_block([(en, font(style.small))], style, align="center"))
+    return blocks
 
 
 def labelled(label: str, value: str, style: SlipStyle) -> Image.Image:
@@ -389,8 +427,14 @@ def text_layout(content: SlipContent, columns: int, small_columns: int) -> list[
         ),
         rule_line,
         QrImage(content.url),
-        *centred([(CALL_TO_RATE_VI, True)], columns),
-        *centred([(CALL_TO_RATE_EN, False)], small_columns, small=True),
+        *(
+            line
+            for index, (vi, en) in enumerate(rating_invitation(content.url))
+            for line in (
+                *centred([(vi, index == 0)], columns),
+                *centred([(en, False)], small_columns, small=True),
+            )
+        ),
     ]
 
 

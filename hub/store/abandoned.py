@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from hailong.contract import topics
 from hailong.contract.messages import AbandonedMessage, AckOutcome
 from hub.domain.ingest import Attribution
-from hub.store.coverage import count_abandoned
+from hub.store.coverage import count_abandoned, use_zone
 from hub.store.models import AbandonedSessionRow
 from hub.store.ratings import DeadLetterLimits, store_dead_letter
 
@@ -32,6 +32,7 @@ def store_abandoned(
     items: Sequence[tuple[AbandonedMessage, Attribution]],
     now: datetime,
     *,
+    zone: tzinfo | None = None,
     dead_letters: DeadLetterLimits | None = None,
 ) -> list[AckOutcome]:
     """Insert the abandoned sessions not stored before; the caller commits, then acknowledges.
@@ -71,6 +72,9 @@ def store_abandoned(
         outcomes.append(AckOutcome(id=record.id, seq=record.seq, outcome="stored"))
     if rows:
         session.execute(insert(AbandonedSessionRow), rows)
+        if zone is not None:  # the unit's clock, for the receipts' issue days
+            for unit in {row["unit"] for row in rows}:
+                use_zone(session, unit, zone)
         count_abandoned(session, rows)  # coverage: the first of a receipt not rated
     return outcomes
 

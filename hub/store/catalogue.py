@@ -43,7 +43,7 @@ _ENTRY_TABLES: dict[str, type[Any]] = {
 }
 # The unit's own columns; everything else the model carries goes to ``units.extra``.
 _POLICIES = ("kiosk_policy", "register_policy")
-_INFO_COLUMNS = ("code", "name", "target_rate")
+_INFO_COLUMNS = ("code", "name", "target_rate", "time_zone")
 
 
 class CatalogueStoreError(ValueError):
@@ -95,6 +95,7 @@ def import_unit(
     row.kind = kind.value
     row.parent = parent
     row.target_rate = unit.unit.target_rate
+    row.time_zone = unit.unit.time_zone
     row.kiosk_policy = policies["kiosk_policy"]
     row.register_policy = policies["register_policy"]
     row.extra = extra
@@ -166,10 +167,12 @@ def _check_kiosks(session: Session, code: str, unit: Unit) -> None:
 
 
 def _nodes(session: Session) -> list[UnitNode]:
-    rows = session.execute(
-        select(UnitRow.code, UnitRow.name, UnitRow.kind, UnitRow.parent).order_by(UnitRow.code)
-    ).all()
-    return [UnitNode(code, name, UnitKind(kind), parent) for code, name, kind, parent in rows]
+    columns = (UnitRow.code, UnitRow.name, UnitRow.kind, UnitRow.parent, UnitRow.time_zone)
+    rows = session.execute(select(*columns).order_by(UnitRow.code)).all()
+    return [
+        UnitNode(code, name, UnitKind(kind), parent, zone)
+        for code, name, kind, parent, zone in rows
+    ]
 
 
 def revisions(session: Session) -> dict[str, int]:
@@ -212,12 +215,15 @@ def _entry_values(name: str, entry: Any) -> dict[str, Any]:
         values["field"] = entry.field
     elif name == "reasons":
         values |= {"name_en": entry.name_en, "factor": entry.factor}
+        if entry.icon is not None:  # absent: the code's default pictogram
+            values["icon"] = entry.icon
     return values
 
 
 def _unit(row: UnitRow, entries: dict[str, list[dict[str, Any]]]) -> Unit:
     extra = dict(row.extra or {})
     info = {"code": row.code, "name": row.name, "target_rate": row.target_rate}
+    info["time_zone"] = row.time_zone
     info |= extra.pop("unit", {})
     raw = {
         **extra,
@@ -254,7 +260,7 @@ def lock_unit(session: Session, code: str) -> UnitNode:
         raise CatalogueStoreError(
             f"Không có đơn vị “{code}” trong danh mục. / No unit “{code}” in the catalogue."
         )
-    return UnitNode(row.code, row.name, UnitKind(row.kind), row.parent)
+    return UnitNode(row.code, row.name, UnitKind(row.kind), row.parent, row.time_zone)
 
 
 def summaries(session: Session) -> list[UnitSummary]:

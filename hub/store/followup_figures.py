@@ -8,13 +8,32 @@ does: the report's "received" line is the period's dissatisfied ratings. The wor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from hub.domain.followup import Action, State
 from hub.store.models import FollowUpEventRow, FollowUpRow, RatingRow
+
+
+def _figures(overdue_before: datetime) -> list[ColumnElement[Any]]:
+    """received, answered, closed, overdue: the aggregates both reads below select."""
+    answered = exists().where(
+        FollowUpEventRow.rating_id == RatingRow.id,
+        FollowUpEventRow.action == Action.ANSWER.value,
+    )
+    closed = FollowUpRow.state == State.CLOSED.value
+    pending = and_(~answered, FollowUpRow.state.is_distinct_from(State.CLOSED.value))
+    late = and_(pending, RatingRow.rated_at < overdue_before)
+    return [
+        func.count(),
+        func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((closed, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((late, 1), else_=0)), 0),
+    ]
 
 
 def follow_up_counts(
@@ -29,22 +48,8 @@ def follow_up_counts(
     ``at_or_below`` or lower and given in ``[since, until)``. Answered: the trail has an answer
     (a follow-up answered and then closed counts in both). Overdue: neither answered nor closed,
     and given before ``overdue_before`` (the report's day less the time allowed)."""
-    answered = exists().where(
-        FollowUpEventRow.rating_id == RatingRow.id,
-        FollowUpEventRow.action == Action.ANSWER.value,
-    )
-    closed = FollowUpRow.state == State.CLOSED.value
-    pending = and_(~answered, FollowUpRow.state.is_distinct_from(State.CLOSED.value))
     query = (
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((closed, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((and_(pending, RatingRow.rated_at < overdue_before), 1), else_=0)),
-                0,
-            ),
-        )
+        select(*_figures(overdue_before))
         .select_from(RatingRow)
         .outerjoin(FollowUpRow, FollowUpRow.rating_id == RatingRow.id)
         .where(
@@ -57,3 +62,36 @@ def follow_up_counts(
     )
     row = session.execute(query).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def follow_up_counts_of_units(
+    session: Session,
+    at_or_below: Mapping[str, int],
+    since: datetime,
+    until: datetime,
+    overdue_before: datetime,
+) -> dict[str, tuple[int, int, int, int]]:
+    """:func:`follow_up_counts` of many units at once (unit code -> its ``reasons_at_or_below``),
+    grouped by unit in one query per distinct threshold (a province's 150 units share one or
+    two), not one per unit. Every unit asked for is in the answer, ``(0, 0, 0, 0)`` when none."""
+    found = {code: (0, 0, 0, 0) for code in at_or_below}
+    by_threshold: dict[int, list[str]] = {}
+    for code, threshold in at_or_below.items():
+        by_threshold.setdefault(threshold, []).append(code)
+    for threshold, codes in sorted(by_threshold.items()):
+        query = (
+            select(RatingRow.unit, *_figures(overdue_before))
+            .select_from(RatingRow)
+            .outerjoin(FollowUpRow, FollowUpRow.rating_id == RatingRow.id)
+            .where(
+                RatingRow.unit.in_(sorted(codes)),
+                RatingRow.counted.is_(True),
+                RatingRow.score <= threshold,
+                RatingRow.rated_at >= since,
+                RatingRow.rated_at < until,
+            )
+            .group_by(RatingRow.unit)
+        )
+        for unit, received, answered, closed, overdue in session.execute(query):
+            found[unit] = (int(received), int(answered), int(closed), int(overdue))
+    return found

@@ -12,22 +12,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from hailong.contract.clock import unit_day
+from hailong.contract.clock import UNIT_ZONE, unit_day
 from hub.domain.indices import DossierFacts, RatingFacts
 from hub.store.models import RatingRow, ReceiptRow
 
 
 def dossier_facts(
-    session: Session, units: Sequence[str], start: datetime, end: datetime
+    session: Session,
+    units: Sequence[str],
+    start: datetime,
+    end: datetime,
+    zone: tzinfo = UNIT_ZONE,
 ) -> dict[str, list[DossierFacts]]:
     """Per unit code (each of ``units``, empty lists included), the dossiers received from
     ``start`` (included) to ``end`` (excluded), by dossier code. Days (received, returned) are on
-    the unit's calendar, as the promised day is."""
+    the unit's calendar, ``zone``, as the promised day is."""
     query = (
         select(
             ReceiptRow.unit,
@@ -40,6 +44,7 @@ def dossier_facts(
             RatingRow.officer,
             RatingRow.score,
             RatingRow.factors,
+            RatingRow.not_applicable,
         )
         .outerjoin(
             RatingRow,
@@ -66,14 +71,17 @@ def dossier_facts(
                 code=code,
                 unit=unit,
                 officer=officer,
-                received_on=unit_day(issued_at),
+                received_on=unit_day(issued_at, zone),
                 promised_on=promised_on,
-                returned_on=unit_day(returned_at) if returned_at is not None else None,
+                returned_on=unit_day(returned_at, zone) if returned_at is not None else None,
                 returned_by=returned_by,
             )
-        rated_officer, score, factors = row[7:]
+        rated_officer, score, factors, not_applicable = row[7:]
         if score is not None:
-            rated[key].append(RatingFacts(rated_officer, score, dict(factors or {})))
+            facts = RatingFacts(
+                rated_officer, score, dict(factors or {}), frozenset(not_applicable or ())
+            )
+            rated[key].append(facts)
     out: dict[str, list[DossierFacts]] = {code: [] for code in units}
     for key, head in heads.items():
         out[key[0]].append(replace(head, ratings=tuple(rated.get(key, ()))))

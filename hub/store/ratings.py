@@ -30,7 +30,7 @@ from hailong.contract.messages import (
 from hailong.contract.receipt import DossierCode, ReceiptRefused
 from hub.domain.ingest import Attribution, ReceiptFacts
 from hub.domain.register import RegisterView
-from hub.store.coverage import count_ratings
+from hub.store.coverage import count_ratings, use_zone
 from hub.store.models import (
     DeadLetterRow,
     DossierSequenceRow,
@@ -123,6 +123,8 @@ def store_batch(
     # Only what the headline figures count goes into the rollups (hub.domain.register): the
     # unverified and the suspect are stored, and counted apart from the raw rows.
     add_to_rollups(session, [row for row in stored if row["counted"]], zone)
+    for unit in {row["unit"] for row in stored}:
+        use_zone(session, unit, zone)  # coverage counts on the same clock as the rollups
     count_ratings(session, stored)  # coverage: the receipts these ratings rate (its own filter)
     return outcomes
 
@@ -238,6 +240,7 @@ def rating_values(
         "score": int(rating.score),
         "reasons": rating.reasons,  # a tuple: stored as a JSON list
         "factors": {factor.value: int(score) for factor, score in rating.factors.items()},
+        "not_applicable": [f.value for f in rating.not_applicable or ()] or None,
         "comment": _text(rating.comment) if rating.comment is not None else None,
         "callback_phone": rating.callback_phone,
         "lang": rating.lang,
@@ -263,6 +266,7 @@ _CONTENT = (
     "score",
     "reasons",
     "factors",
+    "not_applicable",
     "comment",
     "callback_phone",
     "lang",
@@ -282,6 +286,7 @@ def _content(rating: RatingMessage) -> Content:
         int(rating.score),
         tuple(rating.reasons),
         tuple(sorted((factor.value, int(score)) for factor, score in rating.factors.items())),
+        tuple(sorted(factor.value for factor in rating.not_applicable or ())),
         _text(rating.comment) if rating.comment is not None else None,
         rating.callback_phone,
         rating.lang,
@@ -305,6 +310,7 @@ def _stored_contents(session: Session, ids: set[str]) -> dict[str, Content]:
             *(values[name] for name in _CONTENT[:5]),
             tuple(values["reasons"] or ()),
             tuple(sorted((str(k), int(v)) for k, v in (values["factors"] or {}).items())),
+            tuple(sorted(str(f) for f in values["not_applicable"] or ())),
             values["comment"],
             values["callback_phone"],
             values["lang"],

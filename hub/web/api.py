@@ -108,6 +108,8 @@ class RegisterIn(_In):
 
 class ReturnIn(_In):
     officer: Code
+    # Where the result is handed back (its kiosks are offered the rating); default: the officer's.
+    counter: Code | None = None
 
 
 class PrinterProblem(BaseModel):
@@ -128,6 +130,8 @@ class ReceiptOut(BaseModel):
     printer_error: PrinterProblem | None = None
     returned_at: datetime | None = None
     returned_by: str | None = None
+    # In the answer to a return only: the kiosks now offering the citizen the rating.
+    offered_to: list[str] | None = None
 
 
 def _out(printed: Printed, *, with_url: bool) -> ReceiptOut:
@@ -193,10 +197,10 @@ def reprint(code: str, desk: Desk, officer: ForOfficer = None) -> ReceiptOut:
 def record_return(code: str, body: ReturnIn, desk: Desk) -> ReceiptOut:
     """The result was handed back: later ratings of this receipt are for the return stage."""
     try:
-        desk.record_return(code, body.officer)
+        record = desk.record_return(code, body.officer, counter=body.counter)
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         raise _bad(exc) from exc
-    return lookup(code, desk)
+    return lookup(code, desk).model_copy(update={"offered_to": list(record.offered_to)})
 
 
 @router.get("/receipts/{code}")
@@ -235,6 +239,8 @@ class PaperFormIn(_In):
     filled_on: date  # the date on the form (an assisted rating: today)
     score: Annotated[int, Field(strict=True)]  # 1-5, checked by the desk
     factors: dict[str, Annotated[int, Field(strict=True)]] = Field(default_factory=dict)
+    # Factors marked "không áp dụng" on the form (never also in ``factors``; checked by the desk).
+    not_applicable: Annotated[tuple[Code, ...], Field(max_length=5)] = ()
     reasons: Annotated[tuple[Code, ...], Field(max_length=40)] = ()
     stage: Stage = Stage.RECEPTION
     entered_by: Code
@@ -284,6 +290,7 @@ def enter_paper_form(body: PaperFormIn, ctx: UnitCtx) -> PaperFormOut:
         factors=dict(body.factors),
         reasons=body.reasons,
         stage=body.stage.value,
+        not_applicable=body.not_applicable,
     )
     keyer = _keyer(ctx, body)
     desk = paper.desk(ctx)

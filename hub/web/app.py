@@ -11,7 +11,7 @@ them). Every answer carries the security headers (CSP, frame-ancestors, nosniff,
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -36,6 +38,7 @@ from hub.web import (
     exports,
     flagged,
     followup,
+    home,
     ops,
     paper,
     province,
@@ -120,6 +123,7 @@ def create_app(
     app.include_router(paper.router)
     app.include_router(province.router)
     app.include_router(public.router)
+    app.include_router(home.router)  # "/": the signed-in home or the landing page
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(ctx: Ctx) -> JSONResponse:
@@ -140,11 +144,17 @@ def create_app(
     return app
 
 
-def local_time(value: datetime | None) -> str:
-    """A stored instant as Hà Nội reads it."""
+@pass_context
+def local_time(context: Context, value: datetime | None) -> str:
+    """A stored instant on the clock of the unit the page is about: the page's ``zone`` when it
+    names one (a public page of another unit), else its ``unit``'s ``time_zone`` (every page has
+    one, :func:`hub.web.pages.render`), else the default zone."""
     if value is None:
         return "—"
-    return f"{value.astimezone(LOCAL_ZONE):%d/%m/%Y %H:%M}"
+    unit, zone = context.get("unit"), context.get("zone")
+    if not isinstance(zone, tzinfo):
+        zone = unit.zone if isinstance(unit, Unit) else LOCAL_ZONE
+    return f"{value.astimezone(zone):%d/%m/%Y %H:%M}"
 
 
 def _session_key(web: WebSettings) -> str:

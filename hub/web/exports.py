@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hailong.settings.loading import ConfigError
 from hub.domain.access import reach
 from hub.domain.indices import parse_period
-from hub.domain.periods import PeriodKind, local_today, period
+from hub.domain.periods import LOCAL, PeriodKind, local_today, period
 from hub.exports import pdf
 from hub.exports.csv_xlsx import (
     CSV_MEDIA_TYPE,
@@ -73,7 +73,8 @@ AnyLogin = Annotated[Account, Depends(_any_unit)]
 def _export(
     ctx: HubContext, account: Account, shown: PeriodKind, dimension: Literal["all"] | Dimension
 ) -> Export:
-    selected = period(shown, local_today(ctx.clock()))
+    zone = ctx.unit.zone  # the unit's clock
+    selected = period(shown, local_today(ctx.clock(), zone), zone)
     wanted = None if dimension == "all" else dimension
     # An officer account without an officer code matches no line (not the "unknown" one).
     own = (account.officer or "") if account.role == "officer" else None
@@ -114,7 +115,7 @@ def start_quarterly(
     ctx, account = page.ctx, page.account
     unit, sessions, now = ctx.unit, ctx.sessions, ctx.clock()
     try:
-        chosen = quarter_period(quarter, local_today(now))
+        chosen = quarter_period(quarter, local_today(now, unit.zone)).on(unit.zone)
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     number = (chosen.first.month - 1) // 3 + 1
@@ -190,7 +191,7 @@ def official_form(request: Request, ctx: Ctx, account: Reporter) -> Response:
     seen = reach(account.role, account.scope(ctx.unit.unit.code), account.officer, ctx.units)
     roots = ctx.units.roots()
     province = roots[0] if roots and seen.sees(roots[0].code) and len(ctx.units) > 1 else None
-    today = local_today(ctx.clock())
+    today = local_today(ctx.clock(), ctx.unit.zone)
     return render(
         request,
         "reports_official.html",
@@ -256,10 +257,12 @@ def start_official(
         "signer_for": signer_for,
     }
     try:
-        chosen = parse_period(span)
-        if chosen.first > local_today(now):
+        node = ctx.units.get(code)
+        zone = node.zone if node is not None else LOCAL  # the report's unit's clock
+        chosen = parse_period(span).on(zone)
+        if chosen.first > local_today(now, zone):
             raise ValueError(f"{span!r}: kỳ chưa bắt đầu / the period has not begun")
-        head = _official_head(desk, code, local_today(now), form, recipients)
+        head = _official_head(desk, code, local_today(now, zone), form, recipients)
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
 

@@ -15,7 +15,7 @@ says how it looks: names from the catalogue, local times, which personal data th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
@@ -35,7 +35,6 @@ from hub.domain.followup import (
 from hub.domain.periods import as_utc
 from hub.followups.desk import NotFound, is_manager, may_see, may_see_phone
 from hub.store.followups import Conflict, Cursor, FollowUpItem
-from hub.store.ratings import LOCAL_ZONE
 from hub.web.accounts import Account
 from hub.web.context import HubContext
 from hub.web.pages import Here, check_csrf, render
@@ -60,14 +59,17 @@ def _actor(account: Account) -> Actor:
     return Actor(account.username, account.role, account.officer)
 
 
-def _local(value: datetime, seconds: bool = False) -> str:
-    return value.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M" + (":%S" if seconds else ""))
+def _local(value: datetime, zone: tzinfo, seconds: bool = False) -> str:
+    """``value`` on the unit's clock (``zone``: its ``time_zone``)."""
+    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M" + (":%S" if seconds else ""))
 
 
 class _Names:
-    """Codes to the unit catalogue's names (a code the catalogue lost is shown as is)."""
+    """Codes to the unit catalogue's names (a code the catalogue lost is shown as is), and the
+    unit's clock for its times."""
 
     def __init__(self, unit: Unit) -> None:
+        self.zone = unit.zone
         self.counters = {c.code: c.name for c in unit.counters}
         self.officers = {o.code: o.name for o in unit.officers}
         self.procedures = {p.code: p.name for p in unit.procedures}
@@ -96,7 +98,7 @@ def _view(
     return {
         "id": item.rating_id,
         "url": here(f"/follow-up/{item.rating_id}"),
-        "rated_at": _local(item.rated_at),
+        "rated_at": _local(item.rated_at, names.zone),
         "score": int(score),
         "score_vi": score.label_vi,
         "score_en": score.label_en,
@@ -191,7 +193,7 @@ def _trail(ctx: HubContext, item: FollowUpItem, follow_up: FollowUp) -> list[dic
     names = _Names(ctx.unit)
     lines = [
         {
-            "at": _local(item.received_at, seconds=True),
+            "at": _local(item.received_at, names.zone, seconds=True),
             "who": "Hệ thống / System",
             "what": "Tiếp nhận đánh giá / Rating received",
             "note": "",
@@ -206,7 +208,12 @@ def _trail(ctx: HubContext, item: FollowUpItem, follow_up: FollowUp) -> list[dic
         if event.assignee_officer:
             what += f" → {names.officer(event.assignee_officer)} ({event.assignee})"
         lines.append(
-            {"at": _local(event.at, seconds=True), "who": who, "what": what, "note": event.note}
+            {
+                "at": _local(event.at, names.zone, seconds=True),
+                "who": who,
+                "what": what,
+                "note": event.note,
+            }
         )
     return lines
 

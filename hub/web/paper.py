@@ -14,7 +14,7 @@ stay confidential), and to heads and administrators the month's count per channe
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -37,6 +37,8 @@ router = APIRouter(prefix="/staff/paper", include_in_schema=False)
 PAPER_ROLES = ("officer", "head", "admin")
 MANAGERS = ("head", "admin")  # who sees the unit's count per channel
 MODES = ("paper", "assisted")
+# A factor's answer "không áp dụng" on the form (a level is "1".."5", no answer "").
+NOT_APPLICABLE = "na"
 
 
 def _keying(page: Here) -> UnitPage:
@@ -92,7 +94,7 @@ def enter(
     # What the clerk typed, shown again with a refusal so nothing has to be keyed twice.
     typed: dict[str, Any] = {"code": code, "score": score, "filled_on": filled_on}
     typed |= {"stage": stage, "reasons": reasons or [], "factors": answers}
-    today = unit_time(ctx.clock()).date()
+    today = unit_time(ctx.clock(), ctx.unit.zone).date()
     try:
         form = PaperForm(
             code=scanned_code(code, ctx.unit.code_book()),
@@ -101,8 +103,9 @@ def enter(
             factors={
                 name: _level(value, Factor(name).label_vi, Factor(name).label_en)
                 for name, value in answers.items()
-                if value
+                if value and value != NOT_APPLICABLE
             },
+            not_applicable=tuple(n for n, value in answers.items() if value == NOT_APPLICABLE),
             reasons=tuple(reasons or ()),
             stage=stage,
         )
@@ -133,10 +136,10 @@ def _page(
 ) -> HTMLResponse:
     papers = desk(ctx)
     now = ctx.clock()
-    today = unit_time(now).date()
+    today = unit_time(now, ctx.unit.zone).date()
     counts = None
     if account.role in MANAGERS:
-        month_start = unit_time(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        month_start = datetime.combine(today.replace(day=1), time.min, ctx.unit.zone)
         counts = [
             (CHANNELS.get(c.channel, (c.channel, c.channel)), c.assisted, c.n)
             for c in papers.channel_counts(month_start)

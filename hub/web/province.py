@@ -12,6 +12,7 @@ Officers see no unit pages (403); the trend page shows them their own ratings on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.domain.access import Reach, reach, sees_units
-from hub.domain.periods import LABELS, PERIODS, PeriodKind, local_today, period
+from hub.domain.periods import LABELS, LOCAL, PERIODS, PeriodKind, local_today, period
 from hub.domain.province import RANK_MIN_RATINGS
 from hub.domain.satisfaction import SMALL_SAMPLE
 from hub.domain.trends import parse_target_rate
@@ -68,6 +69,12 @@ def _not_found(code: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no unit {code} here for this login")
 
 
+def _zone(ctx: HubContext, code: str) -> tzinfo:
+    """The clock of the unit a page is about (its ``time_zone``): the day "this quarter" means."""
+    node = ctx.units.get(code)
+    return node.zone if node is not None else LOCAL
+
+
 def render(
     request: Request, ctx: HubContext, seen: Reach, template: str, **values: Any
 ) -> HTMLResponse:
@@ -97,7 +104,8 @@ def province_view(
     code = unit or ctx.province.home(seen)
     if code is None:
         raise _not_found("-")
-    selected = period(shown, local_today(ctx.clock()))
+    zone = _zone(ctx, code)
+    selected = period(shown, local_today(ctx.clock(), zone), zone)
     try:
         view = ctx.province.overview(seen, code, selected)
     except NotVisible:
@@ -128,7 +136,8 @@ def unit_view(
     officer: Annotated[str | None, Query(pattern=KEY)] = None,
 ) -> HTMLResponse:
     seen = _unit_viewer(ctx, account)
-    selected = period(shown, local_today(ctx.clock()))
+    zone = _zone(ctx, code)
+    selected = period(shown, local_today(ctx.clock(), zone), zone)
     try:
         view = ctx.province.unit_view(seen, code, selected, counter, officer)
     except NotVisible:
@@ -160,7 +169,7 @@ def trends_view(
     code = unit or ctx.province.home(seen)
     if code is None:
         raise _not_found("-")
-    shown_year = year or local_today(ctx.clock()).year
+    shown_year = year or local_today(ctx.clock(), _zone(ctx, code)).year
     try:
         view = ctx.province.trends(seen, code, shown_year)
     except NotVisible:
@@ -175,7 +184,7 @@ def trends_view(
         view=view,
         choices=choices,
         chart=trend_chart(view),
-        this_year=local_today(ctx.clock()).year,
+        this_year=local_today(ctx.clock(), _zone(ctx, code)).year,
         tab="trends",
     )
 

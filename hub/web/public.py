@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from hub.domain.indices import parse_period
-from hub.domain.periods import Period, local_today, period
+from hub.domain.periods import LOCAL, Period, local_today, period
 from hub.exports.official import Scope, cell_text, letterhead, place_of
 from hub.exports.official_gather import UnknownUnit
 from hub.web.context import Ctx, HubContext
@@ -64,12 +64,13 @@ def _cache(request: Request) -> PageCache:
     return cache
 
 
-def _period(text: str, ctx: HubContext) -> Period:
-    today = local_today(ctx.clock())
+def _period(text: str, ctx: HubContext, zone: tzinfo) -> Period:
+    """The period asked for, on the page's unit's clock (``zone``)."""
+    today = local_today(ctx.clock(), zone)
     if not text:
-        return period("quarter", today)
+        return period("quarter", today, zone)
     try:
-        chosen = parse_period(text)
+        chosen = parse_period(text).on(zone)
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     if chosen.first > today:
@@ -78,7 +79,8 @@ def _period(text: str, ctx: HubContext) -> Period:
 
 
 def _page(request: Request, ctx: HubContext, scope: Scope, code: str, text: str) -> HTMLResponse:
-    chosen = _period(text, ctx)
+    node = ctx.units.get(code)
+    chosen = _period(text, ctx, node.zone if node is not None else LOCAL)
     now = ctx.clock()
     key = (scope, code, chosen.kind, chosen.first.isoformat())
     cache = _cache(request)
@@ -92,7 +94,7 @@ def _page(request: Request, ctx: HubContext, scope: Scope, code: str, text: str)
             issuer=node.name,
             symbol="BC-HL",
             place=place_of(node.name) or node.name[:60],
-            day=local_today(now),
+            day=local_today(now, node.zone),
             signer_title="-",
         )
         try:
@@ -110,6 +112,7 @@ def _page(request: Request, ctx: HubContext, scope: Scope, code: str, text: str)
             cell_text=cell_text,
             others=[n for n in units[1:]] if scope == "province" else [],
             made_at=now,
+            zone=node.zone,  # the page's unit's clock, for "updated at"
         )
         cache.put(key, now, page)
     headers = {"Cache-Control": f"public, max-age={CACHE_SECONDS}"}

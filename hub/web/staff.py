@@ -270,8 +270,11 @@ def record_return(
         record = ctx.receipts.record_return(scanned, _officer(ctx.unit, account, officer))
     except (ReceiptIssueError, UnknownReceiptError) as exc:
         return _back(page, error=str(exc))
-    when = unit_time(record.returned_at).strftime("%H:%M %d/%m/%Y")
+    when = unit_time(record.returned_at, ctx.unit.zone).strftime("%H:%M %d/%m/%Y")
     note = " (đã ghi trước đó / recorded before)" if record.already else ""
+    if record.offered_to:
+        kiosks = ", ".join(record.offered_to)
+        note += f". Máy {kiosks} đang mời công dân đánh giá / {kiosks} now offers the rating"
     return _back(page, message=f"Đã trả kết quả hồ sơ {record.code} lúc {when}{note}")
 
 

@@ -1,10 +1,15 @@
 """One citizen's visit to the kiosk, as a state machine (pure: the clock and the store are injected).
 
-ATTRACT ─scan/code─▶ RATING ─face─▶ [REASONS ─▶ COMMENT] ─▶ [SURVEY × 5] ─▶ SAVING ─▶ THANKS ─▶ ATTRACT
+ATTRACT ─scan/code─▶ RATING ─face─▶ [REASONS ─▶ COMMENT] ─▶ [INVITE ─▶ SURVEY × 5] ─▶ SAVING ─▶ THANKS
    │ refused: stays on ATTRACT with the reason          already rated: MESSAGE ─▶ ATTRACT
 
 REASONS and COMMENT follow a low score (``policy.reasons_at_or_below``); SURVEY (the five SIPAS
-factors) follows for the share of citizens ``policy.survey_share`` picks.
+factors, asked in plain words: ``kiosk.domain.wording``) follows for the share of citizens
+``policy.survey_share`` picks. INVITE comes first and says "5 câu ngắn nữa — bỏ qua được": one tap
+starts the questions, one tap skips them all (the rating is closed as it stands, nothing is
+abandoned). Each question is answered with a face, skipped, or, where the factor may not concern
+the citizen, answered "Không áp dụng" (kept apart from a skip: it reaches the hub, and counts in
+no factor's MĐHL).
 
 The session does no I/O: what must be written is said as :class:`SaveRating` effects, which the
 caller takes (:meth:`RatingSession.take_effects`) and carries out on the outbox. The rating exists
@@ -31,11 +36,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from enum import Enum, StrEnum
 from uuid import UUID
 
+from hailong.contract.clock import UNIT_ZONE, unit_day
 from hailong.contract.dossier_codes import CodeBook, compile_pattern
 from hailong.contract.messages import (
     AbandonedMessage,
@@ -54,6 +60,7 @@ from hailong.contract.receipt import (
 )
 from hailong.contract.scale import Channel, Factor, Score, Stage
 from hailong.settings import KioskSection
+from kiosk.domain.wording import question
 
 WARN_BEFORE_RESET_S = 10.0
 
@@ -63,6 +70,7 @@ class Screen(StrEnum):
     RATING = "rating"
     REASONS = "reasons"
     COMMENT = "comment"
+    SURVEY_INVITE = "survey_invite"
     SURVEY = "survey"
     SAVING = "saving"
     THANKS = "thanks"
@@ -110,6 +118,15 @@ class SaveAbandoned:
 
 
 Effect = SaveRating | SaveAbandoned
+
+
+class NotApplicable(Enum):
+    """The survey answer "Không áp dụng": neither a score nor a skip."""
+
+    ANSWER = "not_applicable"
+
+
+NOT_APPLICABLE_ANSWER = NotApplicable.ANSWER
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,7 @@ class Answers:
     comment: str | None = None
     callback_phone: str | None = None
     factors: dict[Factor, Score] = field(default_factory=dict)
+    not_applicable: list[Factor] = field(default_factory=list)
 
 
 @dataclass
@@ -186,6 +204,8 @@ class RatingSession:
     # The unit's own dossier code patterns (the retained unit config): a typed code in one of
     # them is taken like a national one (hailong.contract.dossier_codes).
     dossier_patterns: Callable[[], Iterable[str]] = lambda: ()
+    # The unit's clock (the retained unit config's time_zone): the day a slip's age counts from.
+    time_zone: Callable[[], tzinfo] = lambda: UNIT_ZONE
     screen: Screen = Screen.ATTRACT
     subject: Subject | None = None
     notice: Notice | None = None  # the reason shown on ATTRACT, COMMENT or MESSAGE
@@ -202,6 +222,8 @@ class RatingSession:
     _last_touch: datetime | None = None
     _entered: datetime | None = None
     _last_unverified: datetime | None = None
+    # The faces were opened by the hub's offer at the return, not by a scan (see offer_return).
+    _offered: bool = False
 
     # -- getting to the faces ------------------------------------------------------------------
 
@@ -262,6 +284,38 @@ class RatingSession:
             return self._go(Screen.ATTRACT, now)
         return self._start_rating(Subject(None, False, self.kiosk.counter, None, None), now)
 
+    def offer_return(self, receipt: str, now: datetime) -> Screen:
+        """The hub's offer (docs/return-offers.md): the officer just handed this dossier's result
+        back at this kiosk's counter, so its rating opens as if the slip had been scanned.
+
+        Only on an idle kiosk (ATTRACT, no refusal shown, no rating open): the caller keeps the
+        offer until then (:mod:`kiosk.domain.return_offers`), since nobody is interrupted. The
+        receipt is checked exactly like a scan; a refused one raises
+        :class:`~hailong.contract.receipt.ReceiptRefused` (counted like a scan's refusal, shown to
+        nobody: nobody asked). The stage is the return, whatever this kiosk has heard yet; at the
+        return the slip's receiving officer is not shown (the hub knows who handed it back). An
+        already rated return shows "already rated", as a scan would. Nothing is ever stored until
+        the citizen taps a face: an offer nobody answers is not an abandoned session (nobody
+        scanned anything; the hub's ``return_offers`` says an offer was made).
+        """
+        if self.screen is not Screen.ATTRACT or self.notice is not None or self._open:
+            raise StaleAction(f"an offer waits for an idle kiosk, not {self.screen}")
+        try:
+            scanned = self._subject_from(receipt)
+        except ReceiptRefused as refused:
+            self.on_refused(refused.reason)
+            raise
+        subject = replace(scanned, stage=Stage.RETURN, officer=None)
+        self.touch(now)
+        if subject.dossier_code and self.already_rated(subject.dossier_code, Stage.RETURN):
+            self.notice = ALREADY_RATED
+            return self._go(Screen.MESSAGE, now)
+        if not subject.verified and self._too_soon(now):
+            raise StaleAction("an unverified offer too soon after the last unverified rating")
+        screen = self._start_rating(subject, now)
+        self._offered = True
+        return screen
+
     # -- answering -----------------------------------------------------------------------------
 
     def choose_score(self, score: Score, now: datetime) -> Screen:
@@ -312,12 +366,34 @@ class RatingSession:
         self.answers.callback_phone = phone or None
         return self._answered(self._after_comment(now), now)
 
-    def answer_factor(self, score: Score | None, now: datetime) -> Screen:
-        """One survey question answered (or skipped with None)."""
+    def start_survey(self, now: datetime) -> Screen:
+        """The invitation accepted: the first question."""
+        self._expect(Screen.SURVEY_INVITE)
+        self.touch(now)
+        self.survey_index = 0
+        return self._go(Screen.SURVEY, now)
+
+    def skip_survey(self, now: datetime) -> Screen:
+        """The invitation declined with one tap: the rating is closed as it stands."""
+        self._expect(Screen.SURVEY_INVITE)
+        self.touch(now)
+        return self._answered(self._go(Screen.SAVING, now), now)
+
+    def factor_not_applicable(self, now: datetime) -> Screen:
+        """The question does not concern this citizen ("Không áp dụng"), where it may not."""
+        return self.answer_factor(NOT_APPLICABLE_ANSWER, now)
+
+    def answer_factor(self, score: Score | NotApplicable | None, now: datetime) -> Screen:
+        """One survey question answered with a face, "does not apply", or skipped (None)."""
         self._expect(Screen.SURVEY)
         self.touch(now)
         factor = list(Factor)[self.survey_index]
-        if score is not None:
+        if isinstance(score, NotApplicable):
+            if not question(factor).may_not_apply:  # no such button on this question
+                raise StaleAction(f"{factor} is asked of every citizen")
+            if factor not in self.answers.not_applicable:
+                self.answers.not_applicable.append(factor)
+        elif score is not None:
             self.answers.factors[factor] = score
         self.survey_index += 1
         if self.survey_index >= len(Factor):
@@ -346,6 +422,7 @@ class RatingSession:
             self.answers.comment,
             self.answers.callback_phone,
             dict(self.answers.factors),
+            list(self.answers.not_applicable),
         )
         if self._rating_id is None:
             self._rating_id = uuid.uuid4()
@@ -373,6 +450,7 @@ class RatingSession:
                 score=score,
                 reasons=tuple(answers.reasons),
                 factors=dict(answers.factors),
+                not_applicable=tuple(answers.not_applicable) or None,
                 comment=answers.comment,
                 callback_phone=answers.callback_phone,
                 lang=lang,
@@ -441,6 +519,7 @@ class RatingSession:
         self._rating_id = None
         self._open = False
         self._started = self._last_touch = self._entered = None
+        self._offered = False
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -453,7 +532,7 @@ class RatingSession:
     def _after_comment(self, now: datetime) -> Screen:
         if self._survey:
             self.survey_index = 0
-            return self._go(Screen.SURVEY, now)
+            return self._go(Screen.SURVEY_INVITE, now)
         return self._go(Screen.SAVING, now)
 
     def _answered(self, screen: Screen, now: datetime) -> Screen:
@@ -485,6 +564,7 @@ class RatingSession:
             or subject.dossier_code is None
             or self.answers.score is not None
             or self._open
+            or self._offered  # nobody scanned: an offer left alone is no citizen's abandonment
         ):
             return None
         code = subject.dossier_code
@@ -547,7 +627,9 @@ class RatingSession:
         book = CodeBook(self.kiosk.unit, tuple(map(compile_pattern, self.dossier_patterns())))
         scanned = parse_scan(text, book)
         if isinstance(scanned, SignedReceipt):
-            claims = check(scanned, self.keyring.with_revoked(self.revoked_keys()), self.kiosk.unit)
+            keyring = self.keyring.with_revoked(self.revoked_keys())
+            today = unit_day(datetime.now(UTC), self.time_zone())  # the unit's day, as on codes
+            claims = check(scanned, keyring, self.kiosk.unit, today=today)
             if isinstance(claims, LegacyReceipt):  # an old HMAC slip: its code only, as if typed
                 code = str(claims.code)
                 return Subject(code, False, self.kiosk.counter, None, None, self.stage_of(code))

@@ -48,5 +48,21 @@
     <message><source>A+ Large text</source><translation>A+ 大字体</translation></message>
     <message><source>◐ High contrast</source><translation>◐ 高对比度</translation></message>
     <message><source>♪ Listen</source><translation>♪ 语音提示</translation></message>
+    <message><source>Was it easy to find information, and was there somewhere to sit and wait?</source><translation>信息容易找到吗？有地方坐着等候吗？</translation></message>
+    <message><source>Were the papers you had to bring simple and easy to understand?</source><translation>需要提交的材料简单易懂吗？</translation></message>
+    <message><source>Was the officer polite, and did they explain clearly?</source><translation>工作人员有礼貌吗？讲解清楚吗？</translation></message>
+    <message><source>Was the result on time and what you needed?</source><translation>结果按时吗？符合您的需要吗？</translation></message>
+    <message><source>If you made a suggestion or complaint, was it answered well?</source><translation>如果您提过意见或投诉，是否得到了满意的答复？</translation></message>
+    <message><source>Does not apply</source><translation>不适用</translation></message>
+    <message><source>5 more short questions — you may skip</source><translation>还有5个简短问题——可以跳过</translation></message>
+    <message><source>To help the office serve you better. Each takes one tap on a face.</source><translation>帮助本机关改进服务。每题只需点一下表情。</translation></message>
+    <message><source>Answer</source><translation>回答</translation></message>
+    <message><source>Skip them all</source><translation>全部跳过</translation></message>
+    <message><source>Skip this question</source><translation>跳过此题</translation></message>
+    <message><source>Question 1 of 5</source><translation>第1题，共5题</translation></message>
+    <message><source>Question 2 of 5</source><translation>第2题，共5题</translation></message>
+    <message><source>Question 3 of 5</source><translation>第3题，共5题</translation></message>
+    <message><source>Question 4 of 5</source><translation>第4题，共5题</translation></message>
+    <message><source>Question 5 of 5</source><translation>第5题，共5题</translation></message>
 </context>
 </TS>

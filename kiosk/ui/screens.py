@@ -20,7 +20,7 @@ from hailong.contract.scale import FACE_SETS, Score
 from kiosk.i18n import languages
 from kiosk.ui.faces import FaceButton
 from kiosk.ui.keyboard import OnScreenKeyboard
-from kiosk.ui.picture import AttractPicture
+from kiosk.ui.picture import AttractPicture, ScannerHint
 from kiosk.ui.theme import label, px, set_role
 
 HORIZONTAL = QBoxLayout.Direction.LeftToRight
@@ -62,8 +62,25 @@ class Bilingual(QWidget):
         px(self.secondary, int(size * 0.62))
 
 
+# What the start screen tells a citizen without a slip: with walk-ins allowed, and without.
+NO_SLIP_ASK = (
+    "Không có giấy hẹn? Xin hỏi cán bộ tại quầy.",
+    "No receipt? Please ask the officer at the counter.",
+)
+NO_SLIP_WALK_IN = (
+    "Không có giấy hẹn? Bấm nút bên dưới để đánh giá, hoặc hỏi cán bộ tại quầy.",
+    "No receipt? Press the button below to rate, or ask the officer at the counter.",
+)
+WALK_IN_BUTTON = ("Đánh giá không cần giấy hẹn", "Rate without a receipt")
+
+
 class AttractScreen(QWidget):
-    """Invites a rating: the picture first, then scan the QR on the receipt or type the code."""
+    """Invites a rating: the picture first, then scan the QR on the receipt or type the code.
+
+    A citizen without a slip is told what to do (ask the officer; where the unit allows walk-ins,
+    the button that rates without one), and an arrow at the screen's edge shows where the scanner
+    stands (``scanner_position``), since a slip held to the screen is never read.
+    """
 
     submitted = Signal(str)
     walk_in = Signal()
@@ -94,10 +111,15 @@ class AttractScreen(QWidget):
         self.keys.setVisible(False)
         self.type_button = QPushButton("⌨ Nhập mã / Type the code")
         self.type_button.clicked.connect(self._toggle_keys)
-        self.walk_in_button = QPushButton("Đánh giá không có giấy hẹn / Rate without a receipt")
+        # Both languages, one a line: the way without a slip must read in either at a glance.
+        self.walk_in_button = QPushButton("\n".join(WALK_IN_BUTTON))
         self.walk_in_button.clicked.connect(self.walk_in.emit)
         self.walk_in_button.setVisible(False)
+        self.no_slip = Bilingual(*NO_SLIP_ASK, role="body")
+        self.scanner_hint = ScannerHint()
+        self._lang = "vi"
         self.error = label("", "error")
+        self.error.setVisible(False)
         self.language_button = QPushButton("English")
         self.language_button.clicked.connect(self.language.emit)
         self.large_button = QPushButton("A+ Chữ to")
@@ -113,7 +135,14 @@ class AttractScreen(QWidget):
         self.tools = QBoxLayout(HORIZONTAL)
         self.tools.addWidget(self.type_button)
         self.tools.addWidget(self.walk_in_button)
-        layout = QVBoxLayout(self)
+        # The content in a column; the scanner hint around it, on the edge nearest the scanner.
+        self.body = QWidget()
+        self.frame = QGridLayout(self)
+        self.frame.setContentsMargins(0, 0, 0, 0)
+        self.frame.addWidget(self.body, 1, 1)
+        self.frame.setRowStretch(1, 1)
+        self.frame.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self.body)
         layout.addLayout(self.options)
         layout.addWidget(self.title)
         layout.addWidget(self.picture, 1)
@@ -121,8 +150,33 @@ class AttractScreen(QWidget):
         layout.addLayout(self.code_row)
         layout.addWidget(self.error)
         layout.addWidget(self.keys)
+        layout.addWidget(self.no_slip)
         layout.addLayout(self.tools)
+        self.set_scanner_position("bottom")
         self.orient(portrait=False)
+
+    def set_walk_in(self, allowed: bool) -> None:
+        """Show the walk-in button, and the sentence that leads to it, only where the unit allows."""
+        self.walk_in_button.setVisible(allowed)
+        self.no_slip.set_text(*(NO_SLIP_WALK_IN if allowed else NO_SLIP_ASK), self._lang)
+
+    def set_scanner_position(self, position: str) -> None:
+        """Put the scanner hint on the edge (or corner) where the scanner stands."""
+        self.frame.removeWidget(self.scanner_hint)
+        self.scanner_hint.set_position(position)
+        if self.keys.isVisibleTo(self):
+            self.scanner_hint.setVisible(False)  # it comes back with the keyboard closed
+        cell, align = {
+            "top": ((0, 1), None),  # the full width: the arrow stands in its middle
+            "left": ((1, 0), Qt.AlignmentFlag.AlignVCenter),
+            "right": ((1, 2), Qt.AlignmentFlag.AlignVCenter),
+            "bottom-left": ((2, 1), Qt.AlignmentFlag.AlignLeft),
+            "bottom-right": ((2, 1), Qt.AlignmentFlag.AlignRight),
+        }.get(position, ((2, 1), None))
+        if align is None:
+            self.frame.addWidget(self.scanner_hint, *cell)
+        else:
+            self.frame.addWidget(self.scanner_hint, *cell, alignment=align)
 
     def _option_buttons(self) -> tuple[QPushButton, ...]:
         return (self.language_button, self.large_button, self.contrast_button, self.speak_button)
@@ -131,15 +185,19 @@ class AttractScreen(QWidget):
         self.show_keys(not self.keys.isVisible())
 
     def show_keys(self, showing: bool) -> None:
-        """Room for the keyboard on small screens: picture and instruction give way to it."""
+        """Room for the keyboard on small screens: picture, instruction, the no-slip sentence
+        and the scanner hint give way to it (a citizen typing has the code already)."""
         self.keys.setVisible(showing)
         self.picture.setVisible(not showing)
         self.instruction.setVisible(not showing)
+        self.no_slip.setVisible(not showing)
+        self.scanner_hint.setVisible(not showing and self.scanner_hint.position != "none")
 
     def _submit(self) -> None:
         self.submitted.emit(self.code_input.text())
 
     def show_error(self, vi: str | None, en: str | None, lang: str = "vi") -> None:
+        self.error.setVisible(bool(vi))  # no empty line's height taken from a small screen
         if not vi:
             self.error.setText("")
             return
@@ -151,9 +209,13 @@ class AttractScreen(QWidget):
         self.show_error(None, None)
 
     def set_lang(self, lang: str) -> None:
+        self._lang = lang
         self.title.set_lang(lang)
         self.instruction.set_lang(lang)
+        self.no_slip.set_lang(lang)
+        self.scanner_hint.set_lang(lang)
         catalogue = languages()
+        self.walk_in_button.setText("\n".join(catalogue.pair(*WALK_IN_BUTTON, lang)))
         self.language_button.setText(catalogue.name(catalogue.next(lang)))
         for button, vi, en in (
             (self.large_button, "A+ Chữ to", "A+ Large text"),
@@ -176,12 +238,15 @@ class AttractScreen(QWidget):
         self.title.rescale(int(unit * 1.6))
         self.instruction.rescale(int(unit * 1.1))
         px(self.error, int(unit * 0.9))
+        self.no_slip.rescale(int(unit * 0.85))
+        self.scanner_hint.rescale(unit)
         for widget in (self.code_input, self.continue_button):
             px(widget, int(unit * 1.0))
             widget.setMinimumHeight(int(unit * 2.6))
         for button in (self.type_button, self.walk_in_button, *self._option_buttons()):
             px(button, int(unit * 0.8))
             button.setMinimumHeight(int(unit * 2.2))
+        self.walk_in_button.setMinimumHeight(int(unit * 2.6))  # two lines
         self.keys.rescale(unit)
 
 

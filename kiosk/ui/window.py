@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QScreen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
 
 from kiosk.domain.session import Screen
 from kiosk.i18n import languages
-from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyScreen
+from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyInviteScreen, SurveyScreen
 from kiosk.ui.maintenance import MaintenanceScreen
 from kiosk.ui.screens import AttractScreen, MessageScreen, RatingScreen
+from kiosk.ui.speak import SpeakBar
 from kiosk.ui.theme import CONTRAST, NORMAL, label, px, set_role
 
 STILL_THERE = (
@@ -44,6 +45,7 @@ class KioskWindow(QWidget):
         self.rating = RatingScreen()
         self.reasons = ReasonsScreen()
         self.comment = CommentScreen()
+        self.invite = SurveyInviteScreen()
         self.survey = SurveyScreen()
         self.message = MessageScreen()
         self.maintenance = MaintenanceScreen()
@@ -53,6 +55,7 @@ class KioskWindow(QWidget):
             self.rating,
             self.reasons,
             self.comment,
+            self.invite,
             self.survey,
             self.message,
             self.maintenance,
@@ -61,6 +64,8 @@ class KioskWindow(QWidget):
         self.banner = label("")
         self.banner.setObjectName("banner")
         self.banner.setVisible(False)
+        # ♪ on every citizen screen, and the no-sound sign (kiosk/ui/speak.py).
+        self.voice_bar = SpeakBar()
         self.unit_label = QLabel("")
         self.link_label = QLabel("")
         self.staff_button = QPushButton("⚙")
@@ -71,6 +76,8 @@ class KioskWindow(QWidget):
             footer_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.link_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         footer = QHBoxLayout()
+        # The bottom-left corner, the same on every screen: easy to find again by touch.
+        footer.addWidget(self.voice_bar)
         footer.addWidget(self.unit_label, 1)
         footer.addWidget(self.link_label, 1)
         footer.addWidget(self.staff_button)
@@ -89,9 +96,11 @@ class KioskWindow(QWidget):
         # Full-screen kiosks refuse to close (Alt+F4, a window manager's close): the only way out
         # is the maintenance screen behind the staff PIN.
         self.locked = False
+        self._followed: QScreen | None = None  # the screen show_full_screen keeps the window on
 
     def set_lang(self, lang: str) -> None:
         self.banner.setText(" / ".join(languages().pair(*STILL_THERE, lang)))
+        self.voice_bar.set_lang(lang)
 
     def show_screen(self, screen: Screen) -> None:
         self.current = screen
@@ -101,20 +110,44 @@ class KioskWindow(QWidget):
             Screen.RATING: self.rating,
             Screen.REASONS: self.reasons,
             Screen.COMMENT: self.comment,
+            Screen.SURVEY_INVITE: self.invite,
             Screen.SURVEY: self.survey,
             Screen.SAVING: self.message,
             Screen.THANKS: self.message,
             Screen.MESSAGE: self.message,
         }[screen]
         self.stack.setCurrentWidget(widget)
+        self.voice_bar.show_button(screen is not Screen.ATTRACT)  # the start screen has its own ♪
         if screen is Screen.ATTRACT:
             self.attract.code_input.setFocus()
         else:
             self.setFocus()
 
+    def show_full_screen(self) -> None:
+        """Full screen whether or not a window manager is there to honour the request.
+
+        ``showFullScreen()`` only asks: under X11 without a window manager (or a compositor that
+        ignores the hint) the window keeps whatever size it had, often Qt's small default. So the
+        window first takes its screen's whole geometry itself, and follows the screen when it
+        changes (a display plugged in late, a compositor turning the output)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())
+            if self._followed is not screen:
+                if self._followed is not None:
+                    self._followed.geometryChanged.disconnect(self._screen_resized)
+                screen.geometryChanged.connect(self._screen_resized)
+                self._followed = screen
+        self.showFullScreen()
+
+    def _screen_resized(self) -> None:
+        if self._followed is not None:
+            self.setGeometry(self._followed.geometry())
+
     def show_maintenance(self) -> None:
         self.in_maintenance = True
         self.stack.setCurrentWidget(self.maintenance)
+        self.voice_bar.setVisible(False)
 
     def show_link(self, *, online: bool, depth: int) -> None:
         text = "● Đã kết nối / online" if online else "○ Ngoại tuyến / offline"
@@ -151,6 +184,7 @@ class KioskWindow(QWidget):
                 self.rating,
                 self.reasons,
                 self.comment,
+                self.invite,
                 self.survey,
                 self.maintenance,
             ):
@@ -166,6 +200,7 @@ class KioskWindow(QWidget):
             self.rating,
             self.reasons,
             self.comment,
+            self.invite,
             self.survey,
             self.message,
             self.maintenance,
@@ -175,3 +210,4 @@ class KioskWindow(QWidget):
         for widget in (self.unit_label, self.link_label, self.staff_button):
             px(widget, int(unit * 0.6))
         px(self.banner, int(unit * 0.9))
+        self.voice_bar.rescale(unit)

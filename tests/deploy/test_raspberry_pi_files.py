@@ -50,14 +50,42 @@ def env_file(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in active)
 
 
-def test_service_runs_the_hailong_command_with_a_config() -> None:
+def test_service_runs_the_hailong_command_under_cage_with_a_config() -> None:
     service = unit()["Service"]
     argv = shlex.split(service["ExecStart"])
-    assert Path(argv[0]).name == "hailong"
-    assert argv[0].startswith("/opt/hailong/venv/bin/")
-    assert argv[1] == "kiosk"
-    assert argv[argv.index("--config") + 1] == "/etc/hailong/kiosk.toml"
-    assert "--windowed" not in argv  # full screen
+    assert argv[0] == "/usr/bin/cage"
+    kiosk = argv[argv.index("--") + 1 :]  # what cage runs as its only window
+    assert Path(kiosk[0]).name == "hailong"
+    assert kiosk[0].startswith("/opt/hailong/venv/bin/")
+    assert kiosk[1] == "kiosk"
+    assert kiosk[kiosk.index("--config") + 1] == "/etc/hailong/kiosk.toml"
+    assert "--windowed" not in kiosk  # full screen
+    assert "-s" not in argv[: argv.index("--")]  # no switching to a console from the kiosk
+
+
+def test_service_logs_in_on_tty1_and_restarts_a_frozen_kiosk() -> None:
+    """The autologin (a PAM session on tty1, no getty there) and the watchdog the kiosk feeds
+    (kiosk/service_notify.py) from cage's child process."""
+    parser = unit()
+    service = parser["Service"]
+    assert service["PAMName"] == "hailong-kiosk"
+    assert service["TTYPath"] == "/dev/tty1"
+    assert service["StandardInput"] == "tty-fail"
+    assert service["StandardOutput"] == "journal"  # not the tty cage draws on
+    assert "getty@tty1.service" in parser["Unit"]["Conflicts"].split()
+    assert service["Type"] == "notify"
+    assert service["NotifyAccess"] == "all"
+    assert int(service["WatchdogSec"]) >= 10
+    # The session's runtime folder (/run/user/<uid>) stays reachable; the homes do not.
+    assert "ProtectHome" not in service
+    assert set(service["InaccessiblePaths"].split()) == {"-/home", "-/root"}
+    pam = (PI / "hailong-kiosk.pam").read_text(encoding="utf-8").splitlines()
+    stacks = [line.split() for line in pam if line.strip() and not line.startswith("#")]
+    assert ["session", "required", "pam_systemd.so"] in stacks  # logind: the seat's devices
+    assert ["auth", "required", "pam_unix.so"] in stacks  # no password: nobody logs in by it
+    install = (PI / "install.sh").read_text(encoding="utf-8")
+    assert '"$HERE/hailong-kiosk.pam" "$PAM_SERVICE"' in install
+    assert "PAM_SERVICE=/etc/pam.d/hailong-kiosk" in install
 
 
 def test_service_restarts_always_as_the_hailong_user() -> None:
@@ -70,15 +98,14 @@ def test_service_restarts_always_as_the_hailong_user() -> None:
     assert parser["Install"]["WantedBy"] == "multi-user.target"
 
 
-def test_service_sets_qt_for_the_console_display() -> None:
+def test_service_sets_qt_for_wayland_under_cage() -> None:
     service = unit()["Service"]
     env = environment(all_values("Environment"))
-    assert env["QT_QPA_PLATFORM"] == "eglfs"
-    assert env["QT_QPA_EGLFS_HIDECURSOR"] == "1"
+    assert env["QT_QPA_PLATFORM"] == "wayland"
+    assert env["QT_WAYLAND_DISABLE_WINDOWDECORATION"] == "1"
     assert service["EnvironmentFile"] == "-/etc/hailong/kiosk.env"
     text = SERVICE.read_text(encoding="utf-8")
-    assert "QT_QPA_PLATFORM=wayland" in text  # the cage alternative, commented
-    assert "cage" in text
+    assert "ExecStart=/opt/hailong/venv/bin/hailong kiosk" in text  # the eglfs drop-in, commented
 
 
 def test_service_hardening_keeps_display_input_and_serial_reachable() -> None:
@@ -95,10 +122,12 @@ def test_service_hardening_keeps_display_input_and_serial_reachable() -> None:
 
 def test_env_file_matches_the_unit() -> None:
     env = env_file(PI / "hailong-kiosk.env")
-    assert env["QT_QPA_PLATFORM"] == "eglfs"
-    assert env["QT_QPA_EGLFS_HIDECURSOR"] == "1"
-    assert env["QT_QPA_EGLFS_KMS_CONFIG"] == "/etc/hailong/eglfs-kms.json"
+    assert env["QT_QPA_PLATFORM"] == "wayland"
+    assert env["QT_WAYLAND_DISABLE_WINDOWDECORATION"] == "1"
+    assert not any(key.startswith("QT_QPA_EGLFS") for key in env)
     text = (PI / "hailong-kiosk.env").read_text(encoding="utf-8")
+    assert "#QT_QPA_PLATFORM=eglfs" in text  # the eglfs alternative, commented
+    assert "#QT_QPA_EGLFS_KMS_CONFIG=/etc/hailong/eglfs-kms.json" in text
     assert "#QT_QPA_EGLFS_ROTATION=" in text
     assert "#QT_QPA_EVDEV_TOUCHSCREEN_PARAMETERS=rotate=" in text
 
@@ -142,3 +171,53 @@ def test_udev_rule_names_the_serial_scanner() -> None:
     assert fields["SYMLINK"] == ("+=", "hailong-scanner")
     assert fields["GROUP"] == ("=", "dialout")
     assert fields["MODE"] == ("=", "0660")
+
+
+def _env_move(etc: Path, systemd: Path) -> subprocess.CompletedProcess[str]:
+    """install.sh's step that moves an older kiosk.env from eglfs to cage, run alone on ``etc``
+    (the script's own lines, with /etc/systemd/system pointed at ``systemd``)."""
+    script = (PI / "install.sh").read_text(encoding="utf-8")
+    start = script.index("# Earlier versions ran the kiosk with eglfs")
+    end = script.index("\nfi\n", start) + len("\nfi\n")
+    step = script[start:end].replace("/etc/systemd/system", str(systemd))
+    prelude = f'set -euo pipefail\nETC={etc}\nUNIT=hailong-kiosk.service\nsay() {{ echo "$*"; }}\n'
+    return subprocess.run(
+        ["bash", "-c", prelude + step], capture_output=True, text=True, check=True
+    )
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_an_eglfs_kiosk_env_is_moved_to_cage_once_and_kept(tmp_path: Path) -> None:
+    etc, systemd = tmp_path / "etc", tmp_path / "systemd"
+    etc.mkdir()
+    old = "QT_QPA_PLATFORM=eglfs\nQT_QPA_EGLFS_HIDECURSOR=1\n#QT_QPA_EGLFS_ROTATION=90\nX=1\n"
+    (etc / "kiosk.env").write_text(old)
+    assert "moved" in _env_move(etc, systemd).stdout
+    assert (etc / "kiosk.env.eglfs.bak").read_text() == old
+    env = env_file(etc / "kiosk.env")
+    assert env == {
+        "X": "1",
+        "QT_QPA_PLATFORM": "wayland",
+        "QT_WAYLAND_DISABLE_WINDOWDECORATION": "1",
+    }
+    moved = (etc / "kiosk.env").read_text()
+    assert _env_move(etc, systemd).stdout == ""  # a second run changes nothing
+    assert (etc / "kiosk.env").read_text() == moved
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_a_kiosk_run_without_cage_by_a_drop_in_keeps_eglfs(tmp_path: Path) -> None:
+    etc, systemd = tmp_path / "etc", tmp_path / "systemd"
+    etc.mkdir()
+    dropins = systemd / "hailong-kiosk.service.d"
+    dropins.mkdir(parents=True)
+    (dropins / "override.conf").write_text(
+        "[Service]\nExecStart=\nExecStart=/opt/hailong/venv/bin/hailong kiosk --config x\n"
+    )
+    (etc / "kiosk.env").write_text("QT_QPA_PLATFORM=eglfs\n")
+    assert _env_move(etc, systemd).stdout == ""
+    assert (etc / "kiosk.env").read_text() == "QT_QPA_PLATFORM=eglfs\n"
+    # The shipped file is Wayland already: nothing to move.
+    (etc / "kiosk.env").write_text((PI / "hailong-kiosk.env").read_text(encoding="utf-8"))
+    dropins.joinpath("override.conf").unlink()
+    assert _env_move(etc, systemd).stdout == ""

@@ -22,6 +22,7 @@ from firmware_bridge.protocol import (
     DeviceInfo,
     FrameError,
     Heartbeat,
+    Hold,
     InfoRequest,
     Light,
     Message,
@@ -50,6 +51,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(Scan, _utf8_text(200)),
     st.builds(Heartbeat, st.integers(0, 2**32 - 1)),
     st.builds(DeviceInfo, _utf8_text(100), _utf8_text(100), st.integers(0, 255)),
+    st.builds(Hold, st.integers(1, 5), st.integers(0, 0xFFFF)),
     st.just(InfoRequest()),
     st.builds(Light, st.sampled_from(LIGHT_STATES)),
     st.builds(Buzz, st.integers(0, 2000)),
@@ -100,6 +102,7 @@ def test_cobs_examples(raw: bytes, encoded: bytes) -> None:
         (Press(3), 7, "07 01 01 07 03 6c b0 00"),
         (Scan("HL-1"), 0, "03 01 02 07 48 4c 2d 31 17 b4 00"),
         (Heartbeat(123456), 7, "04 01 03 07 06 01 e2 40 e9 bf 00"),
+        (Hold(3, 1500), 7, "09 01 05 07 03 05 dc 95 9e 00"),
         (InfoRequest(), 7, "06 01 81 07 a3 e2 00"),
         (Light("accepted"), 7, "07 01 82 07 01 2e f8 00"),
         (Buzz(150), 7, "04 01 83 07 04 96 9b 56 00"),
@@ -357,7 +360,7 @@ def test_fuzz_run_of_the_decoder() -> None:
     assert sum(decoder.errors.values()) > 0
 
 
-valid_types = (Press, Scan, Heartbeat, DeviceInfo, InfoRequest, Light, Buzz)
+valid_types = (Press, Scan, Heartbeat, DeviceInfo, Hold, InfoRequest, Light, Buzz)
 
 
 # --- the reference firmware's codec is the same logic -------------------------------------------
@@ -385,6 +388,9 @@ def _device_frame(firmware: ModuleType, message: Message, seq: int) -> bytes:
     if isinstance(message, Heartbeat):
         payload = fw.heartbeat_payload(message.uptime_ms)
         return bytes(fw.encode_frame(fw.T_HEARTBEAT, seq, payload))
+    if isinstance(message, Hold):
+        payload = fw.hold_payload(message.level, message.held_ms)
+        return bytes(fw.encode_frame(fw.T_HOLD, seq, payload))
     assert isinstance(message, DeviceInfo)
     payload = fw.device_info_payload(message.model, message.firmware, message.buttons)
     return bytes(fw.encode_frame(fw.T_DEVICE_INFO, seq, payload))
@@ -403,6 +409,7 @@ device_messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(Scan, _utf8_text(200)),
     st.builds(Heartbeat, st.integers(0, 2**32 - 1)),
     st.builds(DeviceInfo, _utf8_text(100), _utf8_text(100), st.integers(0, 255)),
+    st.builds(Hold, st.integers(1, 5), st.integers(0, 0xFFFF)),
 )
 
 

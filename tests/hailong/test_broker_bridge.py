@@ -177,6 +177,7 @@ def test_the_bridge_carries_exactly_the_contract_topics_of_its_unit() -> None:
     }
     assert {p for p, d in carried.items() if d == "in"} == {
         "hailong/v1/000.00.20.H41/+/acks",
+        "hailong/v1/000.00.20.H41/+/offers",
         topics.unit_config(unit),
         topics.rated(unit),
         topics.returned(unit),

@@ -55,8 +55,14 @@ def test_issue_print_verify_and_report(config: Path, tmp_path: Path) -> None:
     code, out = run("receipt", "return", "--config", str(config), "--officer", "CB002", url)
     assert code == 0, out
     assert "by CB002" in out
+    assert "rating offered at: kiosk-q1" in out
     code, out = run("receipt", "return", "--config", str(config), "--officer", "CB002", url)
     assert "đã ghi trước đó" in out
+    refused, why = run(
+        "receipt", "return", "--config", str(config), "--officer", "CB002", "--counter", "Q9", url
+    )
+    assert refused == 1
+    assert "unknown counter" in why
 
     dossier = out.split("returned: ")[1].split()[0]
     code, out = run("receipt", "reprint", "--config", str(config), dossier)

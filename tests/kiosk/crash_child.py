@@ -51,11 +51,12 @@ def answer_up_to(controller: KioskController, receipt_url: str, where: str) -> E
         return None
     if where in ("survey-high", "thanks"):
         controller.rate(Score.SATISFIED)
+        assert screen() is Screen.SURVEY_INVITE, screen()
         if where == "thanks":
-            for _ in range(5):
-                controller.answer_survey(None)
+            controller.skip_survey()  # one tap skips every question
             assert screen() is Screen.THANKS, screen()
         else:
+            controller.start_survey()
             assert screen() is Screen.SURVEY, screen()
         return (Score.SATISFIED, (), None, None, {})
     controller.rate(Score.DISSATISFIED)
@@ -68,6 +69,7 @@ def answer_up_to(controller: KioskController, receipt_url: str, where: str) -> E
     if where == "comment":
         return (Score.DISSATISFIED, ("tre-hen",), None, None, {})
     controller.comment_done("chờ lâu", "0912 345 678", True)
+    controller.start_survey()
     factors: dict[str, int] = {}
     for index in range(int(where.split("-")[1]) - 1):
         answer = Score.NEUTRAL if index % 2 == 0 else None

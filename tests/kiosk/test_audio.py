@@ -7,7 +7,7 @@ import math
 import sys
 import wave
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
@@ -17,8 +17,9 @@ from PySide6.QtCore import QCoreApplication, QUrl
 from pytestqt.qtbot import QtBot
 
 import kiosk.audio
+from hailong.contract.scale import Factor, Score
 from kiosk.audio import PromptPlayer
-from kiosk.prompts import LANGS, PROMPTS, file_name, listing
+from kiosk.prompts import LANGS, PROMPTS, face_key, file_name, listing, question_key
 
 ALL_PROMPTS = [(key, lang) for key in PROMPTS for lang in LANGS]
 VIETNAMESE_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
@@ -38,6 +39,18 @@ def player(qtbot: QtBot) -> Iterator[PromptPlayer]:
     made.close()
 
 
+class FakeSignal:
+    def __init__(self) -> None:
+        self.slots: list[Callable[[], object]] = []
+
+    def connect(self, slot: Callable[[], object]) -> None:
+        self.slots.append(slot)
+
+    def emit(self) -> None:
+        for slot in self.slots:
+            slot()
+
+
 class FakeEffect:
     """Stands in for QSoundEffect where a test must see what the player asked of it."""
 
@@ -50,7 +63,17 @@ class FakeEffect:
         self.source = QUrl()
         self.volume = -1.0
         self.calls: list[str] = []
+        self.playing = False
+        self.playingChanged = FakeSignal()
         FakeEffect.made.append(self)
+
+    def isPlaying(self) -> bool:
+        return self.playing
+
+    def finish(self) -> None:
+        """The end of the file, as QSoundEffect reports it."""
+        self.playing = False
+        self.playingChanged.emit()
 
     def setSource(self, url: QUrl) -> None:
         self.source = url
@@ -63,9 +86,13 @@ class FakeEffect:
 
     def play(self) -> None:
         self.calls.append("play")
+        self.playing = True
+        self.playingChanged.emit()
 
     def stop(self) -> None:
         self.calls.append("stop")
+        if self.playing:
+            self.finish()
 
     def deleteLater(self) -> None:
         self.calls.append("deleted")
@@ -82,22 +109,19 @@ def fake_effects(monkeypatch: pytest.MonkeyPatch) -> list[FakeEffect]:
 
 
 def test_every_prompt_has_a_vietnamese_and_an_english_text() -> None:
-    assert set(PROMPTS) == {
-        "attract",
-        "rating",
-        "reasons",
-        "comment",
-        "survey",
-        "thanks",
-        "already_rated",
-        "refused",
-    }
+    screens = {"attract", "rating", "reasons", "comment", "survey", "survey_invite", "thanks"}
+    screens.add("survey_invite_how")
+    notices = {"already_rated", "refused", "not_saved", "reasons_unvoiced", "not_applicable"}
+    layouts = {"faces_row", "faces_column", "reasons_row", "reasons_column"}
+    faces = {face_key(score) for score in Score}
+    questions = {question_key(factor) for factor in Factor}
+    assert set(PROMPTS) == screens | notices | layouts | faces | questions
     for key, (vi, en) in PROMPTS.items():
         assert VIETNAMESE_LETTERS & set(vi.lower()), f"{key}: Vietnamese without diacritics?"
         assert en.isascii(), key
         for text in (vi, en):
             assert text.strip() == text
-            assert text[-1] in ".?!", key
+            assert text[-1] in ".?!:", key
             assert "/" not in text, f"{key}: a slash reads badly aloud"
 
 
@@ -120,7 +144,7 @@ def test_prompt_file_is_short_clear_16khz_mono_pcm(key: str, lang: str) -> None:
         assert wav.getcomptype() == "NONE"
         seconds = wav.getnframes() / wav.getframerate()
         frames = wav.readframes(wav.getnframes())
-    assert 0.8 <= seconds <= 10, f"{path.name}: {seconds:.2f} s"
+    assert 0.8 <= seconds <= 12, f"{path.name}: {seconds:.2f} s"
     samples = array("h", frames)
     if sys.byteorder == "big":  # WAV holds little-endian samples
         samples.byteswap()
@@ -131,8 +155,9 @@ def test_prompt_file_is_short_clear_16khz_mono_pcm(key: str, lang: str) -> None:
 
 def test_prompt_files_stay_small() -> None:
     sizes = {name: shipped(name).stat().st_size for name in (file_name(*kl) for kl in ALL_PROMPTS)}
-    assert sum(sizes.values()) < 2_000_000, sizes
-    assert max(sizes.values()) < 250_000, sizes  # about 7.8 s at 32 kB/s
+    # Slow speech with pauses for older listeners: about 7 MB for 52 lines.
+    assert sum(sizes.values()) < 8_000_000, sizes
+    assert max(sizes.values()) < 400_000, sizes  # about 12 s at 32 kB/s
     shipped_wavs = {p.name for p in shipped("attract-vi.wav").parent.glob("*.wav")}
     assert shipped_wavs == set(sizes), "stale WAV files: run scripts/render_prompts.sh"
 
@@ -283,3 +308,143 @@ def test_before_the_qt_application_exists_the_player_waits(
     player.play("thanks", "vi")
     assert [effect.calls for effect in fake_effects] == [["play"]]
     player.close()
+
+
+# --- a screen read as a queue of lines ---------------------------------------------------------
+
+
+def test_lines_play_one_after_another(player: PromptPlayer, fake_effects: list[FakeEffect]) -> None:
+    keys = ["rating", "faces_row", face_key(Score.VERY_SATISFIED), face_key(Score.SATISFIED)]
+    paths = player.say(keys, "vi")
+    assert paths == [shipped(f"{key}-vi.wav") for key in keys]
+    for index in range(len(keys)):
+        assert [effect.calls for effect in fake_effects] == [["play"]] * index + [["play"]]
+        fake_effects[index].finish()
+    assert len(fake_effects) == len(keys)
+    assert all(not effect.playing for effect in fake_effects)
+
+
+def test_a_new_screen_cuts_off_the_last_one(
+    player: PromptPlayer, fake_effects: list[FakeEffect]
+) -> None:
+    player.say(["rating", "faces_row", face_key(Score.NEUTRAL)], "en")
+    player.say(["thanks"], "en")
+    rating, thanks = fake_effects
+    assert rating.calls == ["play", "stop"]
+    assert thanks.calls == ["play"]
+    thanks.finish()
+    assert len(fake_effects) == 2  # the rest of the rating screen is never said
+    player.say(["rating", "thanks"], "en")
+    player.stop()
+    assert rating.calls[-1] == "stop"
+    rating.finish()
+    assert thanks.calls == ["play"]  # stopped means the queue is gone too
+
+
+def test_unknown_and_missing_lines_are_skipped_in_a_queue(
+    player: PromptPlayer, fake_effects: list[FakeEffect]
+) -> None:
+    paths = player.say(["nonsense", "reason-R1", "thanks"], "vi")
+    assert paths == [shipped("thanks-vi.wav")]
+    assert [effect.source for effect in fake_effects] == [
+        QUrl.fromLocalFile(str(shipped("thanks-vi.wav")))
+    ]
+
+
+def test_a_file_that_cannot_load_is_skipped_and_the_next_plays(
+    player: PromptPlayer, fake_effects: list[FakeEffect], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = QUrl.fromLocalFile(str(shipped("rating-vi.wav")))
+    monkeypatch.setattr(
+        FakeEffect, "status", lambda self: self.Status.Error if self.source == broken else 0
+    )
+    player.say(["rating", "thanks"], "vi")
+    rating, thanks = fake_effects
+    assert (rating.calls, thanks.calls) == ([], ["play"])
+    assert not player.silent
+
+
+# --- a unit's own recordings -------------------------------------------------------------------
+
+
+@pytest.fixture
+def own(tmp_path: Path) -> Path:
+    """A unit's prompts folder: a recorded "thanks" in Vietnamese, and one reason."""
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    for name in ("thanks-vi.wav", "reason-R1-vi.wav"):
+        (folder / name).write_bytes(shipped("comment-vi.wav").read_bytes())
+    return folder
+
+
+def test_a_recorded_file_wins_per_key_and_language(own: Path, qtbot: QtBot) -> None:
+    player = PromptPlayer(folder=own)
+    assert player.play("thanks", "vi") == own / "thanks-vi.wav"
+    assert player.play("thanks", "en") == shipped("thanks-en.wav")  # English stays generated
+    assert player.play("rating", "vi") == shipped("rating-vi.wav")
+    player.close()
+
+
+def test_a_reason_is_said_only_from_the_units_folder(own: Path, qtbot: QtBot) -> None:
+    player = PromptPlayer(folder=own)
+    assert player.has("reason-R1", "vi")
+    assert player.has("reason-R1", "en")  # falls back to the Vietnamese recording
+    assert player.say(["reason-R1"], "en") == [own / "reason-R1-vi.wav"]
+    assert not player.has("reason-R2", "vi")
+    assert not player.has("reason-", "vi")
+    (own / "reason-R2-en.wav").write_bytes(b"")  # added while the kiosk runs
+    assert player.has("reason-R2", "en")
+    assert not PromptPlayer().has("reason-R1", "vi")
+    player.close()
+
+
+def test_a_missing_folder_is_logged_and_the_shipped_files_play(
+    tmp_path: Path, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="kiosk.audio"):
+        player = PromptPlayer(folder=tmp_path / "nowhere")
+    assert "does not exist" in caplog.text
+    assert player.play("thanks", "vi") == shipped("thanks-vi.wav")
+    player.close()
+
+
+# --- knowing whether sound can come out --------------------------------------------------------
+
+
+def test_available_looks_again_once_a_speaker_is_plugged_in(
+    player: PromptPlayer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("PySide6.QtMultimedia", exc_type=ImportError)
+    monkeypatch.setattr(kiosk.audio, "_has_audio_output", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="kiosk.audio"):
+        assert not player.available()
+        assert not player.available()
+    assert player.silent
+    assert caplog.text.count("no audio output device") == 1
+    monkeypatch.setattr(kiosk.audio, "_has_audio_output", lambda: True)
+    assert player.available()
+    assert not player.silent
+
+
+def test_the_real_player_offscreen_knows_it_has_no_sound(player: PromptPlayer) -> None:
+    """This machine's CI: no sound device (the kiosk shows the no-sound sign)."""
+    pytest.importorskip("PySide6.QtMultimedia", exc_type=ImportError)
+    from PySide6.QtMultimedia import QMediaDevices
+
+    assert player.available() == bool(QMediaDevices.audioOutputs())
+    assert player.silent != bool(QMediaDevices.audioOutputs())
+
+
+def test_a_real_queue_without_a_device_never_raises(
+    player: PromptPlayer, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real QSoundEffect objects chained through their playingChanged signal."""
+    pytest.importorskip("PySide6.QtMultimedia", exc_type=ImportError)
+    monkeypatch.setattr(kiosk.audio, "_has_audio_output", lambda: True)
+    keys = ["rating", "faces_row", *(face_key(score) for score in reversed(Score))]
+    assert player.say(keys, "vi") == [shipped(f"{key}-vi.wav") for key in keys]
+    qtbot.wait(100)
+    assert player.say(["thanks"], "en") == [shipped("thanks-en.wav")]
+    qtbot.wait(50)
+    player.stop()
+    assert not player.silent

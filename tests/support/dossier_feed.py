@@ -6,7 +6,8 @@ Twelve dossiers of one unit, each with a receipt (citizen name and phone on it) 
 rating (a comment and a call-back phone on it), one rating stored per second from ``STORED``;
 dossiers 0, 3, 6 and 9 were returned and rated again at the return stage. Beside them: a walk-in
 (no dossier code), a code the register does not know (not counted), a suspect rating, and an
-assisted paper rating. The 11th and 12th reception ratings are stored at the same instant.
+assisted paper rating. The 11th and 12th reception ratings are stored at the same instant. The
+third reception rating's citizen answered the feedback question "Không áp dụng".
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Seeded:
     unknown_code: str = ""
     suspect: str = ""
     assisted: str = ""
+    not_applicable: str = ""  # the rating with feedback answered "không áp dụng"
     last_stored: datetime = STORED
 
 
@@ -92,7 +94,10 @@ def seed(sessions: sessionmaker[Session]) -> Seeded:
             comment=COMMENT,
             callback_phone=CALLBACK,
             rated_at=at - timedelta(seconds=30),
+            not_applicable=(Factor.FEEDBACK,) if i == 2 else None,
         )
+        if i == 2:
+            seeded.not_applicable = str(rating.id)
         attribution = Attribution(
             "Q1" if i % 2 else "Q2",
             "CB001" if i % 2 else "CB003",

@@ -100,7 +100,10 @@ def test_satisfied_must_be_the_score() -> None:
         ("score", 6),
         ("score", "4"),
         ("score", True),
-        ("v", 2),
+        ("v", 3),
+        ("v", 1),  # a v1 record cannot carry what only v2 has
+        ("not_applicable", ["result", "result"]),
+        ("not_applicable", ["late"]),
         ("dossier_code", "SHORT"),
         ("dossier_code", "X" * 41),
         ("rated_at", "2026-11-25T02:30:00"),  # no offset
@@ -113,7 +116,8 @@ def test_satisfied_must_be_the_score() -> None:
     ],
 )
 def test_what_breaks_the_contract_is_refused_by_codec_and_schema(key: str, value: object) -> None:
-    line = json.loads(feed.encode_record(record(satisfied=True)))
+    line = json.loads(feed.encode_record(record(satisfied=True, factors={Factor.OFFICER: 4})))
+    line["not_applicable"] = ["feedback"]
     line[key] = value
     if key == "score" and value in (0, 6):
         line["satisfied"] = False
@@ -144,6 +148,7 @@ offsets = st.integers(min_value=-12, max_value=14).map(lambda h: timezone(timede
     channel=st.sampled_from(list(Channel)),
     officer=st.none() | codes,
     factors=st.dictionaries(st.sampled_from(list(Factor)), st.integers(min_value=1, max_value=5)),
+    skipped=st.lists(st.sampled_from(list(Factor)), unique=True),
     reasons=st.lists(codes, max_size=32).map(tuple),
     rated_at=instants,
     offset=offsets,
@@ -157,6 +162,7 @@ def test_any_record_round_trips_and_passes_the_schema(
     channel: Channel,
     officer: str | None,
     factors: dict[Factor, int],
+    skipped: list[Factor],
     reasons: tuple[str, ...],
     rated_at: datetime,
     offset: timezone,
@@ -173,6 +179,7 @@ def test_any_record_round_trips_and_passes_the_schema(
         channel=channel,
         officer=officer,
         factors=factors,
+        not_applicable=tuple(f for f in skipped if f not in factors),
         reasons=reasons,
         rated_at=rated_at.astimezone(offset),
         duration_ms=duration,
@@ -187,6 +194,9 @@ def test_any_record_round_trips_and_passes_the_schema(
     assert "\n" not in line
     assert schema_errors("record", json.loads(line)) == []
     assert feed.decode_record(line) == original
+    old = feed.as_version(original, 1)  # what a v1 destination takes: v1's schema, same id
+    assert schema_errors("record-v1", json.loads(feed.encode_record(old))) == []
+    assert (old.id, old.factors) == (original.id, original.factors)
 
 
 def test_the_example_in_the_docs_is_a_valid_record() -> None:
@@ -197,3 +207,35 @@ def test_the_example_in_the_docs_is_a_valid_record() -> None:
     assert match is not None
     assert schema_errors("record", json.loads(match.group(1))) == []
     assert feed.decode_record(match.group(1)).satisfied is True
+
+
+def test_not_applicable_is_carried_from_version_2() -> None:
+    answered = record(factors={Factor.OFFICER: 4}, not_applicable=(Factor.FEEDBACK,))
+    line = json.loads(feed.encode_record(answered))
+    assert (line["v"], line["not_applicable"]) == (2, ["feedback"])
+    assert schema_errors("record", line) == []
+    assert feed.decode_record(json.dumps(line)) == answered
+    with pytest.raises(ContractError, match="answer in factors"):  # only the codec sees this
+        feed.decode_record(json.dumps({**line, "not_applicable": ["officer"]}))
+
+
+def test_a_version_1_destination_gets_version_1_word_for_word() -> None:
+    answered = record(factors={Factor.OFFICER: 4}, not_applicable=(Factor.FEEDBACK,))
+    batch = feed.make_batch([answered, record(id=uuid.uuid4())], version=1)
+    body = json.loads(feed.encode_batch(batch))
+    assert body["v"] == 1
+    assert {r["v"] for r in body["records"]} == {1}
+    assert all("not_applicable" not in r for r in body["records"])
+    assert schema_errors("batch-v1", body) == []
+    assert schema_errors("batch", body) != []  # a v2 receiver refuses it rather than guess
+    line = json.loads(feed.encode_record(batch.records[0]))
+    assert "not_applicable" not in line
+    assert schema_errors("record-v1", line) == []
+    assert feed.decode_batch(json.dumps(body)) == batch
+    # Same ids, same batch id, whichever version a destination takes.
+    assert batch.batch_id == feed.make_batch([answered, batch.records[1]]).batch_id
+    two = feed.make_batch([record()])
+    mixed = json.loads(feed.encode_batch(two))
+    mixed["v"] = 1
+    with pytest.raises(ContractError, match="version"):
+        feed.decode_batch(json.dumps(mixed))

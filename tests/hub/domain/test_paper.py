@@ -248,3 +248,15 @@ def test_an_officer_keys_only_when_designated_a_paper_clerk() -> None:
         check_clerk(Keyer("thu", "CB002"))
     assert refused.value.code == "not_clerk"
     assert "chưa được giao nhập phiếu" in refused.value.message_vi
+
+
+def test_not_applicable_is_a_known_factor_never_also_answered() -> None:
+    checked = check_form(
+        form(factors={"officer": 4}, not_applicable=("result", "feedback", "result")),
+        today=TODAY,
+        offered_reasons=(),
+    )
+    assert checked.not_applicable == (Factor.RESULT, Factor.FEEDBACK)
+    assert checked.factors == {Factor.OFFICER: Score(4)}
+    assert refusal(form(factors={"officer": 4}, not_applicable=("officer",))) == "factor"
+    assert refusal(form(not_applicable=("politeness",))) == "factor"

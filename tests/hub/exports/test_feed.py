@@ -77,6 +77,8 @@ def test_the_feed_reads_dossier_ratings_in_storing_order_without_personal_data(
     assert first.receipt is not None
     assert first.receipt.promised_on is not None
     assert (first.score, first.satisfied, first.factors) == (1, False, {"officer": 4, "access": 2})
+    assert by_id[seeded.not_applicable].not_applicable == ("feedback",)
+    assert {r.not_applicable for r in records} == {(), ("feedback",)}
     assert all(schema_errors("record", json.loads(r.model_dump_json())) == [] for r in records)
 
 
@@ -116,6 +118,23 @@ def test_the_file_exporter_writes_one_file_a_run_read_back_and_checked(
     assert (again.records, again.batches, again.position) == (0, 0, run.position)
     assert len(list(out.iterdir())) == 1
     assert json.loads(cursor.path.read_text())["id"] == seeded.feed_ids[-1]
+
+
+def test_a_version_1_destination_gets_version_1_records(
+    seeded_sqlite: tuple[sessionmaker[Session], Seeded], tmp_path: Path
+) -> None:
+    sessions, seeded = seeded_sqlite
+    exporter = FileExporter(tmp_path / "out")
+    cursor = cursor_for(tmp_path / "cursors", exporter.describe(), None)
+    run = export_dossiers(
+        sessions, exporter, cursor, batch_size=5000, version=1, **_after_all(seeded)
+    )
+    assert run.records == len(seeded.feed_ids)
+    (written,) = exporter.folder.iterdir()
+    lines = [json.loads(line) for line in written.read_text("utf-8").splitlines()]
+    assert {line["v"] for line in lines} == {1}
+    assert all("not_applicable" not in line for line in lines)
+    assert all(schema_errors("record-v1", line) == [] for line in lines)
 
 
 class CrashAfter(FileExporter):

@@ -248,3 +248,13 @@ def test_a_form_keyed_by_another_systems_code_in_the_units_pattern_finds_its_rec
     entered = desk.enter_paper_form(PaperForm(code, TODAY, 4), CLERK)
     assert (entered.code, entered.officer, entered.counter) == (code, "CB003", "Q2")
     assert (entered.receipt_known, entered.counted) == (True, True)
+
+
+def test_a_factor_marked_not_applicable_on_paper_is_stored_apart_from_the_answers(
+    desk: PaperDesk, sessions: sessionmaker[Session], unit: Unit, keyring: KeyRing
+) -> None:
+    sheet = issue(sessions, unit, keyring)
+    form = PaperForm(sheet, TODAY, 4, {"officer": 5}, not_applicable=("feedback", "result"))
+    desk.enter_paper_form(form, CLERK)
+    (paper,) = rows(sessions)
+    assert (paper.factors, paper.not_applicable) == ({"officer": 5}, ["feedback", "result"])

@@ -24,7 +24,14 @@ from hub.receipts.printer import (
     print_receipt,
     print_slip,
 )
-from hub.receipts.slip import CALL_TO_RATE_EN, CALL_TO_RATE_VI, TITLE, render_slip, style_for
+from hub.receipts.slip import (
+    CALL_TO_RATE_EN,
+    CALL_TO_RATE_VI,
+    ON_A_PHONE_EN,
+    TITLE,
+    render_slip,
+    style_for,
+)
 from hub.store.models import ReceiptRow
 from tests.hub.receipts.escpos_text import decoders_for, read_text
 from tests.support.escpos_raster import decode_qr, extract_raster_images, stack
@@ -125,7 +132,8 @@ def test_codepage_mode_text_reads_back_in_its_code_page(
     assert code_line.tall
     assert code_line.align == 1
     small = [line.text for line in stream.lines if line.small]
-    assert " ".join(small) == CALL_TO_RATE_EN  # the English line, and only it, in font B
+    # the English lines, and only they, in font B
+    assert " ".join(small) == f"{CALL_TO_RATE_EN} {ON_A_PHONE_EN}"
     assert stream.images == 1  # the QR, and nothing else, is a raster
     assert claims_in(data, keyring, unit) == issued.claims
     assert printed_flag(sessions, issued) is True

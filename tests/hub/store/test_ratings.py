@@ -404,6 +404,36 @@ def test_a_conflict_inside_one_batch_is_caught_too(sessions: sessionmaker[Sessio
     assert _count(sessions) == 1
 
 
+def test_a_replay_that_changes_the_not_applicable_answers_is_a_conflict(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The "không áp dụng" answers are part of what the citizen said: a replay under the same id
+    that adds, drops or changes them is refused, the stored answers stand; an equal replay (in
+    another order) is a duplicate."""
+    first = _rating(1, factors={Factor.OFFICER: 4}, not_applicable=(Factor.FEEDBACK, Factor.ACCESS))
+    with sessions.begin() as session:
+        store_batch(session, [(first, ATTR)], NOW)
+    reordered = first.model_copy(update={"not_applicable": (Factor.ACCESS, Factor.FEEDBACK)})
+    dropped = first.model_copy(update={"not_applicable": None})
+    other = first.model_copy(update={"not_applicable": (Factor.RESULT,)})
+    with sessions.begin() as session:
+        outcomes = store_batch(session, [(reordered, ATTR), (dropped, ATTR), (other, ATTR)], NOW)
+    assert [o.outcome for o in outcomes] == ["duplicate", "rejected", "rejected"]
+    assert all("not_applicable" in (o.reason or "") for o in outcomes[1:])
+    with sessions() as session:
+        stored = session.get(RatingRow, str(first.id))
+    assert stored is not None
+    assert sorted(stored.not_applicable or ()) == ["access", "feedback"]
+    unanswered = _rating(2)
+    with sessions.begin() as session:
+        store_batch(session, [(unanswered, ATTR)], NOW)
+    added = unanswered.model_copy(update={"not_applicable": (Factor.FEEDBACK,)})
+    with sessions.begin() as session:
+        (outcome,) = store_batch(session, [(added, ATTR)], NOW)
+    assert outcome.outcome == "rejected"
+    assert "not_applicable" in (outcome.reason or "")
+
+
 def test_an_attribution_the_register_changed_is_still_a_duplicate(
     sessions: sessionmaker[Session],
 ) -> None:

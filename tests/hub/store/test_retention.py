@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from hailong.contract.messages import KioskStatusMessage
 from hub.store.db import make_engine, session_factory
-from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow
+from hub.store.models import DeadLetterRow, KioskStatusHistoryRow, KioskStatusRow, ReturnOfferRow
 from hub.store.ratings import save_kiosk_status, store_dead_letter
-from hub.store.retention import prune_dead_letters, prune_status_history
+from hub.store.retention import prune_dead_letters, prune_return_offers, prune_status_history
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -58,3 +58,40 @@ def test_dead_letters_past_their_retention_go_per_kiosk(database_url: str) -> No
     assert sorted(left, key=str) == sorted(
         [("kiosk-q1", "179"), ("kiosk-q2", "179"), (None, "179")], key=str
     )
+
+
+def test_published_or_expired_return_offers_past_their_retention_go(database_url: str) -> None:
+    """One row per recorded return: an offer older than the retention goes once published or
+    expired; a recent one, and an old one still waiting to be published, stay."""
+    sessions = session_factory(make_engine(database_url))
+    offers = {
+        # name: (days ago offered, published, expires this long after the offer)
+        "published-old": (31, True, timedelta(minutes=2)),
+        "expired-old": (31, False, timedelta(minutes=2)),
+        "published-recent": (29, True, timedelta(minutes=2)),
+        "expired-recent": (29, False, timedelta(minutes=2)),
+        "waiting-old": (31, False, timedelta(days=40)),  # not expired: still the outbox's
+        "at-the-bound": (30, True, timedelta(minutes=2)),  # exactly 30 days: kept
+    }
+    with sessions.begin() as session:
+        for name, (days_ago, published, lifetime) in offers.items():
+            offered = NOW - timedelta(days=days_ago)
+            session.add(
+                ReturnOfferRow(
+                    id=name,
+                    unit="U1",
+                    dossier_code=f"U1-261125-{name}"[:40],
+                    counter="Q1",
+                    officer="CB002",
+                    offered_at=offered,
+                    expires_at=offered + lifetime,
+                    published_at=offered + timedelta(seconds=1) if published else None,
+                    kiosks="kiosk-q1" if published else None,
+                )
+            )
+    with sessions.begin() as session:
+        assert prune_return_offers(session, NOW, keep_days=30) == 2
+    with sessions.begin() as session:
+        assert prune_return_offers(session, NOW, keep_days=30) == 0
+        left = set(session.scalars(select(ReturnOfferRow.id)))
+    assert left == {"published-recent", "expired-recent", "waiting-old", "at-the-bound"}

@@ -37,6 +37,20 @@ def test_issue_print_look_up_and_return(web: Web) -> None:
         f"/api/v1/receipts/{code}/return", json={"officer": "CB002"}, headers=_auth(web)
     ).json()
     assert returned["returned_by"] == "CB002"
+    assert returned["offered_to"] == ["kiosk-q1"]  # CB002's counter Q1: its kiosk offers the rating
+    elsewhere = web.client.post(
+        f"/api/v1/receipts/{code}/return",
+        json={"officer": "CB002", "counter": "Q3"},
+        headers=_auth(web),
+    ).json()
+    assert elsewhere["offered_to"] == ["kiosk-q3"]
+    unknown = web.client.post(
+        f"/api/v1/receipts/{code}/return",
+        json={"officer": "CB002", "counter": "Q9"},
+        headers=_auth(web),
+    )
+    assert unknown.status_code == 422
+    assert "unknown counter" in unknown.text
 
 
 def test_bad_input_gets_a_clear_error(web: Web) -> None:

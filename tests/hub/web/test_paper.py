@@ -99,9 +99,14 @@ def test_officers_never_key_their_own_dossier_and_a_head_assists(staff: Web, uni
     assert "Hỗ trợ người dân đánh giá" in assisted_page
     assert 'name="filled_on"' not in assisted_page  # recorded now, with the citizen there
     form = {"csrf": csrf, "code": code, "score": "4", "mode": "assisted", "result": "5"}
+    form |= {"feedback": "na"}  # "Không áp dụng"
+    assert 'value="na"' in assisted_page
     page = staff.client.post("/staff/paper", data=form).text
     assert f"Đã lưu đánh giá có hỗ trợ của hồ sơ {code}" in page
     assert _stored(staff) == [(code, "paper", "head", True, 4)]
+    with staff.sessions() as session:
+        stored = session.scalars(select(RatingRow)).one()
+        assert (stored.factors, stored.not_applicable) == ({"result": 5}, ["feedback"])
     counts = page.split("Đánh giá tháng này theo kênh")[1].split("</table>")[0]
     assert "Phiếu giấy / paper form" in counts
     assert "có / yes" in counts

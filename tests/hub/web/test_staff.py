@@ -162,6 +162,7 @@ def test_issue_print_reprint_and_return_at_the_counter(web: Web) -> None:
     assert "Đã in giấy hẹn" in again.text
     returned = web.client.post("/staff/return", data={"csrf": _csrf(page), "scanned": dossier})
     assert f"Đã trả kết quả hồ sơ {dossier}" in returned.text
+    assert "Máy kiosk-q1 đang mời công dân đánh giá" in returned.text
     desk = web.client.get("/staff")
     assert dossier in desk.text
 

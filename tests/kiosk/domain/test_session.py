@@ -180,7 +180,8 @@ def test_survey_is_offered_to_the_drawn_share_and_may_be_skipped(
     assert not_drawn.choose_score(Score.SATISFIED, T0) is Screen.SAVING
     drawn = make(policy=policy, draw=0.1)
     drawn.submit_code(signed_url(keyring), T0)
-    assert drawn.choose_score(Score.SATISFIED, T0) is Screen.SURVEY
+    assert drawn.choose_score(Score.SATISFIED, T0) is Screen.SURVEY_INVITE
+    assert drawn.start_survey(T0) is Screen.SURVEY
     answers = [Score.SATISFIED, None, Score.NEUTRAL, Score.VERY_SATISFIED, Score.DISSATISFIED]
     for index, answer in enumerate(answers):
         assert drawn.survey_factor is list(Factor)[index]
@@ -225,6 +226,7 @@ def test_idle_after_a_face_saves_what_was_answered(
         session.reasons_done(T0)
     if stop_at is Screen.SURVEY:
         session.comment_done("rất chậm", "", False, T0)
+        session.start_survey(T0)
         session.answer_factor(Score.NEUTRAL, T0)
     assert session.screen is stop_at
     assert session.tick(_at(30)) is Tick.SAVE_AND_RESET
@@ -288,6 +290,7 @@ def _to(session: RatingSession, keyring: KeyRing, where: str) -> tuple[Any, ...]
     session.submit_code(signed_url(keyring, sequence=1), T0)
     if where == "survey-high":
         session.choose_score(Score.SATISFIED, _at(1))
+        session.start_survey(_at(1))
         session.answer_factor(Score.NEUTRAL, _at(2))
         assert (session.screen, session.survey_index) == (Screen.SURVEY, 1)
         return (Score.SATISFIED, (), None, None, {Factor.ACCESS: Score.NEUTRAL})
@@ -299,6 +302,7 @@ def _to(session: RatingSession, keyring: KeyRing, where: str) -> tuple[Any, ...]
     if where == "comment":
         return (Score.DISSATISFIED, ("late",), None, None, {})
     session.comment_done("chậm", "0912345678", True, _at(4))
+    session.start_survey(_at(4))
     factors: dict[Factor, Score] = {}
     for index in range(int(where.split("-")[1]) - 1):
         answer = Score.NEUTRAL if index % 2 == 0 else None  # answered, skipped, answered...
@@ -334,6 +338,8 @@ def test_the_face_is_written_open_at_the_tap_and_completed_in_place(
     session.comment_done("chậm", "0912345678", True, _at(4))
     (commented,) = session.take_effects()
     assert _content(commented)[2:4] == ("chậm", "0912345678")
+    session.start_survey(_at(4))
+    assert session.take_effects() == []  # starting the questions says nothing new
     session.answer_factor(None, _at(5))
     assert session.take_effects() == []  # a skipped question changes nothing
     for index in range(1, 4):

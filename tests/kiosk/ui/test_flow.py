@@ -152,6 +152,7 @@ def test_a_full_disk_shows_a_message_and_keeps_the_kiosk_usable(
     qtbot.waitUntil(lambda: kiosk.window.current is Screen.ATTRACT, timeout=3000)
 
 
+@pytest.mark.timeout(300)  # every scene x language x size: ~70 s alone, more on a loaded machine
 def test_screenshots_of_every_screen(
     tmp_path: Path,
     receipt_keys: ReceiptKeys,
@@ -224,6 +225,8 @@ def test_survey_answers_every_factor_or_skips(
     window = kiosk.window
     _scan(qtbot, kiosk, signed_url(keyring))
     _click(qtbot, window.rating.faces[Score.VERY_SATISFIED])
+    assert window.current is Screen.SURVEY_INVITE
+    _click(qtbot, window.invite.start_button)
     for answer in (Score.SATISFIED, None, Score.NEUTRAL, Score.SATISFIED, Score.VERY_SATISFIED):
         assert window.current is Screen.SURVEY
         _click(qtbot, window.survey.skip_button if answer is None else window.survey.faces[answer])
@@ -262,6 +265,7 @@ def test_idle_after_a_face_keeps_the_answers_given(
         _click(qtbot, window.reasons.next_button)
     if screen is Screen.SURVEY:
         _click(qtbot, window.comment.skip_button)
+        _click(qtbot, window.invite.start_button)
     assert window.current is screen
     qtbot.waitUntil(lambda: window.current is Screen.ATTRACT, timeout=4000)
     assert kiosk.outbox.depth() == 1
@@ -369,18 +373,7 @@ def test_language_and_accessibility_last_for_one_citizen(
     assert (window.large_text, window.high_contrast) == (False, False)
 
 
-def test_spoken_guidance_follows_the_citizen_once_asked(
-    qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing
-) -> None:
-    said: list[tuple[str, str]] = []
-    kiosk.controller.speaker = lambda key, lang: said.append((key, lang))
-    _scan(qtbot, kiosk, signed_url(keyring, sequence=3))
-    assert said == []  # silent unless asked
-    kiosk.controller.reset()
-    _click(qtbot, kiosk.window.attract.speak_button)
-    _scan(qtbot, kiosk, signed_url(keyring, sequence=4))
-    _click(qtbot, kiosk.window.rating.faces[Score.SATISFIED])
-    assert said == [("attract", "vi"), ("rating", "vi"), ("thanks", "vi")]
+# Spoken guidance (the speak button, always-speak, a blind citizen's path): test_voice.py.
 
 
 def test_the_language_button_cycles_through_every_catalogue(
@@ -445,10 +438,10 @@ def _answer_up_to(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, where: str) -> E
     if where in ("survey-high", "thanks"):
         _click(qtbot, window.rating.faces[Score.SATISFIED])
         if where == "thanks":
-            for _ in range(5):
-                _click(qtbot, window.survey.skip_button)
+            _click(qtbot, window.invite.skip_button)  # one tap skips every question
             assert window.current is Screen.THANKS
             return (Score.SATISFIED, (), None, None, {})
+        _click(qtbot, window.invite.start_button)
         assert window.current is Screen.SURVEY
         return (Score.SATISFIED, (), None, None, {})
     _click(qtbot, window.rating.faces[Score.DISSATISFIED])
@@ -464,6 +457,7 @@ def _answer_up_to(qtbot: QtBot, kiosk: Kiosk, keyring: KeyRing, where: str) -> E
     window.comment.phone.setText("0912345678")
     _click(qtbot, window.comment.consent)
     _click(qtbot, window.comment.send_button)
+    _click(qtbot, window.invite.start_button)
     factors: dict[str, int] = {}
     for index in range(int(where.split("-")[1]) - 1):
         assert window.current is Screen.SURVEY
@@ -586,6 +580,7 @@ def test_each_screen_shows_only_after_its_write_is_on_disk(
     assert kiosk.window.current is Screen.THANKS
     assert seen[Screen.RATING] == []
     assert seen[Screen.REASONS] == seen[Screen.COMMENT] == seen[Screen.SURVEY] == ["open"]
+    assert seen[Screen.SURVEY_INVITE] == ["open"]
     assert seen[Screen.THANKS] == ["pending"]
 
 
