@@ -100,6 +100,17 @@ def make_rating(kiosk: str, seq: int, rated_at: datetime, unit: str = UNIT_CODE)
 # -- child: the hub --------------------------------------------------------------------------------
 
 
+_SAY = threading.Lock()
+
+
+def _say(line: str) -> None:
+    """One whole line to the parent: the counters thread and a paused batch both speak, and two
+    bare ``print`` calls can interleave their text and newline ("counters 3 0 0in-batch 2")."""
+    with _SAY:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def run_hub(args: argparse.Namespace) -> int:
     """``--hub``: one HubService until stdin closes (or a SIGKILL). With ``--pause-in-batch`` each
     batch waits inside its open transaction after inserting its rows (and says "in-batch"); with
@@ -123,7 +134,7 @@ def run_hub(args: argparse.Namespace) -> int:
 
         def paused_store(*a: Any, **kw: Any) -> Any:
             out = store_batch(*a, **kw)
-            print(f"in-batch {len(out)}", flush=True)
+            _say(f"in-batch {len(out)}")
             time.sleep(args.pause_in_batch)
             return out
 
@@ -132,7 +143,7 @@ def run_hub(args: argparse.Namespace) -> int:
         publish_acks = service_mod.HubService._publish_acks
 
         def paused_acks(self: Any, acks: Any) -> None:
-            print(f"before-acks {sum(len(v) for v in acks.values())}", flush=True)
+            _say(f"before-acks {sum(len(v) for v in acks.values())}")
             time.sleep(args.pause_before_acks)
             publish_acks(self, acks)
 
@@ -144,19 +155,19 @@ def run_hub(args: argparse.Namespace) -> int:
     if not service.ready.wait(30):
         print("not ready", flush=True)
         return 1
-    print(f"ready pid={os.getpid()}", flush=True)
+    _say(f"ready pid={os.getpid()}")
 
     def report() -> None:
         while True:
             c = service.counters
-            print(f"counters {c.stored} {c.duplicates} {c.commit_failures}", flush=True)
+            _say(f"counters {c.stored} {c.duplicates} {c.commit_failures}")
             time.sleep(0.2)
 
     threading.Thread(target=report, daemon=True).start()
     sys.stdin.read()
     service.stop(timeout=30)
     c = service.counters
-    print(f"counters {c.stored} {c.duplicates} {c.commit_failures}", flush=True)
+    _say(f"counters {c.stored} {c.duplicates} {c.commit_failures}")
     return 0
 
 
