@@ -64,8 +64,10 @@ _SCREENS: Final[dict[str, tuple[str, str]]] = {
     "attract": (
         "Xin mời ông bà đánh giá mức độ hài lòng. "
         "Hãy quét mã QR trên giấy hẹn. "
-        "Hoặc chạm vào nút Nhập mã.",
-        "Please rate the service. Scan the QR code on your receipt. Or touch Type the code.",
+        "Hoặc chạm vào nút Nhập mã. "
+        "Nếu không có giấy hẹn, xin hỏi cán bộ tại quầy.",
+        "Please rate the service. Scan the QR code on your receipt. Or touch Type the code. "
+        "If you have no receipt, please ask the officer at the counter.",
     ),
     "rating": (
         "Xin ông bà chạm vào khuôn mặt đúng với mức độ hài lòng.",
