@@ -348,6 +348,7 @@ class KioskController(QObject):
             first_question=survey and session.survey_index == 0,
             reasons=reasons,
             voiced=voiced,
+            scanner=self.settings.kiosk.scanner_position,
         )
 
     def _speak_screen(self, *, again: bool = False) -> None:

@@ -53,6 +53,7 @@ class OnScreen:
     first_question: bool = False  # the survey's first question: say how to answer, and the faces
     reasons: Sequence[str] = ()  # reason codes as laid out (row by row in landscape)
     voiced: Collection[str] = field(default_factory=frozenset)  # reason codes with a recording
+    scanner: str = "none"  # where the kiosk's scanner stands (``kiosk.scanner_position``)
 
 
 def speaks(*, always: bool, asked: bool) -> bool:
@@ -65,7 +66,9 @@ def lines(view: OnScreen) -> tuple[str, ...]:
     (saving, maintenance)."""
     screen = view.screen
     if screen == "attract":
-        return ("refused",) if view.notice is not None else ("attract",)
+        if view.notice is not None:
+            return ("refused",)
+        return ("attract", *_scanner(view.scanner))
     if screen == "message":
         if view.notice == ALREADY_RATED:
             return ("already_rated",)
@@ -87,6 +90,11 @@ def lines(view: OnScreen) -> tuple[str, ...]:
     if screen in _ONE_LINE or screen == "survey":  # the survey: no question known yet
         return (screen,)
     return ()
+
+
+def _scanner(position: str) -> tuple[str, ...]:
+    """The line saying where the scanner is: none where the kiosk has none (``"none"``)."""
+    return () if position == "none" else (f"scanner_{position.replace('-', '_')}",)
 
 
 def _faces(view: OnScreen) -> tuple[str, ...]:

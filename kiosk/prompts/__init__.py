@@ -135,6 +135,32 @@ _SCREENS: Final[dict[str, tuple[str, str]]] = {
         "Máy chưa lưu được đánh giá. Xin ông bà báo cán bộ.",
         "The kiosk could not save your rating. Please tell an officer.",
     ),
+    # Where this kiosk's scanner is (``kiosk.scanner_position``), said after the start screen's
+    # prompt: the arrow on the screen helps only those who can see it.
+    "scanner_bottom": (
+        "Máy quét mã ở phía dưới màn hình.",
+        "The code scanner is below the screen.",
+    ),
+    "scanner_bottom_left": (
+        "Máy quét mã ở phía dưới, bên trái màn hình.",
+        "The code scanner is below the screen, on the left.",
+    ),
+    "scanner_bottom_right": (
+        "Máy quét mã ở phía dưới, bên phải màn hình.",
+        "The code scanner is below the screen, on the right.",
+    ),
+    "scanner_left": (
+        "Máy quét mã ở bên trái màn hình.",
+        "The code scanner is to the left of the screen.",
+    ),
+    "scanner_right": (
+        "Máy quét mã ở bên phải màn hình.",
+        "The code scanner is to the right of the screen.",
+    ),
+    "scanner_top": (
+        "Máy quét mã ở phía trên màn hình.",
+        "The code scanner is above the screen.",
+    ),
 }
 
 PROMPTS: Final[dict[str, tuple[str, str]]] = {

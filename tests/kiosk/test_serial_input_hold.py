@@ -79,13 +79,18 @@ def test_a_hold_turns_the_voice_on_and_a_short_press_still_rates(
     serial = _serial(kiosk)
     sim.push(3, held_ms=HOLD_MS + 500)  # a citizen holds a button at the start screen
     qtbot.waitUntil(lambda: serial.holds == 1)
-    assert recorder.names() == ["attract-vi.wav"]
+    assert recorder.names() == ["attract-vi.wav", "scanner_bottom-vi.wav"]
     assert kiosk.outbox.depth() == 0
     assert not serial.ignored  # a hold is no ignored press: it did what it is for
 
     sim.scan(signed_url(keyring))  # every next screen speaks for this citizen
     qtbot.waitUntil(lambda: kiosk.window.current is Screen.RATING)
-    assert recorder.names() == ["attract-vi.wav", "rating-vi.wav", *FACES]
+    assert recorder.names() == [
+        "attract-vi.wav",
+        "scanner_bottom-vi.wav",
+        "rating-vi.wav",
+        *FACES,
+    ]
 
     sim.hold(5)  # held on the rating screen: the faces again, and no rating
     qtbot.waitUntil(lambda: serial.holds == 2)

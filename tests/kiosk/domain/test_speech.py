@@ -80,6 +80,20 @@ def test_each_screen(view: OnScreen, said: tuple[str, ...]) -> None:
     assert lines(view) == said
 
 
+@pytest.mark.parametrize(
+    "position", ["bottom", "bottom-left", "bottom-right", "left", "right", "top"]
+)
+def test_the_start_screen_says_where_the_scanner_is(position: str) -> None:
+    said = lines(OnScreen("attract", scanner=position))
+    assert said == ("attract", f"scanner_{position.replace('-', '_')}")
+    assert is_known(said[1])
+
+
+def test_a_kiosk_without_a_scanner_says_nothing_of_one() -> None:
+    assert lines(OnScreen("attract", scanner="none")) == ("attract",)
+    assert lines(OnScreen("attract")) == ("attract",)
+
+
 def test_every_line_said_is_a_known_prompt() -> None:
     views = [
         OnScreen(screen, faces=FACE_SETS[5], factor=factor, first_question=True, reasons=("R",))

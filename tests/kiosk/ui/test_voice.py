@@ -54,6 +54,10 @@ class RecordingPlayer(PromptPlayer):
         ]
 
 
+# The start screen: its prompt, then where the scanner is (the default: below the screen).
+START = ["attract-vi.wav", "scanner_bottom-vi.wav"]
+
+
 def _build(tmp_path: Path, receipt_keys: ReceiptKeys, mqtt: MqttSettings, **kiosk: object) -> Kiosk:
     settings = kiosk_settings(tmp_path, receipt_keys, mqtt, idle_reset_seconds=60, **kiosk)
     built = build_kiosk(settings, start_uplink=False)
@@ -120,7 +124,7 @@ def test_a_blind_citizen_scans_then_rates_by_voice_alone(
     controller.session.draw = lambda: 0.0  # this citizen is offered the survey
     reasons = [reason.code for reason in unit.to_message().reasons]
     assert RECORDED_REASON in reasons
-    assert recorder.names() == ["attract-vi.wav"]  # the start screen spoke as the policy came
+    assert recorder.names() == START  # the start screen spoke as the policy came
 
     _scan(qtbot, kiosk, signed_url(keyring, sequence=21))
     assert window.current is Screen.RATING
@@ -160,7 +164,7 @@ def test_a_blind_citizen_scans_then_rates_by_voice_alone(
         if QUESTIONS[factor].may_not_apply:
             survey_said.append("not_applicable-vi.wav")
     assert recorder.names() == [
-        "attract-vi.wav",
+        *START,
         "rating-vi.wav",
         *_faces(),
         *reasons_said,
@@ -202,8 +206,13 @@ def test_the_start_screens_speak_button_and_the_language(
     _click(qtbot, window.attract.language_button)
     _click(qtbot, window.attract.speak_button)
     _scan(qtbot, kiosk, signed_url(keyring, sequence=5))
-    assert recorder.calls[0] == (("attract",), "en")
-    assert recorder.names()[:3] == ["attract-en.wav", "rating-en.wav", "faces_row-en.wav"]
+    assert recorder.calls[0] == (("attract", "scanner_bottom"), "en")
+    assert recorder.names()[:4] == [
+        "attract-en.wav",
+        "scanner_bottom-en.wav",
+        "rating-en.wav",
+        "faces_row-en.wav",
+    ]
 
 
 def test_a_button_press_where_it_cannot_rate_asks_for_the_voice(
@@ -211,9 +220,9 @@ def test_a_button_press_where_it_cannot_rate_asks_for_the_voice(
 ) -> None:
     assert kiosk.controller.press(Score.SATISFIED) == "not_rating"
     assert kiosk.outbox.depth() == 0  # nothing rated
-    assert recorder.names() == ["attract-vi.wav"]
+    assert recorder.names() == START
     _scan(qtbot, kiosk, signed_url(keyring, sequence=6))
-    assert recorder.names() == ["attract-vi.wav", "rating-vi.wav", *_faces()]
+    assert recorder.names() == [*START, "rating-vi.wav", *_faces()]
 
 
 def test_portrait_faces_are_read_top_to_bottom(
@@ -235,9 +244,9 @@ def test_always_speak_from_the_kiosk_settings(
         player = RecordingPlayer()
         built.controller.use_voice(player)
         assert player.names() == []  # the sound device is looked for after the first paint
-        qtbot.waitUntil(lambda: player.names() == ["attract-vi.wav"])
+        qtbot.waitUntil(lambda: player.names() == START)
         built.controller.reset()  # every citizen hears it
-        assert player.names() == ["attract-vi.wav", "attract-vi.wav"]
+        assert player.names() == [*START, *START]
     finally:
         built.close()
 
