@@ -107,7 +107,7 @@ class HubSection(Section):
     dead_letter_days: Annotated[int, Field(ge=1, le=3650)] = 180
     # Ratings offered at the return (docs/return-offers.md): published or expired offers are
     # kept this long, then deleted with the status history (one row per return recorded).
-    return_offer_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    return_offer_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = 30
 
 
 class WebSettings(Section):
