@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hailong.contract.receipt import KeyRing
     from hailong.provision import SecretsLayout
     from hailong.settings import KioskSettings, MqttSettings, ReceiptKeys
-    from kiosk.domain.session import Screen
+    from kiosk.domain.screen import Screen
     from kiosk.ui.window import KioskWindow
 
 REPO = Path(__file__).resolve().parents[1]

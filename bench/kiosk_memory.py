@@ -58,7 +58,7 @@ def main() -> int:
 
     from hailong.contract.scale import Score
     from kiosk.app import build_kiosk
-    from kiosk.domain.session import Screen
+    from kiosk.domain.screen import Screen
 
     app = QApplication.instance() or QApplication(sys.argv)
     rss_app = _common.vm_rss_kib()

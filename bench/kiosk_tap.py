@@ -137,7 +137,7 @@ def measure(
 
     from hailong.contract.scale import Score
     from kiosk.app import build_kiosk
-    from kiosk.domain.session import Screen
+    from kiosk.domain.screen import Screen
 
     kiosk = build_kiosk(settings, start_uplink=True)
     try:

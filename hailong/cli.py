@@ -179,20 +179,25 @@ def kiosk(config_path: Path, windowed: bool, screenshots: Path | None, list_prom
 
         click.echo(record_table(), nl=False)
         return
-    from kiosk.app import render_screenshots, run_kiosk
+    if screenshots is None:
+        # The start screen first, the settings validated right after it (kiosk/launch.py).
+        from kiosk.launch import run
+
+        if not config_path.is_file():
+            raise ConfigError(f"{config_path}: file not found")
+
+        sys.exit(run(config_path, windowed=windowed))
+    from kiosk.app import render_screenshots
 
     # No pydantic plugins in a kiosk: without this, its first validator scans every installed
     # package's entry points for one (~4 ms of CPU here, ~20 ms on a Pi; docs/kiosk.md).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     settings = load_kiosk(config_path)
-    if screenshots is not None:
-        # Off-line there is no configuration from the hub: use the unit file beside the config.
-        unit_file = config_path.parent / "unit.toml"
-        catalogue = load_unit(unit_file).to_message() if unit_file.exists() else None
-        paths = render_screenshots(settings, screenshots, catalogue)
-        click.echo(f"{len(paths)} screenshots in {screenshots}")
-        return
-    sys.exit(run_kiosk(settings, windowed=windowed))
+    # Off-line there is no configuration from the hub: use the unit file beside the config.
+    unit_file = config_path.parent / "unit.toml"
+    catalogue = load_unit(unit_file).to_message() if unit_file.exists() else None
+    paths = render_screenshots(settings, screenshots, catalogue)
+    click.echo(f"{len(paths)} screenshots in {screenshots}")
 
 
 @cli.command()
@@ -267,8 +272,9 @@ def main() -> None:
         sys.exit(2)
     except ModuleNotFoundError as exc:
         # A machine installs its role only (README, "Installing one role"): a hub has no Qt.
+        missing = (exc.name or "a package").partition(".")[0]  # PySide6, not PySide6.QtCore
         click.echo(
-            f"{exc.name} is not installed: this command needs a role not installed here: "
+            f"{missing} is not installed: this command needs a role not installed here: "
             "pip install 'hailong[hub]', 'hailong[kiosk]' or 'hailong[bridge]'",
             err=True,
         )

@@ -252,7 +252,7 @@ def _run_kiosk_with_counter(
 
 def _answer_follow_up(kiosk: Kiosk, rng: random.Random) -> None:
     """The simulated citizen answers whatever follow-up screen is showing."""
-    from kiosk.domain.session import Screen
+    from kiosk.domain.screen import Screen
 
     controller, session = kiosk.controller, kiosk.controller.session
     if session.screen is Screen.REASONS:

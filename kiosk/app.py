@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from hailong.contract.messages import (
@@ -28,10 +26,11 @@ from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import KioskSettings
 from kiosk.audio import PromptPlayer
 from kiosk.controller import KioskController
-from kiosk.deferred_outbox import DeferredOutbox, after_first_paint
-from kiosk.domain.session import ALREADY_RATED, Notice, Screen, Subject
+from kiosk.deferred_outbox import DeferredOutbox
+from kiosk.domain.screen import Screen
+from kiosk.domain.session import ALREADY_RATED, Notice, Subject
 from kiosk.i18n import languages
-from kiosk.service_notify import ServiceNotifier, start_notifying
+from kiosk.ui.after_paint import after_first_paint, after_next_paint
 from kiosk.ui.window import KioskWindow
 
 if TYPE_CHECKING:  # imported where used: after the start screen, or not at all
@@ -73,11 +72,15 @@ class Kiosk:
         self.outbox.close()
 
 
-def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
-    """The window, its controller, the outbox and (unless told not to) a started uplink."""
+def build_kiosk(
+    settings: KioskSettings, *, start_uplink: bool = True, window: KioskWindow | None = None
+) -> Kiosk:
+    """The window (or the start screen's, completed: kiosk/launch.py), its controller, the outbox
+    and (unless told not to) a started uplink."""
     app = QApplication.instance() or QApplication(sys.argv)
-    # Start-up does what the start screen needs; the outbox (SQLAlchemy) opens once it is drawn,
-    # or at its first use if sooner. It passes every Outbox method on, so it is typed as one.
+    # The outbox (SQLAlchemy) opens once the window is drawn (next drawn, if it is already on
+    # the screen), or at its first use if sooner. It passes every Outbox method on, so it is
+    # typed as one.
     deferred = DeferredOutbox(settings.kiosk.outbox_path)
     outbox = cast("Outbox", deferred)
     uplink = None
@@ -91,9 +94,12 @@ def build_kiosk(settings: KioskSettings, *, start_uplink: bool = True) -> Kiosk:
             outbox,
             resend_after=settings.kiosk.resend_after_seconds,
         )
-    window = KioskWindow()
-    after_first_paint(window, deferred.open_after_paint)
-    after_first_paint(window, build_contract_validators)
+    if window is None:
+        window = KioskWindow()
+    window.complete()
+    later = after_next_paint if window.isVisible() else after_first_paint
+    later(window, deferred.open_after_paint)
+    later(window, build_contract_validators)
     controller = KioskController(settings, window, outbox, uplink)
     if uplink:
         uplink.on_change = controller.link_changed.emit
@@ -140,30 +146,6 @@ def _attach_serial(
         uplink.on_acked = serial.acked
     serial.start()
     return serial
-
-
-def run_kiosk(settings: KioskSettings, *, windowed: bool) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    kiosk = build_kiosk(settings)
-    if windowed:
-        kiosk.window.resize(1280, 800)
-        kiosk.window.show()
-    else:
-        kiosk.window.setWindowFlag(Qt.WindowType.FramelessWindowHint)
-        kiosk.window.locked = True
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        kiosk.window.show_full_screen()
-    # Under systemd (deploy/raspberry-pi/hailong-kiosk.service): ready once shown, then the
-    # watchdog pings from the event loop (kiosk/service_notify.py).
-    notifier = ServiceNotifier.from_environment()
-    if notifier is not None:
-        start_notifying(notifier, kiosk.window)
-    try:
-        return app.exec()
-    finally:
-        if notifier is not None:
-            notifier.stopping()
-        kiosk.close()
 
 
 def render_screenshots(

@@ -50,7 +50,8 @@ from firmware_bridge.serial_port import LinkState, link_to
 from hailong.contract.messages import AbandonReason, AckOutcome, KioskPolicy, RatingMessage
 from hailong.contract.scale import Channel, Score
 from hailong.settings import FirmwareBridgeSettings
-from kiosk.domain.session import RatingSession, SaveAbandoned, Screen, Tick
+from kiosk.domain.screen import Screen
+from kiosk.domain.session import RatingSession, SaveAbandoned, Tick
 from kiosk.outbox import Outbox, OutboxError
 from kiosk.uplink import Uplink
 

@@ -37,12 +37,12 @@ from hailong.settings import ConfigError, KioskSettings, read_secret
 from kiosk.audio import Voice
 from kiosk.domain.return_offers import ReturnOffers
 from kiosk.domain.scanner import ScanDetector
+from kiosk.domain.screen import Screen
 from kiosk.domain.session import (
     NOT_SAVED,
     RatingSession,
     SaveAbandoned,
     SaveRating,
-    Screen,
     StaleAction,
     Subject,
     Tick,

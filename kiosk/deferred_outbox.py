@@ -5,7 +5,7 @@ kiosk's cold start, and on a Raspberry Pi's core over a second before the start 
 The start screen needs only two things from the file: the unit configuration cached there (which
 faces, whether walk-ins are allowed) and how many ratings wait to be sent (the footer). This
 wrapper reads those two with the standard library's ``sqlite3``, read-only, and opens the real
-outbox after the first paint (:func:`after_first_paint`), so nothing is decided differently:
+outbox after the first paint (:mod:`kiosk.ui.after_paint`), so nothing is decided differently:
 
 * Any other call (a scan's "already rated?" check, a tap's save, the uplink's publishing) opens
   the real outbox first, under a lock, from whichever thread asks, and is passed on unchanged.
@@ -24,11 +24,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication
 
 from hailong.contract.messages import ContractError, UnitConfigMessage, decode_unit_config
 from hailong.contract.scale import Stage
@@ -72,7 +71,7 @@ class DeferredOutbox:
             return self._real
 
     def open_after_paint(self) -> None:
-        """The deferred open (:func:`after_first_paint`): nothing once the kiosk has closed.
+        """The deferred open (after a paint: kiosk/app.py): nothing once the kiosk has closed.
 
         An outbox that cannot be opened stops the kiosk with an error, as it did when it was
         opened before the first screen, so the service manager restarts it; a kiosk that went on
@@ -154,22 +153,3 @@ class DeferredOutbox:
             raise _NotReadable(str(exc)) from exc
         finally:
             conn.close()
-
-
-class _FirstPaint(QObject):
-    def __init__(self, widget: QObject, then: Callable[[], object]) -> None:
-        super().__init__(widget)
-        self._then = then
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            # Queued: runs once this paint has finished and reached the screen.
-            QTimer.singleShot(0, self._then)
-        return False
-
-
-def after_first_paint(widget: QObject, then: Callable[[], object]) -> None:
-    """Call ``then`` on the Qt thread once ``widget`` has been painted the first time."""
-    _FirstPaint(widget, then)

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from enum import Enum, StrEnum
+from enum import Enum
 from uuid import UUID
 
 from hailong.contract.clock import UNIT_ZONE, unit_day
@@ -60,21 +60,10 @@ from hailong.contract.receipt import (
 )
 from hailong.contract.scale import Channel, Factor, Score, Stage
 from hailong.settings import KioskSection
+from kiosk.domain.screen import Screen
 from kiosk.domain.wording import question
 
 WARN_BEFORE_RESET_S = 10.0
-
-
-class Screen(StrEnum):
-    ATTRACT = "attract"
-    RATING = "rating"
-    REASONS = "reasons"
-    COMMENT = "comment"
-    SURVEY_INVITE = "survey_invite"
-    SURVEY = "survey"
-    SAVING = "saving"
-    THANKS = "thanks"
-    MESSAGE = "message"
 
 
 class Tick(Enum):

@@ -11,7 +11,6 @@ falls back to English, never to nothing.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QTranslator
@@ -62,5 +61,8 @@ class Languages:
 
 @cache
 def languages() -> Languages:
-    """The catalogues shipped in the package (loaded once, after QApplication exists)."""
-    return Languages(Path(str(resources.files(__package__))))
+    """The catalogues shipped in the package (loaded once, after QApplication exists).
+
+    Found beside this file rather than through ``importlib.resources``, whose import the start
+    screen would wait for (the package is always installed as files: pyproject.toml)."""
+    return Languages(Path(__file__).parent)

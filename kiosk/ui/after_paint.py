@@ -10,6 +10,10 @@ inside the paint runs after the paint has finished and reached the screen), puts
 after the citizen sees the next screen. A fallback timer runs it anyway if no paint comes (a
 hidden or minimised window, a test without a shown window): nothing waits for ever.
 
+:func:`after_first_paint` is the same wait for a widget's very first paint, without the fallback
+(what the kiosk defers until its start screen shows, kiosk/launch.py and kiosk/app.py);
+:func:`after_next_paint` the one-off use of :class:`AfterPaint`.
+
 One object per widget and follow-up, armed again for each use: creating one per use would leave
 an object per tap behind wherever the event loop never runs deferred deletions (a loop of
 ``processEvents``, as in the benches), and showing a widget walks all its children.
@@ -71,3 +75,32 @@ class AfterPaint(QObject):
         self._soon.stop()
         self._widget.removeEventFilter(self)
         self._then()
+
+
+class _FirstPaint(QObject):
+    """Removes itself at the widget's first paint and queues ``then``."""
+
+    def __init__(self, widget: QObject, then: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # Queued: runs once this paint has finished and reached the screen.
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+def after_first_paint(widget: QObject, then: Callable[[], object]) -> None:
+    """Call ``then`` on the Qt thread once ``widget`` has been painted the first time."""
+    _FirstPaint(widget, then)
+
+
+def after_next_paint(
+    widget: QWidget, then: Callable[[], object], fallback_ms: int = FALLBACK_MS
+) -> None:
+    """Call ``then`` once ``widget`` has next been painted (``fallback_ms`` later at the latest):
+    for a window already on the screen, whose next paint may not come at all."""
+    AfterPaint(widget, then, fallback_ms).arm()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QScreen
@@ -17,13 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.i18n import languages
-from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyInviteScreen, SurveyScreen
-from kiosk.ui.maintenance import MaintenanceScreen
-from kiosk.ui.screens import AttractScreen, MessageScreen, RatingScreen
+from kiosk.ui.screens import AttractScreen
 from kiosk.ui.speak import SpeakBar
 from kiosk.ui.theme import CONTRAST, NORMAL, label, px, set_role
+
+if TYPE_CHECKING:  # imported by complete(), after the start screen is drawn
+    from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyInviteScreen, SurveyScreen
+    from kiosk.ui.maintenance import MaintenanceScreen
+    from kiosk.ui.screens import MessageScreen, RatingScreen
 
 STILL_THERE = (
     "Ông/bà vẫn đang đánh giá chứ? Chạm vào màn hình để tiếp tục.",
@@ -35,32 +38,32 @@ class _Scalable(Protocol):
     def rescale(self, unit: int) -> None: ...
 
 
+class _Turning(_Scalable, Protocol):
+    def orient(self, *, portrait: bool) -> None: ...
+
+
 class KioskWindow(QWidget):
-    def __init__(self) -> None:
+    """The window, built in two steps: the start screen and the frame around it, then (in
+    :meth:`complete`) every other screen. A kiosk starting up draws the first before it has loaded
+    what the others need (kiosk/launch.py); everything else asks for a complete window."""
+
+    rating: RatingScreen
+    reasons: ReasonsScreen
+    comment: CommentScreen
+    invite: SurveyInviteScreen
+    survey: SurveyScreen
+    message: MessageScreen
+    maintenance: MaintenanceScreen
+
+    def __init__(self, *, complete: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("Hài Lòng")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setStyleSheet(NORMAL)
         self.attract = AttractScreen()
-        self.rating = RatingScreen()
-        self.reasons = ReasonsScreen()
-        self.comment = CommentScreen()
-        self.invite = SurveyInviteScreen()
-        self.survey = SurveyScreen()
-        self.message = MessageScreen()
-        self.maintenance = MaintenanceScreen()
         self.stack = QStackedWidget()
-        for screen in (
-            self.attract,
-            self.rating,
-            self.reasons,
-            self.comment,
-            self.invite,
-            self.survey,
-            self.message,
-            self.maintenance,
-        ):
-            self.stack.addWidget(screen)
+        self.stack.addWidget(self.attract)
+        self.is_complete = False
         self.banner = label("")
         self.banner.setObjectName("banner")
         self.banner.setVisible(False)
@@ -97,6 +100,41 @@ class KioskWindow(QWidget):
         # is the maintenance screen behind the staff PIN.
         self.locked = False
         self._followed: QScreen | None = None  # the screen show_full_screen keeps the window on
+        if complete:
+            self.complete()
+
+    def complete(self) -> None:
+        """Build every screen but the start screen, sized and turned like it (once)."""
+        if self.is_complete:
+            return
+        from kiosk.ui.followup import CommentScreen, ReasonsScreen, SurveyInviteScreen, SurveyScreen
+        from kiosk.ui.maintenance import MaintenanceScreen
+        from kiosk.ui.screens import MessageScreen, RatingScreen
+
+        self.rating = RatingScreen()
+        self.reasons = ReasonsScreen()
+        self.comment = CommentScreen()
+        self.invite = SurveyInviteScreen()
+        self.survey = SurveyScreen()
+        self.message = MessageScreen()
+        self.maintenance = MaintenanceScreen()
+        for screen in self._others():
+            self.stack.addWidget(screen)
+        self.is_complete = True
+        if self.portrait is not None:  # already sized: bring the new screens to the same size
+            self.portrait = None
+            self.apply_scale(self.width(), self.height())
+
+    def _others(self) -> tuple[QWidget, ...]:
+        return (
+            self.rating,
+            self.reasons,
+            self.comment,
+            self.invite,
+            self.survey,
+            self.message,
+            self.maintenance,
+        )
 
     def set_lang(self, lang: str) -> None:
         self.banner.setText(" / ".join(languages().pair(*STILL_THERE, lang)))
@@ -105,7 +143,16 @@ class KioskWindow(QWidget):
     def show_screen(self, screen: Screen) -> None:
         self.current = screen
         self.in_maintenance = False
-        widget = {
+        widget = self.attract if screen is Screen.ATTRACT else self._widget_of(screen)
+        self.stack.setCurrentWidget(widget)
+        self.voice_bar.show_button(screen is not Screen.ATTRACT)  # the start screen has its own ♪
+        if screen is Screen.ATTRACT:
+            self.attract.code_input.setFocus()
+        else:
+            self.setFocus()
+
+    def _widget_of(self, screen: Screen) -> QWidget:
+        widget: QWidget = {
             Screen.ATTRACT: self.attract,
             Screen.RATING: self.rating,
             Screen.REASONS: self.reasons,
@@ -116,12 +163,7 @@ class KioskWindow(QWidget):
             Screen.THANKS: self.message,
             Screen.MESSAGE: self.message,
         }[screen]
-        self.stack.setCurrentWidget(widget)
-        self.voice_bar.show_button(screen is not Screen.ATTRACT)  # the start screen has its own ♪
-        if screen is Screen.ATTRACT:
-            self.attract.code_input.setFocus()
-        else:
-            self.setFocus()
+        return widget
 
     def show_full_screen(self) -> None:
         """Full screen whether or not a window manager is there to honour the request.
@@ -177,36 +219,24 @@ class KioskWindow(QWidget):
         """Size text and targets for a screen of this size, and arrange for its orientation
         (fonts set minimum widths, so a window about to shrink must be rescaled first)."""
         portrait = height > width
+        turning: tuple[_Turning, ...] = (self.attract,)
+        scaling: tuple[_Scalable, ...] = (self.attract,)
+        if self.is_complete:
+            turning += (self.rating, self.reasons, self.comment, self.invite, self.survey)
+            turning += (self.maintenance,)
+            scaling = (*turning, self.message)
         if portrait != self.portrait:
             self.portrait = portrait
-            for turning in (
-                self.attract,
-                self.rating,
-                self.reasons,
-                self.comment,
-                self.invite,
-                self.survey,
-                self.maintenance,
-            ):
-                turning.orient(portrait=portrait)
+            for screen in turning:
+                screen.orient(portrait=portrait)
         if portrait:
             unit = max(12, min(height // 42, width // 26))
         else:
             unit = max(12, min(height // 28, width // 45))
         if self.large_text:
             unit = int(unit * 1.3)
-        screens: tuple[_Scalable, ...] = (
-            self.attract,
-            self.rating,
-            self.reasons,
-            self.comment,
-            self.invite,
-            self.survey,
-            self.message,
-            self.maintenance,
-        )
-        for screen in screens:
-            screen.rescale(unit)
+        for page in scaling:
+            page.rescale(unit)
         for widget in (self.unit_label, self.link_label, self.staff_button):
             px(widget, int(unit * 0.6))
         px(self.banner, int(unit * 0.9))

@@ -203,8 +203,8 @@ def test_the_shipped_unit_shows_the_start_screen_full_screen_under_cage(
     cage, kiosk = argv[:split], argv[split + 1 :]
     assert Path(cage[0]).name == "cage"
     # This checkout's command and a copy of the shipped config in place of the installed ones.
-    assert kiosk[0] == "/opt/hailong/venv/bin/hailong"
-    kiosk[0] = str(Path(sys.executable).parent / "hailong")
+    assert kiosk[0] == "/opt/hailong/venv/bin/hailong-kiosk"
+    kiosk[0] = str(Path(sys.executable).parent / "hailong-kiosk")
     kiosk[kiosk.index("--config") + 1] = str(field_config(tmp_path, secrets_layout))
     cage[0] = shutil.which("cage") or cage[0]
     if cage_version() < (0, 2):

@@ -50,14 +50,14 @@ def env_file(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in active)
 
 
-def test_service_runs_the_hailong_command_under_cage_with_a_config() -> None:
+def test_service_runs_the_kiosk_command_under_cage_with_a_config() -> None:
     service = unit()["Service"]
     argv = shlex.split(service["ExecStart"])
     assert argv[0] == "/usr/bin/cage"
     kiosk = argv[argv.index("--") + 1 :]  # what cage runs as its only window
-    assert Path(kiosk[0]).name == "hailong"
+    # The kiosk's own command: it starts without loading the rest of the CLI (kiosk/launch.py).
+    assert Path(kiosk[0]).name == "hailong-kiosk"
     assert kiosk[0].startswith("/opt/hailong/venv/bin/")
-    assert kiosk[1] == "kiosk"
     assert kiosk[kiosk.index("--config") + 1] == "/etc/hailong/kiosk.toml"
     assert "--windowed" not in kiosk  # full screen
     assert "-s" not in argv[: argv.index("--")]  # no switching to a console from the kiosk
@@ -105,7 +105,7 @@ def test_service_sets_qt_for_wayland_under_cage() -> None:
     assert env["QT_WAYLAND_DISABLE_WINDOWDECORATION"] == "1"
     assert service["EnvironmentFile"] == "-/etc/hailong/kiosk.env"
     text = SERVICE.read_text(encoding="utf-8")
-    assert "ExecStart=/opt/hailong/venv/bin/hailong kiosk" in text  # the eglfs drop-in, commented
+    assert "ExecStart=/opt/hailong/venv/bin/hailong-kiosk" in text  # the eglfs drop-in, commented
 
 
 def test_service_hardening_keeps_display_input_and_serial_reachable() -> None:
@@ -212,7 +212,7 @@ def test_a_kiosk_run_without_cage_by_a_drop_in_keeps_eglfs(tmp_path: Path) -> No
     dropins = systemd / "hailong-kiosk.service.d"
     dropins.mkdir(parents=True)
     (dropins / "override.conf").write_text(
-        "[Service]\nExecStart=\nExecStart=/opt/hailong/venv/bin/hailong kiosk --config x\n"
+        "[Service]\nExecStart=\nExecStart=/opt/hailong/venv/bin/hailong-kiosk --config x\n"
     )
     (etc / "kiosk.env").write_text("QT_QPA_PLATFORM=eglfs\n")
     assert _env_move(etc, systemd).stdout == ""

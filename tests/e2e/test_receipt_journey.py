@@ -39,7 +39,7 @@ from hub.report import Scope, format_summary, summary
 from hub.service import HubService
 from hub.store.models import RatingRow, ReceiptRow
 from kiosk.app import Kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from tests.conftest import Broker
 from tests.e2e.conftest import start_kiosk
 from tests.support.escpos_raster import decode_qr, extract_raster_images

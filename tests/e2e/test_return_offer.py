@@ -28,7 +28,7 @@ from hub.receipts.desk import ReceiptDesk
 from hub.service import HubService
 from hub.store.models import ReturnOfferRow
 from kiosk.app import Kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from tests.conftest import UNIT_CODE, Broker
 from tests.e2e.test_receipt_journey import issue, rate, scan, stored, wait_for
 

@@ -14,7 +14,7 @@ from hailong.contract.scale import Score
 from hailong.demo import CounterPace, CounterStep, SimulatedCounter
 from hailong.settings import MqttSettings, ReceiptKeys
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from tests.kiosk.conftest import kiosk_settings, offline_mqtt, signed_url
 
 __all__ = ["offline_mqtt"]  # the kiosk tests' fixture: credentials for a broker not there

@@ -16,7 +16,7 @@ from hailong.contract.messages import decode_unit_config
 from hailong.contract.scale import Factor, Score
 from hailong.settings import KioskSettings
 from kiosk.controller import KioskController
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 
 # The screens a kiosk can be killed on, in the order a citizen meets them: before the face
 # (nothing to keep), the reasons (a reason ticked), the comment (after the reasons), each survey

@@ -21,7 +21,7 @@ from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Score
 from hailong.settings import MqttSettings, ReceiptKeys, SerialDevice
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
 pytestmark = pytest.mark.timeout(60)

@@ -12,13 +12,8 @@ from hailong.contract.messages import AbandonedMessage, KioskPolicy
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys
-from kiosk.domain.session import (
-    RatingSession,
-    SaveAbandoned,
-    SaveRating,
-    Screen,
-    Tick,
-)
+from kiosk.domain.screen import Screen
+from kiosk.domain.session import RatingSession, SaveAbandoned, SaveRating, Tick
 from tests.kiosk.conftest import kiosk_settings, signed_url
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

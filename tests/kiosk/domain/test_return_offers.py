@@ -15,12 +15,12 @@ from hailong.contract.return_offer import ReturnOfferMessage
 from hailong.contract.scale import Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys
 from kiosk.domain.return_offers import MAX_REMEMBERED, MAX_WAITING, ReturnOffers
+from kiosk.domain.screen import Screen
 from kiosk.domain.session import (
     ALREADY_RATED,
     RatingSession,
     SaveAbandoned,
     SaveRating,
-    Screen,
     StaleAction,
     Tick,
 )

@@ -13,6 +13,7 @@ from hailong.contract.messages import KioskPolicy
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys
+from kiosk.domain.screen import Screen
 from kiosk.domain.session import (
     ALREADY_RATED,
     BAD_PHONE,
@@ -21,7 +22,6 @@ from kiosk.domain.session import (
     WALK_IN_TOO_SOON,
     RatingSession,
     SaveRating,
-    Screen,
     StaleAction,
     Tick,
 )

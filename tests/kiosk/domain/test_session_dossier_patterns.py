@@ -7,7 +7,8 @@ from pathlib import Path
 
 from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, sign
 from hailong.settings import MqttSettings, ReceiptKeys
-from kiosk.domain.session import RatingSession, Screen
+from kiosk.domain.screen import Screen
+from kiosk.domain.session import RatingSession
 from tests.conftest import UNIT_CODE
 from tests.kiosk.conftest import BASE_URL, kiosk_settings
 

@@ -13,12 +13,12 @@ from hailong.contract.messages import KioskPolicy
 from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Factor, Score
 from hailong.settings import MqttSettings, ReceiptKeys
+from kiosk.domain.screen import Screen
 from kiosk.domain.session import (
     NOT_APPLICABLE_ANSWER,
     RatingSession,
     SaveAbandoned,
     SaveRating,
-    Screen,
     StaleAction,
     Tick,
 )

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import Kiosk, _fit, build_kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.ui.picture import SCAN_HERE, scanner_direction
 from kiosk.ui.screens import NO_SLIP_ASK, NO_SLIP_WALK_IN, WALK_IN_BUTTON
 from tests.kiosk.conftest import kiosk_settings

@@ -20,7 +20,7 @@ from hailong.contract.messages import decode_rating
 from hailong.contract.scale import Score
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.ui.keyboard import BACKSPACE, LAYOUTS
 from tests.kiosk.conftest import kiosk_settings
 

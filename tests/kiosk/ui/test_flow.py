@@ -26,7 +26,7 @@ from hailong.contract.receipt import KeyRing
 from hailong.contract.scale import Factor, Score, Stage
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import SCREEN_SIZES, Kiosk, build_kiosk, render_screenshots
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.i18n import languages
 from kiosk.outbox import OutboxError
 from kiosk.ui.keyboard import SPACE, OnScreenKeyboard

@@ -14,7 +14,7 @@ from hailong.contract.messages import decode_rating
 from hailong.contract.scale import Score
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from tests.kiosk.conftest import kiosk_settings
 
 CODE = "G09.20-20260609-0092637"

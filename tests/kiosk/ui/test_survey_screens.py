@@ -19,7 +19,7 @@ from hailong.contract.scale import Factor, Score
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.domain import wording
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.domain.wording import NOT_APPLICABLE, question
 from kiosk.i18n import languages
 from kiosk.ui.followup_parts import SURVEY_PAGE

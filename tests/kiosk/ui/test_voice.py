@@ -17,7 +17,7 @@ from hailong.contract.scale import FACE_SETS, Factor, Score
 from hailong.settings import MqttSettings, ReceiptKeys, Unit
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.audio import PromptPlayer
-from kiosk.domain.session import Screen
+from kiosk.domain.screen import Screen
 from kiosk.domain.wording import QUESTIONS
 from tests.kiosk.conftest import kiosk_settings, signed_url
 from tests.kiosk.ui.test_flow import _scan
