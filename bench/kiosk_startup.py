@@ -114,11 +114,11 @@ def phases(runs: list[dict[str, Any]], *steps: str) -> str:
     def med(a: str, b: str) -> float:
         return float(statistics.median(r[b] - r[a] for r in runs))
 
-    names = {
+    names = {  # start_screen: built and painted; then the rest built until ready
         "main": "interpreter",
         "imported": "imports",
-        "painted": "start screen built+painted",
-        "ready": "painted->ready",
+        "painted": "start_screen",
+        "ready": "rest",
     }
     marks = ("t0", *steps)
     return " ".join(f"{names[b]}={med(a, b):.3f}" for a, b in itertools.pairwise(marks))

@@ -9,7 +9,7 @@ So start-up is two steps:
 1. :meth:`Launch.show`: those few values read without validation (anything missing or unreadable
    gives the default, and the next step reports the problem), the window with its start screen
    built and shown.
-2. Once that screen has been painted, in one go on the Qt thread (:meth:`Launch.finish`): the
+2. Once that screen has been painted (or 2 s later without a paint), in one go on the Qt thread (:meth:`Launch.finish`): the
    settings loaded and validated, the other screens, the controller, outbox, uplink, voice and
    button box (:func:`kiosk.app.build_kiosk`), then READY to systemd. A tap or a scan made
    meanwhile waits in Qt's queue and reaches the controller once it is there: the step never
@@ -41,7 +41,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from kiosk.domain.screen import Screen
-from kiosk.ui.after_paint import after_first_paint
+from kiosk.ui.after_paint import after_next_paint
 from kiosk.ui.pyside_imports import quicken
 from kiosk.ui.window import KioskWindow
 
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 # As in hailong/settings (KioskSection): tests/kiosk/test_launch.py keeps the two the same.
 DEFAULT_SCANNER_POSITION = "bottom"
 FIRST_LANG = "vi"  # every citizen's session starts in Vietnamese (kiosk/domain/session.py)
+FINISH_FALLBACK_MS = 2_000
 EXIT_CONFIG = 2  # as `hailong` exits on a ConfigError
 EXIT_FAILED = 1
 _WALK_IN_SQL = (
@@ -140,7 +141,10 @@ class Launch:
             window.locked = True
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
             window.show_full_screen()
-        after_first_paint(window, self.finish)
+        # Built once the start screen is painted; without a paint (a display unplugged, a
+        # compositor that never shows the window) after FINISH_FALLBACK_MS anyway, so ratings
+        # still go out and systemd still hears READY.
+        after_next_paint(window, self.finish, FINISH_FALLBACK_MS)
         self.window = window
         return window
 

@@ -17,6 +17,7 @@ from kiosk.domain.screen import Screen
 from kiosk.launch import (
     DEFAULT_SCANNER_POSITION,
     EXIT_CONFIG,
+    FINISH_FALLBACK_MS,
     FirstScreen,
     Launch,
     main,
@@ -154,6 +155,21 @@ def test_the_start_screen_shows_first_and_the_kiosk_is_built_after_its_first_pai
         assert size == twin.message.back_button.font().pixelSize() > 0
         assert window.reasons.columns == twin.reasons.columns == 2
         qtbot.waitUntil(lambda: getattr(kiosk.outbox, "is_open", False), timeout=10_000)
+    finally:
+        launch.close()
+
+
+def test_a_window_that_is_never_painted_is_built_all_the_same(
+    qtbot: QtBot, tmp_path: Path, receipt_keys: ReceiptKeys
+) -> None:
+    """No display to paint on: the uplink must still send what the outbox holds."""
+    launch = Launch(write_config(tmp_path, receipt_keys), windowed=True)
+    window = launch.show()
+    window.hide()  # before its first paint
+    try:
+        qtbot.waitUntil(lambda: launch.kiosk is not None, timeout=FINISH_FALLBACK_MS + 10_000)
+        assert launch.kiosk is not None
+        assert launch.kiosk.uplink is not None
     finally:
         launch.close()
 
