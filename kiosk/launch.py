@@ -9,11 +9,11 @@ So start-up is two steps:
 1. :meth:`Launch.show`: those few values read without validation (anything missing or unreadable
    gives the default, and the next step reports the problem), the window with its start screen
    built and shown.
-2. Once that screen has been painted (or 2 s later without a paint), in one go on the Qt thread (:meth:`Launch.finish`): the
-   settings loaded and validated, the other screens, the controller, outbox, uplink, voice and
-   button box (:func:`kiosk.app.build_kiosk`), then READY to systemd. A tap or a scan made
-   meanwhile waits in Qt's queue and reaches the controller once it is there: the step never
-   returns to the event loop half done, so nothing typed or tapped is lost.
+2. Once that screen has been painted (or 2 s later without a paint), in one call on the Qt
+   thread (:meth:`Launch.finish`): the settings loaded and validated, the other screens, the
+   controller, outbox, uplink, voice and button box (:func:`kiosk.app.build_kiosk`), then READY
+   to systemd. A tap or a scan made while it runs waits in Qt's queue and reaches the controller
+   once it is there: the step never returns to the event loop half done.
 
 A config file that fails validation stops the kiosk with the message naming file and key (exit
 status 2), as before; anything else failing in step 2 stops it with status 1 and the traceback in
