@@ -32,9 +32,8 @@ import sqlite3
 import sys
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
@@ -63,9 +62,9 @@ _WALK_IN_SQL = (
 )
 
 
-@dataclass(frozen=True)
-class FirstScreen:
-    """What the start screen shows before the settings are validated."""
+class FirstScreen(NamedTuple):
+    """What the start screen shows before the settings are validated (a NamedTuple: the
+    ``dataclasses`` module would be one more import before the first paint)."""
 
     scanner_position: str = DEFAULT_SCANNER_POSITION
     allow_walk_in: bool = False
