@@ -91,7 +91,7 @@ def cached_outbox(path: Path) -> Path:
 def run_once(kind: str, config: Path, outbox: Path) -> dict[str, Any]:
     """One cold start, on a fresh copy of ``outbox`` (nothing pending, nothing left open)."""
     shutil.copyfile(outbox, config.parent / "outbox.db")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(BENCH.parent))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     t0 = time.time()
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), kind, repr(t0), str(config)],
