@@ -174,6 +174,9 @@ class Launch:
             start_notifying(self.notifier, self.window)
 
     def _build(self, window: KioskWindow) -> Kiosk:
+        # No pydantic plugins in a kiosk: without this, its first validator scans every installed
+        # package's entry points for one (~4 ms of CPU here, ~20 ms on a Pi; docs/kiosk.md).
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
         from hailong.settings import load_kiosk
         from kiosk.app import build_kiosk
 
@@ -194,9 +197,6 @@ def run(config_path: Path, *, windowed: bool) -> int:
     if not config_path.is_file():  # said at once, before a window opens
         print(f"error: {config_path}: file not found", file=sys.stderr)
         return EXIT_CONFIG
-    # No pydantic plugins in a kiosk: without this, its first validator scans every installed
-    # package's entry points for one (~4 ms of CPU here, ~20 ms on a Pi; docs/kiosk.md).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     launch = Launch(config_path, windowed=windowed)
     launch.show()
     app = QApplication.instance()
