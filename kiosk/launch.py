@@ -26,6 +26,7 @@ settings): what the Pi's service runs. ``hailong kiosk`` runs the same :func:`ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sqlite3
@@ -121,6 +122,7 @@ class Launch:
         self.kiosk: Kiosk | None = None
         self.notifier: ServiceNotifier | None = None
         self.exit_code = 0
+        self.signals: StopOnSignals | None = None
 
     def show(self) -> KioskWindow:
         quicken()  # the next step imports ~250 modules after PySide6 (kiosk/ui/pyside_imports.py)
@@ -151,6 +153,7 @@ class Launch:
         """Everything the start screen did not need; on failure, the kiosk stops (see above)."""
         if self.kiosk is not None or self.window is None:
             return
+        self.signals = StopOnSignals()
         try:
             self.kiosk = self._build(self.window)
         except Exception as exc:
@@ -185,11 +188,61 @@ class Launch:
     def close(self) -> None:
         if self.notifier is not None:
             self.notifier.stopping()
+        if self.signals is not None:
+            self.signals.remove()
+            self.signals = None
         if self.kiosk is not None:
             self.kiosk.close()
         elif self.window is not None:
             self.window.locked = False
             self.window.close()
+
+
+class StopOnSignals:
+    """SIGTERM (systemd's stop) and SIGINT (Ctrl-C) end the event loop, so the kiosk closes as on
+    any stop: the citizen's open rating is kept and published like any other, the outbox closed.
+    Without this SIGTERM killed the process outright (crash recovery then closed the rating at
+    the next start) and Ctrl-C raised inside a Qt callback, which Qt only printed.
+
+    Python runs a signal's handler only when it next runs Python code, which Qt's loop may not do
+    for a while; the wake-up descriptor makes Qt's loop wake Python at once. Installed when the
+    rest is built (before that there is nothing to close, and the default, stop now, is right);
+    :meth:`remove` puts back what was there."""
+
+    def __init__(self) -> None:
+        import signal
+        import socket
+
+        from PySide6.QtCore import QSocketNotifier
+
+        self._wake, self._woken = socket.socketpair()
+        for end in (self._wake, self._woken):
+            end.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._woken.fileno())
+        self._notifier = QSocketNotifier(self._wake.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+        self._old = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _stop(self, _signum: int, _frame: object) -> None:
+        from PySide6.QtCore import QTimer
+
+        # exit(), not quit(): quit() first asks every window to close, and the locked full-screen
+        # window refuses (KioskWindow.closeEvent). Queued, so it also works before the loop runs.
+        QTimer.singleShot(0, lambda: QCoreApplication.exit(0))
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError):  # nothing left to read: the handler has run
+            self._wake.recv(512)
+
+    def remove(self) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, signal.SIG_DFL if old is None else old)
+        signal.set_wakeup_fd(self._old_fd)
+        self._notifier.setEnabled(False)
+        self._wake.close()
+        self._woken.close()
 
 
 def run(config_path: Path, *, windowed: bool) -> int:

@@ -1,7 +1,8 @@
 """Tell systemd the kiosk is up and still alive (the sd_notify protocol), without libsystemd.
 
 On a Pi the kiosk runs as ``hailong-kiosk.service`` (deploy/raspberry-pi/): ``Type=notify`` waits
-for ``READY=1``, sent once the start screen is painted, so "started" means a citizen can use it;
+for ``READY=1``, sent once the kiosk is built, right after its start screen is painted
+(kiosk/launch.py), so "started" means a citizen can use it;
 ``WatchdogSec=`` restarts the kiosk when no ``WATCHDOG=1`` arrives in time. The pings come from a
 timer on Qt's event loop, so a frozen screen (a loop stuck in a call) stops them and systemd
 restarts the kiosk, where a plain ``Restart=always`` only catches a process that died.

@@ -3,8 +3,11 @@ then, after its first paint, the settings validated and everything else built in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +233,34 @@ launch.close()
     assert seen["code"] == 0
     assert seen["at_paint"] == []
     assert set(seen["ready"]) >= {"pydantic", "kiosk.controller", "hailong.settings"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_closes_the_kiosk_cleanly(
+    tmp_path: Path, receipt_keys: ReceiptKeys, signum: int
+) -> None:
+    """systemd's stop (SIGTERM) and Ctrl-C end the loop: the kiosk closes and says STOPPING=1."""
+    config = write_config(tmp_path, receipt_keys)
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listening.bind(str(tmp_path / "notify"))
+    listening.settimeout(60)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(tmp_path / "notify")}
+    command = [str(Path(sys.executable).parent / "hailong-kiosk"), "--config", str(config)]
+    kiosk = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert "READY=1" in listening.recv(4096).decode()
+        kiosk.send_signal(signum)
+        assert kiosk.wait(timeout=30) == 0
+        said = []
+        with contextlib.suppress(TimeoutError):
+            listening.settimeout(2)
+            while True:
+                said.append(listening.recv(4096).decode())
+        assert any("STOPPING=1" in message for message in said), said
+        assert kiosk.stderr is not None
+        assert "KeyboardInterrupt" not in kiosk.stderr.read()
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+            kiosk.wait()
+        listening.close()
