@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytestqt.qtbot import QtBot
 
 from hailong.settings import KioskSection, ReceiptKeys
@@ -104,6 +106,49 @@ def test_anything_unreadable_gives_the_defaults(tmp_path: Path, text: str) -> No
     config.write_text(text, encoding="latin-1")
     assert read_first_screen(config) == FirstScreen()
     assert read_first_screen(tmp_path / "missing.toml") == FirstScreen()
+
+
+_VALUES = st.one_of(
+    st.text(max_size=30).map(lambda t: json.dumps(t, ensure_ascii=False)),  # a TOML string
+    st.integers(-(2**63), 2**63 - 1).map(str),
+    st.sampled_from(["true", "false", "1.5", "nan", "[]", "[1, 'a']", "{}", "1979-05-27"]),
+)
+
+
+@given(
+    position=_VALUES,
+    outbox=_VALUES,
+    junk=st.text(max_size=80),
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_config_file_gives_a_start_screen_never_an_error(
+    tmp_path: Path, position: str, outbox: str, junk: str
+) -> None:
+    """Whatever the file holds (the full load reports it right after), the start screen shows."""
+    config = tmp_path / "kiosk.toml"
+    for text in (
+        f"[kiosk]\nscanner_position = {position}\noutbox_path = {outbox}\n",
+        f"[kiosk]\n{junk}",
+        junk,
+    ):
+        config.write_text(text, encoding="utf-8", errors="surrogatepass")
+        first = read_first_screen(config)
+        assert isinstance(first.scanner_position, str)
+        assert isinstance(first.allow_walk_in, bool)
+
+
+@given(content=st.binary(max_size=4096))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_outbox_file_gives_an_answer_never_an_error(
+    tmp_path: Path, receipt_keys: ReceiptKeys, content: bytes
+) -> None:
+    config = write_config(tmp_path, receipt_keys)
+    (tmp_path / "var" / "outbox.db").write_bytes(b"SQLite format 3\x00" + content)
+    assert read_first_screen(config).allow_walk_in is False
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all" * 100])
