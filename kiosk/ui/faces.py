@@ -6,11 +6,12 @@ Faces are painted (no image files), so they stay sharp at any screen size and in
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
 from hailong.contract.scale import Score
 from kiosk.i18n import languages
+from kiosk.ui.theme import fitted_font
 
 # Red to green, each readable on white and distinct for the common colour-vision deficiencies
 # thanks to the mouth shape carrying the meaning as well.
@@ -86,10 +87,16 @@ class FaceButton(QAbstractButton):
         top = QRectF(box.left() + 6, box.top(), box.width() - 12, box.height() * 0.64)
         bottom = QRectF(box.left() + 6, top.bottom(), box.width() - 12, box.height() * 0.36)
         painter.setPen(QColor("#111111"))
-        painter.setFont(_fitted(self.font(), top, first, flags, bold=True))
+        painter.setFont(
+            fitted_font(self.font(), top, first, flags, bold=True, largest=int(top.height() / 2.6))
+        )
         painter.drawText(top, flags, first)
         painter.setPen(QColor("#333333"))
-        painter.setFont(_fitted(self.font(), bottom, second, flags, bold=False))
+        painter.setFont(
+            fitted_font(
+                self.font(), bottom, second, flags, bold=False, largest=int(bottom.height() / 2.6)
+            )
+        )
         painter.drawText(bottom, flags, second)
 
 
@@ -121,18 +128,3 @@ def paint_face(painter: QPainter, box: QRectF, score: Score) -> None:
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     painter.setPen(pen)
     painter.drawPath(path)
-
-
-def _fitted(base: QFont, box: QRectF, text: str, flags: int, *, bold: bool) -> QFont:
-    """The largest font (up to ~40 % of the box height) in which ``text`` fits ``box``."""
-    font = QFont(base)
-    font.setBold(bold)
-    size = max(10, int(box.height() / 2.6))
-    while size > 10:
-        font.setPixelSize(size)
-        needed = QFontMetricsF(font).boundingRect(box, flags, text)
-        if needed.width() <= box.width() and needed.height() <= box.height():
-            break
-        size -= 1
-    font.setPixelSize(size)
-    return font

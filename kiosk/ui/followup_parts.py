@@ -23,30 +23,20 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractButton, QFrame, QSizePolicy, QWidget
 
 from kiosk.ui.pictograms import CONTRAST_INKS, NORMAL_INKS, Inks, paint_pictogram
-from kiosk.ui.theme import CONTRAST
+from kiosk.ui.theme import CONTRAST, fitted_font
 
 _WRAP = int(Qt.TextFlag.TextWordWrap)
 SURVEY_PAGE = QColor("#dbe7f3")  # the survey's background: not the rating screen's near-white
 
 
+def _size_of(font: QFont) -> int:
+    """The font's own pixel size (16 when it is set in points): the largest the words may be."""
+    return font.pixelSize() if font.pixelSize() > 0 else 16
+
+
 def high_contrast(widget: QWidget) -> bool:
     """Whether the citizen chose high contrast (the window wears the contrast style sheet)."""
     return widget.window().styleSheet() == CONTRAST
-
-
-def fitted_font(base: QFont, box: QRectF, text: str, flags: int, *, bold: bool) -> QFont:
-    """The largest font up to the base font's size in which ``text`` fits ``box``."""
-    font = QFont(base)
-    font.setBold(bold)
-    size = max(10, base.pixelSize() if base.pixelSize() > 0 else 16)
-    while size > 10:
-        font.setPixelSize(size)
-        needed = QFontMetricsF(font).boundingRect(box, flags, text)
-        if needed.width() <= box.width() and needed.height() <= box.height():
-            break
-        size -= 1
-    font.setPixelSize(size)
-    return font
 
 
 def paint_tick(
@@ -130,13 +120,17 @@ class ReasonButton(QAbstractButton):
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter) | _WRAP
         top = QRectF(box.left(), box.top(), box.width(), box.height() * (0.62 if second else 1))
         painter.setPen(colour)
-        painter.setFont(fitted_font(self.font(), top, first, flags, bold=True))
+        painter.setFont(
+            fitted_font(self.font(), top, first, flags, bold=True, largest=_size_of(self.font()))
+        )
         painter.drawText(top, flags, first)
         if second:
             bottom = QRectF(box.left(), top.bottom(), box.width(), box.height() - top.height())
             small = QFont(self.font())
             small.setPixelSize(max(10, int(self.font().pixelSize() * 0.8)))
-            painter.setFont(fitted_font(small, bottom, second, flags, bold=False))
+            painter.setFont(
+                fitted_font(small, bottom, second, flags, bold=False, largest=_size_of(small))
+            )
             painter.drawText(bottom, flags, second)
 
 
@@ -242,7 +236,14 @@ class PlainButton(QAbstractButton):
         mark_side = rect.height() * 0.5 if self.mark != "none" else 0.0
         flags = int(Qt.AlignmentFlag.AlignCenter) | _WRAP
         words = rect.adjusted(16 + mark_side * 1.3, 2, -16, -2)
-        font = fitted_font(self.font(), words, self.text(), flags, bold=self.look == "primary")
+        font = fitted_font(
+            self.font(),
+            words,
+            self.text(),
+            flags,
+            bold=self.look == "primary",
+            largest=_size_of(self.font()),
+        )
         painter.setFont(font)
         needed = QFontMetricsF(font).boundingRect(words, flags, self.text())
         if mark_side:

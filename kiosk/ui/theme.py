@@ -7,7 +7,8 @@ white on black with thick outlines, for citizens with low vision.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QWidget
 
 INK = "#1a237e"
@@ -71,3 +72,21 @@ def px(widget: QWidget, size: int) -> None:
     font = widget.font()
     font.setPixelSize(max(10, size))
     widget.setFont(font)
+
+
+def fitted_font(
+    base: QFont, box: QRectF, text: str, flags: int, *, bold: bool, largest: int
+) -> QFont:
+    """The largest font, from ``largest`` pixels down to 10, in which ``text`` fits ``box``: words
+    drawn inside a button (a face's name, a reason) must never spill out of it."""
+    font = QFont(base)
+    font.setBold(bold)
+    size = max(10, largest)
+    while size > 10:
+        font.setPixelSize(size)
+        needed = QFontMetricsF(font).boundingRect(box, flags, text)
+        if needed.width() <= box.width() and needed.height() <= box.height():
+            break
+        size -= 1
+    font.setPixelSize(size)
+    return font

@@ -1,12 +1,14 @@
-"""Kiosk settings pointing into a temp folder, signed receipts to scan."""
+"""Kiosk settings pointing into a temp folder, signed receipts to scan, a button box on a pty."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from firmware_bridge.simulator import DeviceSimulator
 from hailong.contract.receipt import DossierCode, KeyRing, ReceiptClaims, sign
 from hailong.settings import KioskSection, KioskSettings, MqttSettings, ReceiptKeys
 from tests.conftest import UNIT_CODE
@@ -45,3 +47,10 @@ def offline_mqtt(tmp_path: Path) -> MqttSettings:
     password = tmp_path / "kiosk.password"
     password.write_text("unused\n")
     return MqttSettings(host="127.0.0.1", port=1, username="kiosk-q1", password_file=password)
+
+
+@pytest.fixture
+def sim() -> Iterator[DeviceSimulator]:
+    """A button box on a pseudo-terminal, its heartbeat every 0.2 s."""
+    with DeviceSimulator(heartbeat_seconds=0.2) as device:
+        yield device

@@ -72,12 +72,6 @@ def forge(url: str) -> str:
 
 
 @pytest.fixture
-def sim() -> Iterator[DeviceSimulator]:
-    with DeviceSimulator(heartbeat_seconds=0.2) as device:
-        yield device
-
-
-@pytest.fixture
 def hub(
     hub_settings: HubSettings, unit: Unit, hub_sessions: sessionmaker[Session]
 ) -> Iterator[HubService]:

@@ -28,12 +28,6 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def sim() -> Iterator[DeviceSimulator]:
-    with DeviceSimulator(heartbeat_seconds=0.2) as device:
-        yield device
-
-
-@pytest.fixture
 def kiosk(
     qtbot: QtBot,
     tmp_path: Path,

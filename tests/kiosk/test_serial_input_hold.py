@@ -32,12 +32,6 @@ FACES = ["faces_row-vi.wav", *(f"face-{int(score)}-vi.wav" for score in FACE_SET
 
 
 @pytest.fixture
-def sim() -> Iterator[DeviceSimulator]:
-    with DeviceSimulator(heartbeat_seconds=0.2) as device:
-        yield device
-
-
-@pytest.fixture
 def kiosk(
     qtbot: QtBot,
     tmp_path: Path,
